@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { Bytes, Description, DisplayName, HexId, PositiveBytes } from "./ids";
+import { Envelope, IdNamePair } from "./envelope";
+
+export const RaidLevel = z.enum(["single", "raid0", "raid1", "raid10", "raid1c3"]);
+export type RaidLevel = z.infer<typeof RaidLevel>;
+
+/** "none", "lzo", "zstd" or "zstd:<1..15>" (btrfs's compress mount option vocabulary). */
+export const Compression = z
+  .string()
+  .regex(/^(none|lzo|zstd|zstd:([1-9]|1[0-5]))$/, "must be none, lzo, zstd or zstd:<1-15>");
+export type Compression = z.infer<typeof Compression>;
+
+export const PoolState = z.enum(["Online", "Degraded", "Offline"]);
+
+/**
+ * Pool creation is not part of the historical client; designed here in the same style:
+ * `PUT /v1/dpl_pool/<pool>/` with the devices to build it from. Image files live under the
+ * server's state directory (a client never names a host path for them); block devices must be
+ * on the server's allow-list.
+ */
+export const PoolDevice = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("image_file"), size: PositiveBytes.min(128 * 2 ** 20, "must be at least 128 MiB (btrfs minimum)") }).strict(),
+  z.object({ type: z.literal("block_device"), path: z.string().regex(/^\/dev\/[A-Za-z0-9/_.-]+$/, "must be a /dev path").refine((p) => !p.includes(".."), "must not contain '..'") }).strict(),
+]);
+export type PoolDevice = z.infer<typeof PoolDevice>;
+
+export const PoolCreateBody = z.object({
+  metadata: z.object({
+    display_name: DisplayName,
+    display_description: Description.nullable().optional(),
+    properties: z.object({
+      raid_level: RaidLevel.default("single"),
+      compression: Compression.default("none"),
+      /** Thin over-subscription cap: provisioned may reach this multiple of usable capacity. */
+      max_oversubscription: z.number().positive().max(1000).optional(),
+    }).strict(),
+    devices: z.array(PoolDevice).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
+  }).strict(),
+}).strict();
+export type PoolCreateBody = z.infer<typeof PoolCreateBody>;
+
+export const PoolDeleteBody = z.object({
+  metadata: z.object({ force: z.boolean().optional() }).loose().optional(),
+}).loose();
+
+export const PoolDeviceInfo = z.object({
+  device_uuid: z.string(),
+  type: z.enum(["image_file", "block_device"]),
+  path: z.string(),
+  size: Bytes,
+  state: z.string(),
+  errors: z.object({ read: z.number(), write: z.number(), flush: z.number(), corruption: z.number(), generation: z.number() }),
+});
+
+export const PoolMetadata = z.object({
+  pool_uuid: HexId,
+  display_name: z.string(),
+  display_description: z.string().nullable(),
+  /** Usable bytes after redundancy. */
+  total_capacity: Bytes,
+  available_capacity: Bytes,
+  used_capacity: Bytes,
+  /** Sum of the logical sizes of all volumes (thin volumes count in full). */
+  provisioned_capacity: Bytes,
+  max_oversubscription: z.number().nullable(),
+  state: PoolState,
+  properties: z.object({ raid_level: RaidLevel, compression: Compression }),
+  physical_device: z.object({
+    data: z.array(z.string()),
+    cache: z.array(z.string()),
+    log: z.array(z.string()),
+    spare: z.array(z.string()),
+  }),
+  devices: z.array(PoolDeviceInfo),
+  vendor: z.string(),
+  version: z.string(),
+  ctime: z.number(),
+  event_uuid: z.string().optional(),
+});
+export type PoolMetadata = z.infer<typeof PoolMetadata>;
+
+/** `GET /v1/dpl_pool/<pool>/` */
+export const PoolReply = Envelope.extend({ metadata: PoolMetadata, children: z.array(z.string()) });
+export type PoolReply = z.infer<typeof PoolReply>;
+
+/** `GET /v1/dpl_pool/` */
+export const PoolListReply = Envelope.extend({ children: z.array(IdNamePair), metadata: z.object({}).loose() });
+export type PoolListReply = z.infer<typeof PoolListReply>;

@@ -1,0 +1,121 @@
+/**
+ * The seams between the server's domain logic (core/) and its engines (engines/). Core owns
+ * these interfaces and does no I/O of its own; engines implement them on btrfs, tgtd and SQLite.
+ * Everything that runs a privileged command lives behind PoolEngine or TargetEngine.
+ */
+import type { CacheMode, Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
+
+// ---------------------------------------------------------------- data engine (btrfs)
+
+export type DeviceSpec =
+  | { type: "image_file"; size: number }
+  | { type: "block_device"; path: string };
+
+/** Where a pool's devices are, as recorded in metadata so the pool can be re-attached. */
+export interface PoolDeviceRecord {
+  deviceId: string;
+  type: "image_file" | "block_device";
+  /** Image file path (under the state dir) or block device path. */
+  path: string;
+  size: number;
+}
+
+export interface PoolUsage {
+  /** Usable bytes after redundancy. */
+  totalBytes: number;
+  usedBytes: number;
+  freeBytes: number;
+}
+
+export interface DeviceHealth {
+  deviceId: string;
+  path: string;
+  present: boolean;
+  errors: { read: number; write: number; flush: number; corruption: number; generation: number };
+}
+
+export interface PoolHealth {
+  state: "Online" | "Degraded" | "Offline";
+  devices: DeviceHealth[];
+}
+
+export interface PoolEngine {
+  /** Makes image files (if any), loop devices, the filesystem, and mounts it. Undoes all on failure. */
+  createPool(poolId: string, raid: RaidLevel, compression: Compression, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]>;
+  /** Mounts an existing pool (server start). Idempotent: a mounted pool is left as is. */
+  attachPool(poolId: string, devices: PoolDeviceRecord[], compression: Compression): Promise<void>;
+  /** Unmounts and detaches loop devices; keeps the data (server stop). Idempotent. */
+  detachPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void>;
+  /** Unmounts, detaches, and deletes image files. Idempotent. */
+  destroyPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void>;
+  usage(poolId: string): Promise<PoolUsage>;
+  health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;
+
+  /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
+  createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
+  /** Grows the data file (never shrinks); thick volumes get the new range allocated. */
+  resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void>;
+  /** Idempotent: deleting a missing volume succeeds. */
+  deleteVolume(poolId: string, volumeId: string): Promise<void>;
+  /** Read-only, constant-time snapshot (subvolume snapshot); independent of later volume writes. */
+  createSnapshot(poolId: string, volumeId: string, snapshotId: string): Promise<void>;
+  /** Idempotent. */
+  deleteSnapshot(poolId: string, snapshotId: string): Promise<void>;
+  /** A new writable volume sharing blocks with a snapshot (same pool: no data copied). */
+  volumeFromSnapshot(poolId: string, snapshotId: string, newVolumeId: string): Promise<void>;
+  /** A new writable volume sharing blocks with a volume (same pool: no data copied). */
+  volumeFromVolume(poolId: string, sourceVolumeId: string, newVolumeId: string): Promise<void>;
+  /** Copies across pools (different filesystems), sparse-aware. */
+  copyAcrossPools(source: { poolId: string; path: string }, targetPoolId: string, newVolumeId: string): Promise<void>;
+  /**
+   * Makes the volume's contents the snapshot's, in place (same inode), so an exported LUN whose
+   * target holds the file open sees the rolled-back data without being re-created.
+   */
+  rollbackVolume(poolId: string, volumeId: string, snapshotId: string): Promise<void>;
+  /** The file tgtd serves for this volume. */
+  volumeDataPath(poolId: string, volumeId: string): string;
+  snapshotDataPath(poolId: string, snapshotId: string): string;
+  /** Bytes allocated to the volume's data file. */
+  allocatedBytes(poolId: string, volumeId: string): Promise<number>;
+  /** Volume and snapshot ids found on disk (reconciliation reports the ones no record owns). */
+  listOnDisk(poolId: string): Promise<{ volumes: string[]; snapshots: string[] }>;
+}
+
+// ---------------------------------------------------------------- target engine (tgtd)
+
+export interface ChapAccount {
+  username: string;
+  secret: string;
+}
+
+/** Everything tgtd must know about one exported volume; applying it is idempotent. */
+export interface TargetSpec {
+  /** Target IQN. */
+  iqn: string;
+  /** Small positive integer tgtd uses as the target id; stable per target. */
+  tid: number;
+  lun: number;
+  backingPath: string;
+  cacheMode: CacheMode;
+  /** Initiator IQNs allowed to log in (ACL); empty means nobody. */
+  initiators: string[];
+  chap?: ChapAccount;
+  mutualChap?: ChapAccount;
+}
+
+export interface TargetEngine {
+  /** Starts (or adopts) the tgtd this server owns, on its own control port. */
+  start(): Promise<void>;
+  /** Removes every target this server made and stops tgtd. */
+  stop(): Promise<void>;
+  /** True when tgtd answers on its control port. */
+  isAlive(): Promise<boolean>;
+  /** Creates or updates the target to match the spec exactly (ACL, CHAP, LUN). */
+  applyTarget(spec: TargetSpec): Promise<void>;
+  /** Idempotent: removing a missing target succeeds. Drops logged-in sessions. */
+  removeTarget(tid: number): Promise<void>;
+  /** Makes a LUN's new size visible to initiators after the backing file grew. */
+  refreshLunSize(spec: TargetSpec): Promise<void>;
+  /** Target ids tgtd currently has (reconciliation). */
+  listTargetIds(): Promise<number[]>;
+}
