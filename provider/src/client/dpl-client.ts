@@ -1,0 +1,485 @@
+import type { z } from "zod";
+import {
+  AcceptedReply,
+  CloneBody,
+  CopyFromSnapshotBody,
+  ExportAssignBody,
+  ExportUnassignBody,
+  HexId,
+  PoolCreateBody,
+  PoolDeleteBody,
+  PoolListReply,
+  PoolReply,
+  RollbackBody,
+  SnapshotCreateBody,
+  SnapshotListReply,
+  SnapshotReply,
+  SpawnBody,
+  SystemReply,
+  TargetCreateBody,
+  TargetListReply,
+  TargetReply,
+  VolgroupCreateBody,
+  VolgroupMembershipBody,
+  VolgroupReply,
+  VolgroupSnapshotBody,
+  VolgroupSnapshotReply,
+  VolumeCreateBody,
+  VolumeDeleteBody,
+  VolumeListReply,
+  VolumeModifyBody,
+  VolumeReply,
+  snapshotPath,
+  type ChapCredentials,
+} from "../wire";
+import { DplValidationError, NotFoundError, ProtocolError } from "./errors";
+import { waitForEvent } from "./event-wait";
+import { iscsiConnectionOf, type IscsiConnection } from "./iscsi-connection";
+import { DplClientOptions, type ResolvedDplClientOptions } from "./options";
+import { DplTransport, type DplRequest, type DplResponse, type OperationContext } from "./transport";
+
+import {
+  copyMetadata,
+  nameMetadata,
+  poolCreateMetadata,
+  targetCreateMetadata,
+  volumeCreateMetadata,
+  volumeGroupCreateMetadata,
+  volumeModifyMetadata,
+  type CloneSpec,
+  type CopyFromSnapshotSpec,
+  type GroupSnapshotSpec,
+  type PoolSpec,
+  type SnapshotSpec,
+  type SpawnSpec,
+  type TargetSpec,
+  type VolumeChanges,
+  type VolumeGroupSpec,
+  type VolumeSpec,
+} from "./specs";
+
+export interface NamedId {
+  id: string;
+  name: string;
+}
+export interface TargetSummary extends NamedId {
+  address: string;
+}
+
+export interface IscsiAssignment {
+  /** Initiator IQNs allowed to log in (sent lower-cased: IQNs are case-insensitive). */
+  initiators: string[];
+  /** Portals ("host:port", "[v6]:port") the target should listen on; server default when omitted. */
+  portals?: string[] | undefined;
+  /** 0 or omitted: the server chooses. */
+  lun?: number | undefined;
+  lunName?: string | undefined;
+  chap?: ChapCredentials | undefined;
+  mutualChap?: ChapCredentials | undefined;
+}
+
+export interface IscsiAttachment {
+  volume: VolumeReply;
+  /** One per requested initiator, in the order given. */
+  connections: IscsiConnection[];
+}
+
+type Reply<T extends z.ZodType> = z.output<T>;
+
+const paths = {
+  system: "/v1/dpl_system/",
+  pools: "/v1/dpl_pool/",
+  pool: (id: string) => `/v1/dpl_pool/${id}/`,
+  volumes: "/v1/dpl_volume/",
+  volume: (id: string) => `/v1/dpl_volume/${id}/`,
+  snapshots: (vol: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/`,
+  snapshot: (vol: string, snap: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/${snap}/`,
+  targets: (type: "target" | "initiator") => `/v1/dpl_export/?type=${type}`,
+  target: (id: string) => `/v1/dpl_export/${id}/`,
+  // The protocol's plain group calls have no /v1; its group-snapshot calls do (dpl-protocol §2.2).
+  volumeGroup: (id: string) => `/dpl_volgroup/${id}/`,
+  volumeGroupV1: (id: string) => `/v1/dpl_volgroup/${id}/`,
+  groupSnapshot: (vg: string, snap: string) => `/v1/dpl_volgroup/${vg}/cdmi_snapshots/${snap}/`,
+} as const;
+
+interface MutationOptions {
+  /** Where the operation's events are polled (default: the request path). */
+  eventPath?: string;
+  /** Deletes and unassigns: 404 (object or assignment already gone) is success. */
+  notFoundMeansDone?: boolean;
+}
+
+/**
+ * A client for one DPL server. Every method is one "operation" with its own deadline
+ * (`operationTimeoutMs`): retries, long-polls and event waits all happen inside it. Mutating
+ * methods return the object as the server has it afterwards (read back with a GET).
+ */
+export class DplClient {
+  readonly options: ResolvedDplClientOptions;
+  private readonly transport: DplTransport;
+
+  constructor(options: DplClientOptions) {
+    this.options = DplClientOptions.resolve(options);
+    this.transport = new DplTransport(this.options);
+  }
+
+  get endpoint(): string {
+    return this.transport.endpoint;
+  }
+
+  /** Closes the keep-alive connections; calls in flight finish first. */
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  // ---------------------------------------------------------------- system and pools
+
+  async system(): Promise<Reply<typeof SystemReply>> {
+    const ctx = this.context("read system");
+    return this.fetch(ctx, paths.system, SystemReply);
+  }
+
+  async listPools(): Promise<NamedId[]> {
+    const reply = await this.fetch(this.context("list pools"), paths.pools, PoolListReply);
+    return reply.children.map(([id, name]) => ({ id, name }));
+  }
+
+  async getPool(id: string): Promise<Reply<typeof PoolReply> | undefined> {
+    const ctx = this.context("read pool", id);
+    return this.fetchIfExists(ctx, paths.pool(this.hexId(ctx, id)), PoolReply);
+  }
+
+  async createPool(id: string, spec: PoolSpec): Promise<Reply<typeof PoolReply>> {
+    const ctx = this.context("create pool", id);
+    const path = paths.pool(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolCreateBody, { metadata: poolCreateMetadata(spec) }) });
+    return this.finalObject(ctx, reply, id, path, PoolReply);
+  }
+
+  async deletePool(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const ctx = this.context("delete pool", id);
+    const body = this.body(ctx, PoolDeleteBody, { metadata: { force: options.force ?? false } });
+    await this.mutate(ctx, { method: "DELETE", path: paths.pool(this.hexId(ctx, id)), body }, { notFoundMeansDone: true });
+  }
+
+  // ---------------------------------------------------------------- volumes
+
+  async listVolumes(): Promise<NamedId[]> {
+    const reply = await this.fetch(this.context("list volumes"), paths.volumes, VolumeListReply);
+    return reply.children.map(([id, name]) => ({ id, name }));
+  }
+
+  async getVolume(id: string): Promise<VolumeReply | undefined> {
+    const ctx = this.context("read volume", id);
+    return this.fetchIfExists(ctx, paths.volume(this.hexId(ctx, id)), VolumeReply);
+  }
+
+  async createVolume(id: string, spec: VolumeSpec): Promise<VolumeReply> {
+    const ctx = this.context("create volume", id);
+    return this.putVolume(ctx, id, this.body(ctx, VolumeCreateBody, { metadata: volumeCreateMetadata(spec) }));
+  }
+
+  /** Grows the volume to `newBytes`; the server refuses a shrink (INVALID_ARGUMENT on total_capacity). */
+  async extendVolume(id: string, newBytes: number): Promise<VolumeReply> {
+    const ctx = this.context("extend volume", id);
+    return this.putVolume(ctx, id, this.body(ctx, VolumeModifyBody, { metadata: { total_capacity: newBytes } }));
+  }
+
+  /** Changes name, description or snapshot limits (and size, like extend). */
+  async modifyVolume(id: string, changes: VolumeChanges): Promise<VolumeReply> {
+    const ctx = this.context("modify volume", id);
+    return this.putVolume(ctx, id, this.body(ctx, VolumeModifyBody, { metadata: volumeModifyMetadata(changes) }));
+  }
+
+  async renameVolume(id: string, name: string, description?: string | null): Promise<VolumeReply> {
+    return this.modifyVolume(id, { name, description });
+  }
+
+  /** Deletes the volume (forced: also when exported). A volume already gone is success. */
+  async deleteVolume(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const ctx = this.context("delete volume", id);
+    const body = this.body(ctx, VolumeDeleteBody, { metadata: { force: options.force ?? true } });
+    await this.mutate(ctx, { method: "DELETE", path: paths.volume(this.hexId(ctx, id)), body }, { notFoundMeansDone: true });
+  }
+
+  /** A new independent volume from a snapshot; `total_capacity` may be larger than the snapshot. */
+  async copyFromSnapshot(newId: string, sourceVolumeId: string, snapshotId: string, spec: CopyFromSnapshotSpec = {}): Promise<VolumeReply> {
+    const ctx = this.context("copy volume from snapshot", newId);
+    // The real source volume goes in the path (the historical client put the new id there: D8).
+    const copy = snapshotPath(this.hexId(ctx, sourceVolumeId, "source volume id"), this.hexId(ctx, snapshotId, "snapshot id"));
+    return this.putVolume(ctx, newId, this.body(ctx, CopyFromSnapshotBody, { metadata: { ...copyMetadata(spec), snapshot_operation: "copy" }, copy }));
+  }
+
+  async spawnFromSnapshot(newId: string, sourceVolumeId: string, snapshotId: string, spec: SpawnSpec = {}): Promise<VolumeReply> {
+    const ctx = this.context("spawn volume from snapshot", newId);
+    const copy = snapshotPath(this.hexId(ctx, sourceVolumeId, "source volume id"), this.hexId(ctx, snapshotId, "snapshot id"));
+    return this.putVolume(ctx, newId, this.body(ctx, SpawnBody, { metadata: { ...nameMetadata(spec), snapshot_operation: "spawn" }, copy }));
+  }
+
+  async cloneVolume(newId: string, sourceVolumeId: string, spec: CloneSpec = {}): Promise<VolumeReply> {
+    const ctx = this.context("clone volume", newId);
+    const copy = this.hexId(ctx, sourceVolumeId, "source volume id");
+    return this.putVolume(ctx, newId, this.body(ctx, CloneBody, { metadata: { ...copyMetadata(spec), snapshot_operation: "clone" }, copy }));
+  }
+
+  /** Rolls the volume's data back to one of its snapshots, in place. */
+  async rollbackVolume(volumeId: string, snapshotId: string): Promise<VolumeReply> {
+    const ctx = this.context("roll back volume", volumeId);
+    const copy = snapshotPath(this.hexId(ctx, volumeId), this.hexId(ctx, snapshotId, "snapshot id"));
+    return this.putVolume(ctx, volumeId, this.body(ctx, RollbackBody, { copy }));
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  async listSnapshots(volumeId: string): Promise<NamedId[]> {
+    const ctx = this.context("list snapshots", volumeId);
+    const reply = await this.fetch(ctx, paths.snapshots(this.hexId(ctx, volumeId)), SnapshotListReply);
+    return reply.children.map(([id, name]) => ({ id, name }));
+  }
+
+  async getSnapshot(volumeId: string, snapshotId: string): Promise<Reply<typeof SnapshotReply> | undefined> {
+    const ctx = this.context("read snapshot", snapshotId);
+    return this.fetchIfExists(ctx, paths.snapshot(this.hexId(ctx, volumeId, "volume id"), this.hexId(ctx, snapshotId)), SnapshotReply);
+  }
+
+  async createSnapshot(volumeId: string, snapshotId: string, spec: SnapshotSpec = {}): Promise<Reply<typeof SnapshotReply>> {
+    const ctx = this.context("create snapshot", snapshotId);
+    const volumePath = paths.volume(this.hexId(ctx, volumeId, "volume id"));
+    const body = this.body(ctx, SnapshotCreateBody, { metadata: nameMetadata(spec), snapshot: snapshotId });
+    const reply = await this.mutate(ctx, { method: "PUT", path: volumePath, body });
+    return this.finalObject(ctx, reply, snapshotId, paths.snapshot(volumeId, snapshotId), SnapshotReply);
+  }
+
+  /** A snapshot already gone is success. Events are the parent volume's. */
+  async deleteSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    const ctx = this.context("delete snapshot", snapshotId);
+    const volumePath = paths.volume(this.hexId(ctx, volumeId, "volume id"));
+    await this.mutate(
+      ctx,
+      { method: "DELETE", path: paths.snapshot(volumeId, this.hexId(ctx, snapshotId)) },
+      { eventPath: volumePath, notFoundMeansDone: true },
+    );
+  }
+
+  // ---------------------------------------------------------------- iSCSI exports
+
+  /**
+   * Lets the initiators log in to the volume over iSCSI and returns how (target IQN, portals,
+   * LUN per initiator). Fails rather than returning empty connection info (D21).
+   */
+  async assignIscsi(volumeId: string, assignment: IscsiAssignment): Promise<IscsiAttachment> {
+    const ctx = this.context("assign iSCSI export of volume", volumeId);
+    const initiators = assignment.initiators.map((iqn) => iqn.toLowerCase());
+    const authentication =
+      assignment.chap === undefined && assignment.mutualChap === undefined
+        ? undefined
+        : { ...(assignment.chap === undefined ? {} : { chap: assignment.chap }), ...(assignment.mutualChap === undefined ? {} : { mutual_chap: assignment.mutualChap }) };
+    const iscsi = {
+      logical_unit_number: assignment.lun ?? 0,
+      permissions: initiators,
+      ...(assignment.lunName === undefined ? {} : { logical_unit_name: assignment.lunName }),
+      ...(assignment.portals === undefined ? {} : { portals: assignment.portals }),
+      ...(authentication === undefined ? {} : { authentication }),
+    };
+    const body = this.body(ctx, ExportAssignBody, { metadata: { export_operation: "assign" }, exports: { "Network/iSCSI": iscsi } });
+    const path = paths.volume(this.hexId(ctx, volumeId));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body });
+    const volume = await this.finalObject(ctx, reply, volumeId, path, VolumeReply);
+    const connections = initiators.map((initiator) => {
+      const connection = iscsiConnectionOf(volume, initiator);
+      if (connection === undefined) {
+        throw new ProtocolError({
+          operation: ctx.operation,
+          objectId: ctx.objectId,
+          field: "exports.Network/iSCSI",
+          problem: `the assign succeeded but the volume lists no iSCSI export for ${initiator}`,
+        });
+      }
+      return connection;
+    });
+    return { volume, connections };
+  }
+
+  /** Removes the initiators' access; an assignment (or volume) already gone is success. */
+  async unassignIscsi(volumeId: string, initiators: string[]): Promise<void> {
+    const ctx = this.context("unassign iSCSI export of volume", volumeId);
+    const body = this.body(ctx, ExportUnassignBody, {
+      metadata: { export_operation: "unassign" },
+      exports: { "Network/iSCSI": { target_identifier: "", permissions: initiators.map((iqn) => iqn.toLowerCase()) } },
+    });
+    await this.mutate(ctx, { method: "PUT", path: paths.volume(this.hexId(ctx, volumeId)), body }, { notFoundMeansDone: true });
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  async listTargets(type: "target" | "initiator" = "target"): Promise<TargetSummary[]> {
+    const reply = await this.fetch(this.context(`list ${type}s`), paths.targets(type), TargetListReply);
+    return reply.children.map(([id, name, address]) => ({ id, name, address }));
+  }
+
+  async getTarget(id: string): Promise<Reply<typeof TargetReply> | undefined> {
+    const ctx = this.context("read target", id);
+    return this.fetchIfExists(ctx, paths.target(this.hexId(ctx, id)), TargetReply);
+  }
+
+  async createTarget(id: string, spec: TargetSpec): Promise<Reply<typeof TargetReply>> {
+    const ctx = this.context("create target", id);
+    const path = paths.target(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, TargetCreateBody, { metadata: targetCreateMetadata(spec) }) });
+    return this.finalObject(ctx, reply, id, path, TargetReply);
+  }
+
+  async deleteTarget(id: string): Promise<void> {
+    const ctx = this.context("delete target", id);
+    await this.mutate(ctx, { method: "DELETE", path: paths.target(this.hexId(ctx, id)) }, { notFoundMeansDone: true });
+  }
+
+  // ---------------------------------------------------------------- volume groups
+
+  async getVolumeGroup(id: string): Promise<Reply<typeof VolgroupReply> | undefined> {
+    const ctx = this.context("read volume group", id);
+    return this.fetchIfExists(ctx, paths.volumeGroup(this.hexId(ctx, id)), VolgroupReply);
+  }
+
+  async createVolumeGroup(id: string, spec: VolumeGroupSpec = {}): Promise<Reply<typeof VolgroupReply>> {
+    const ctx = this.context("create volume group", id);
+    const path = paths.volumeGroup(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, VolgroupCreateBody, { metadata: volumeGroupCreateMetadata(spec) }) });
+    return this.finalObject(ctx, reply, id, path, VolgroupReply);
+  }
+
+  async deleteVolumeGroup(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const ctx = this.context("delete volume group", id);
+    // The group delete body has the volume delete's shape: {"metadata":{"force":true}}.
+    const body = this.body(ctx, VolumeDeleteBody, { metadata: { force: options.force ?? true } });
+    await this.mutate(ctx, { method: "DELETE", path: paths.volumeGroup(this.hexId(ctx, id)), body }, { notFoundMeansDone: true });
+  }
+
+  async joinVolumeGroup(id: string, volumeIds: string[]): Promise<Reply<typeof VolgroupReply>> {
+    return this.changeMembership("join", id, volumeIds);
+  }
+
+  async leaveVolumeGroup(id: string, volumeIds: string[]): Promise<Reply<typeof VolgroupReply>> {
+    return this.changeMembership("leave", id, volumeIds);
+  }
+
+  async getGroupSnapshot(groupId: string, snapshotId: string): Promise<Reply<typeof VolgroupSnapshotReply> | undefined> {
+    const ctx = this.context("read group snapshot", snapshotId);
+    return this.fetchIfExists(ctx, paths.groupSnapshot(this.hexId(ctx, groupId, "volume group id"), this.hexId(ctx, snapshotId)), VolgroupSnapshotReply);
+  }
+
+  /** A crash-consistent snapshot of every member; `metadata.member` maps volume → member snapshot. */
+  async createGroupSnapshot(groupId: string, snapshotId: string, spec: GroupSnapshotSpec = {}): Promise<Reply<typeof VolgroupSnapshotReply>> {
+    const ctx = this.context("create group snapshot", snapshotId);
+    const path = paths.volumeGroupV1(this.hexId(ctx, groupId, "volume group id"));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, VolgroupSnapshotBody, { metadata: nameMetadata(spec), snapshot: snapshotId }) });
+    return this.finalObject(ctx, reply, snapshotId, paths.groupSnapshot(groupId, snapshotId), VolgroupSnapshotReply);
+  }
+
+  async deleteGroupSnapshot(groupId: string, snapshotId: string): Promise<void> {
+    const ctx = this.context("delete group snapshot", snapshotId);
+    const groupPath = paths.volumeGroupV1(this.hexId(ctx, groupId, "volume group id"));
+    await this.mutate(
+      ctx,
+      { method: "DELETE", path: paths.groupSnapshot(groupId, this.hexId(ctx, snapshotId)) },
+      { eventPath: groupPath, notFoundMeansDone: true },
+    );
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private async changeMembership(operation: "join" | "leave", id: string, volumeIds: string[]): Promise<Reply<typeof VolgroupReply>> {
+    const ctx = this.context(`${operation} volume group`, id);
+    const path = paths.volumeGroup(this.hexId(ctx, id));
+    const body = this.body(ctx, VolgroupMembershipBody, { metadata: { volume_group_operation: operation, volume: volumeIds } });
+    const reply = await this.mutate(ctx, { method: "PUT", path, body });
+    return this.finalObject(ctx, reply, id, path, VolgroupReply);
+  }
+
+  private async putVolume(ctx: OperationContext, id: string, body: unknown): Promise<VolumeReply> {
+    const path = paths.volume(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body });
+    return this.finalObject(ctx, reply, id, path, VolumeReply);
+  }
+
+  private context(operation: string, objectId?: string): OperationContext {
+    const timeoutMs = this.options.operationTimeoutMs;
+    return { operation, objectId, deadline: Date.now() + timeoutMs, timeoutMs };
+  }
+
+  /** Ids go into URL paths: anything but 32 lowercase hex is refused before sending. */
+  private hexId(ctx: OperationContext, id: string, what = "id"): string {
+    const parsed = HexId.safeParse(id);
+    if (parsed.success) return parsed.data;
+    throw new DplValidationError({ operation: ctx.operation, objectId: ctx.objectId, field: what, problem: `${what} "${id}" ${parsed.error.issues[0]?.message ?? "is invalid"}` });
+  }
+
+  /** Builds a request body through its wire schema (defaults applied), naming the first bad field. */
+  private body<T extends z.ZodType>(ctx: OperationContext, schema: T, value: z.input<T>): z.output<T> {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const field = issue === undefined ? "(body)" : issue.path.map(String).join(".");
+    throw new DplValidationError({ operation: ctx.operation, objectId: ctx.objectId, field, problem: `${field}: ${issue?.message ?? "invalid"}` });
+  }
+
+  private async fetch<T extends z.ZodType>(ctx: OperationContext, path: string, schema: T): Promise<z.output<T>> {
+    const reply = await this.transport.send(ctx, { method: "GET", path });
+    if (reply.status !== 200) throw this.transport.errorForStatus(ctx, reply);
+    return this.transport.parse(ctx, schema, reply);
+  }
+
+  /**
+   * The object after a mutation: the reply itself when the server answered with the finished
+   * object (it does under `Prefer: wait`), otherwise read back with a GET.
+   */
+  private async finalObject<T extends z.ZodType<{ objectID: string }>>(
+    ctx: OperationContext, reply: DplResponse | undefined, objectId: string, path: string, schema: T,
+  ): Promise<z.output<T>> {
+    if (reply !== undefined && (reply.status === 200 || reply.status === 201)) {
+      const parsed = safeJson(reply.text);
+      const object = parsed === undefined ? undefined : schema.safeParse(parsed);
+      if (object?.success === true && object.data.objectID === objectId) return object.data;
+    }
+    return this.fetch(ctx, path, schema);
+  }
+
+  private async fetchIfExists<T extends z.ZodType>(ctx: OperationContext, path: string, schema: T): Promise<z.output<T> | undefined> {
+    try {
+      return await this.fetch(ctx, path, schema);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a mutating request with `Prefer: wait=N` (most calls then complete in one round trip)
+   * and, on 202, waits for its event. Resolves once the operation is complete: with the reply
+   * when the server answered the request itself with a success, undefined otherwise.
+   */
+  private async mutate(ctx: OperationContext, request: DplRequest, options: MutationOptions = {}): Promise<DplResponse | undefined> {
+    const notFoundMeansDone = options.notFoundMeansDone ?? false;
+    const reply = await this.transport.send(ctx, { ...request, preferWaitSeconds: this.options.preferWaitSeconds });
+    if (reply.status === 202) {
+      const accepted = this.transport.parse(ctx, AcceptedReply, reply);
+      const event = { objectPath: options.eventPath ?? request.path, eventId: accepted.metadata.event_uuid, notFoundMeansDone };
+      await waitForEvent(this.transport, ctx, event, { preferWaitSeconds: this.options.preferWaitSeconds, pollDelaysMs: this.options.eventPollDelaysMs });
+      return undefined;
+    }
+    if (reply.status >= 200 && reply.status < 300) return reply;
+    const error = this.transport.errorForStatus(ctx, reply);
+    if (error instanceof NotFoundError && notFoundMeansDone) return undefined;
+    // A retried create whose first attempt reached the server finds its own object.
+    if (error.code === "ALREADY_EXISTS" && reply.earlierAttemptMayHaveApplied) return undefined;
+    throw error;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
