@@ -3,6 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const boundary = (patterns) => ["error", { patterns }];
+const onlyWire = { regex: "^@prophetstor/dpl-provider(?!/wire$)", message: "The server imports only @prophetstor/dpl-provider/wire." };
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", ".work/**", "**/*.js", "**/*.mjs", "**/*.cjs", "tools/**"] },
@@ -39,7 +40,8 @@ export default tseslint.config(
     files: ["server/src/**/*.ts"],
     rules: {
       "no-restricted-imports": boundary([
-        { group: ["@prophetstor/dpl-provider", "@prophetstor/dpl-provider/client", "**/provider/src/**"], message: "The server imports only @prophetstor/dpl-provider/wire." },
+        onlyWire,
+        { group: ["**/provider/src/**"], message: "The server imports only @prophetstor/dpl-provider/wire." },
         { group: ["@pulumi/*"], message: "The server knows nothing of Pulumi." },
       ]),
     },
@@ -49,7 +51,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": boundary([
         { group: ["**/api/**", "**/engines/**", "node:child_process", "child_process", "node:fs", "fs", "node:fs/promises", "fs/promises", "better-sqlite3", "fastify"], message: "core/ is domain logic: no I/O, no HTTP, no engines (use ports.ts)." },
-        { group: ["@prophetstor/dpl-provider", "@prophetstor/dpl-provider/client"], message: "The server imports only @prophetstor/dpl-provider/wire." },
+        onlyWire,
       ]),
     },
   },
@@ -58,7 +60,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": boundary([
         { group: ["**/engines/**", "node:child_process", "child_process"], message: "api/ talks to core/, never to engines or commands." },
-        { group: ["@prophetstor/dpl-provider", "@prophetstor/dpl-provider/client"], message: "The server imports only @prophetstor/dpl-provider/wire." },
+        onlyWire,
       ]),
     },
   },

@@ -1,0 +1,309 @@
+/**
+ * Real btrfs on real loop devices (needs root). Every pool this file makes is destroyed in
+ * afterAll/afterEach, and the tests check that no loop device or mount is left behind.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { PoolDeviceRecord } from "../../core/ports";
+import { runCommand } from "../command";
+import { BtrfsPoolEngine, InvalidPoolRequestError, VolumeNotFoundError } from "./btrfs-pool-engine";
+
+const MiB = 2 ** 20;
+const workRoot = path.resolve(__dirname, "../../../../.work");
+
+async function loopsBackedBy(dir: string): Promise<string[]> {
+  const { stdout } = await runCommand("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"]);
+  return stdout.split("\n").filter((line) => line.includes(dir));
+}
+
+async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile("/proc/self/mounts", "utf8")).split("\n").filter((line) => line.split(" ")[1]?.startsWith(dir));
+}
+
+/** Compared by digest: vitest's deep equality walks a 1 MiB Buffer byte by byte, for seconds. */
+function digest(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, offset);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeRange(file: string, offset: number, data: Buffer): Promise<void> {
+  const handle = await open(file, "r+");
+  try {
+    await handle.write(data, 0, data.length, offset);
+  } finally {
+    await handle.close();
+  }
+}
+
+let stateDir: string;
+let engine: BtrfsPoolEngine;
+/** Pools still to destroy if a test fails half-way. */
+const livePools = new Map<string, PoolDeviceRecord[]>();
+
+beforeAll(async () => {
+  await runCommand("mkdir", ["-p", workRoot]);
+  stateDir = await mkdtemp(path.join(workRoot, "btrfs-engine-"));
+  engine = new BtrfsPoolEngine({ stateDir });
+});
+
+afterAll(async () => {
+  for (const [poolId, devices] of livePools) await engine.destroyPool(poolId, devices).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe("pools", () => {
+  afterEach(async () => {
+    for (const [poolId, devices] of livePools) await engine.destroyPool(poolId, devices);
+    livePools.clear();
+    expect(await loopsBackedBy(stateDir)).toEqual([]);
+    expect(await mountsUnder(stateDir)).toEqual([]);
+  });
+
+  it("creates, detaches, re-attaches and destroys a single-device pool without leftovers", async () => {
+    const devices = await engine.createPool("single1", "single", "zstd:3", [{ type: "image_file", size: 256 * MiB }]);
+    livePools.set("single1", devices);
+    expect(devices).toHaveLength(1);
+    const [device] = devices;
+    expect(device?.path.startsWith(path.join(stateDir, "images", "single1"))).toBe(true);
+    // Sparse: a fresh 256 MiB image takes a few MiB of host space.
+    expect((await stat(device?.path ?? "")).blocks * 512).toBeLessThan(64 * MiB);
+    const mounts = await mountsUnder(engine.mountPoint("single1"));
+    expect(mounts).toHaveLength(1);
+    expect(mounts[0]).toContain("compress=zstd:3");
+    expect(existsSync(path.join(engine.mountPoint("single1"), "volumes"))).toBe(true);
+
+    await engine.createVolume("single1", "v1", 8 * MiB, true, "none");
+    await writeFile(path.join(engine.mountPoint("single1"), "marker"), "kept");
+    await engine.detachPool("single1", devices);
+    await engine.detachPool("single1", devices);
+    expect(await loopsBackedBy(stateDir)).toEqual([]);
+    expect(await mountsUnder(stateDir)).toEqual([]);
+    expect((await engine.health("single1", devices)).state).toBe("Offline");
+
+    await engine.attachPool("single1", devices, "zstd:3");
+    await engine.attachPool("single1", devices, "zstd:3");
+    expect(await mountsUnder(engine.mountPoint("single1"))).toHaveLength(1);
+    expect(await readFile(path.join(engine.mountPoint("single1"), "marker"), "utf8")).toBe("kept");
+    expect(await engine.listOnDisk("single1")).toEqual({ volumes: ["v1"], snapshots: [] });
+    const health = await engine.health("single1", devices);
+    expect(health.state).toBe("Online");
+    expect(health.devices[0]).toMatchObject({ present: true, errors: { read: 0, write: 0, corruption: 0 } });
+
+    await engine.destroyPool("single1", devices);
+    await engine.destroyPool("single1", devices);
+    expect(existsSync(device?.path ?? "")).toBe(false);
+    expect(existsSync(engine.mountPoint("single1"))).toBe(false);
+  });
+
+  it("makes raid1 over two image files with usable capacity after redundancy", async () => {
+    const devices = await engine.createPool("mirror1", "raid1", "none", [
+      { type: "image_file", size: 512 * MiB },
+      { type: "image_file", size: 512 * MiB },
+    ]);
+    livePools.set("mirror1", devices);
+    const { stdout } = await runCommand("btrfs", ["filesystem", "df", "-b", engine.mountPoint("mirror1")]);
+    expect(stdout).toMatch(/Data, RAID1/);
+    expect(stdout).toMatch(/Metadata, RAID1/);
+    const before = await engine.usage("mirror1");
+    // Two 512 MiB mirrors hold under 512 MiB of data, not 1 GiB.
+    expect(before.totalBytes).toBeLessThan(512 * MiB);
+    expect(before.totalBytes).toBeGreaterThan(300 * MiB);
+    expect(before.totalBytes).toBe(before.usedBytes + before.freeBytes);
+
+    await engine.createVolume("mirror1", "v1", 64 * MiB, false, "none");
+    await runCommand("sync", []);
+    const after = await engine.usage("mirror1");
+    expect(after.usedBytes - before.usedBytes).toBeGreaterThanOrEqual(64 * MiB);
+    const health = await engine.health("mirror1", devices);
+    expect(health.state).toBe("Online");
+    expect(health.devices.map((device) => device.present)).toEqual([true, true]);
+
+    await engine.detachPool("mirror1", devices);
+    expect(await loopsBackedBy(stateDir)).toEqual([]);
+    await engine.attachPool("mirror1", devices, "none");
+    expect(await engine.listOnDisk("mirror1")).toEqual({ volumes: ["v1"], snapshots: [] });
+  });
+
+  it("refuses raid1 on one device and leaves nothing behind", async () => {
+    await expect(engine.createPool("bad1", "raid1", "none", [{ type: "image_file", size: 256 * MiB }])).rejects.toBeInstanceOf(
+      InvalidPoolRequestError,
+    );
+    expect(existsSync(engine.imageDir("bad1"))).toBe(false);
+  });
+
+  it("undoes image files and loop devices when mkfs fails", async () => {
+    // 16 MiB is below btrfs's minimum device size: mkfs fails after the loop device exists.
+    await expect(engine.createPool("bad2", "single", "none", [{ type: "image_file", size: 16 * MiB }])).rejects.toThrow(/mkfs.btrfs/);
+    expect(existsSync(engine.imageDir("bad2"))).toBe(false);
+    expect(existsSync(engine.mountPoint("bad2"))).toBe(false);
+  });
+});
+
+describe("volumes and snapshots", () => {
+  const pool = "data1";
+  let devices: PoolDeviceRecord[];
+
+  beforeAll(async () => {
+    devices = await engine.createPool(pool, "single", "none", [{ type: "image_file", size: 1024 * MiB }]);
+    livePools.set(pool, devices);
+  });
+
+  afterAll(async () => {
+    await engine.destroyPool(pool, devices);
+    livePools.delete(pool);
+    expect(await loopsBackedBy(stateDir)).toEqual([]);
+  });
+
+  it("allocates nothing for a thin volume and everything for a thick one", async () => {
+    await engine.createVolume(pool, "thin", 64 * MiB, true, "none");
+    await engine.createVolume(pool, "thick", 64 * MiB, false, "none");
+    expect((await stat(engine.volumeDataPath(pool, "thin"))).size).toBe(64 * MiB);
+    expect((await stat(engine.volumeDataPath(pool, "thick"))).size).toBe(64 * MiB);
+    expect(await engine.allocatedBytes(pool, "thin")).toBe(0);
+    expect(await engine.allocatedBytes(pool, "thick")).toBe(64 * MiB);
+    // A retried create is a no-op.
+    await engine.createVolume(pool, "thin", 64 * MiB, true, "none");
+    await expect(engine.createVolume(pool, "thin", 32 * MiB, true, "none")).rejects.toBeInstanceOf(InvalidPoolRequestError);
+  });
+
+  it("grows thin and thick volumes and never shrinks them", async () => {
+    await engine.createVolume(pool, "grow-thin", 16 * MiB, true, "none");
+    await engine.createVolume(pool, "grow-thick", 16 * MiB, false, "none");
+    await engine.resizeVolume(pool, "grow-thin", 48 * MiB, true);
+    await engine.resizeVolume(pool, "grow-thick", 48 * MiB, false);
+    expect((await stat(engine.volumeDataPath(pool, "grow-thin"))).size).toBe(48 * MiB);
+    expect(await engine.allocatedBytes(pool, "grow-thin")).toBe(0);
+    expect((await stat(engine.volumeDataPath(pool, "grow-thick"))).size).toBe(48 * MiB);
+    expect(await engine.allocatedBytes(pool, "grow-thick")).toBe(48 * MiB);
+    await engine.resizeVolume(pool, "grow-thin", 48 * MiB, true);
+    await expect(engine.resizeVolume(pool, "grow-thin", 8 * MiB, true)).rejects.toBeInstanceOf(InvalidPoolRequestError);
+    await expect(engine.resizeVolume(pool, "missing", 8 * MiB, true)).rejects.toBeInstanceOf(VolumeNotFoundError);
+  });
+
+  it("sets per-volume compression on the subvolume", async () => {
+    await engine.createVolume(pool, "packed", 64 * MiB, true, "zstd");
+    const { stdout } = await runCommand("btrfs", ["property", "get", engine.volumeDataPath(pool, "packed"), "compression"]);
+    expect(stdout.trim()).toBe("compression=zstd");
+    // Highly compressible data takes far less than its size on disk.
+    await writeRange(engine.volumeDataPath(pool, "packed"), 0, Buffer.alloc(32 * MiB, "a"));
+    await runCommand("sync", []);
+    const { stdout: du } = await runCommand("compsize", ["-b", engine.volumeDataPath(pool, "packed")]).catch(() => ({ stdout: "" }));
+    if (du) expect(du).toMatch(/zstd/);
+  });
+
+  it("keeps a snapshot's data after the volume is overwritten", async () => {
+    const original = randomBytes(MiB);
+    await engine.createVolume(pool, "snapsrc", 16 * MiB, true, "none");
+    await writeRange(engine.volumeDataPath(pool, "snapsrc"), 0, original);
+    await engine.createSnapshot(pool, "snapsrc", "s1");
+    await writeRange(engine.volumeDataPath(pool, "snapsrc"), 0, randomBytes(MiB));
+    expect(digest(await readRange(engine.snapshotDataPath(pool, "s1"), 0, MiB))).toBe(digest(original));
+    expect(digest(await readRange(engine.volumeDataPath(pool, "snapsrc"), 0, MiB))).not.toBe(digest(original));
+    // Read-only: nothing can change a snapshot.
+    await expect(writeRange(engine.snapshotDataPath(pool, "s1"), 0, Buffer.from("x"))).rejects.toThrow(/EROFS|read-only/i);
+    expect((await engine.listOnDisk(pool)).snapshots).toContain("s1");
+  });
+
+  it("makes volumes from a volume and from a snapshot that are independent both ways", async () => {
+    const a = randomBytes(MiB);
+    await engine.createVolume(pool, "origin", 16 * MiB, true, "none");
+    await writeRange(engine.volumeDataPath(pool, "origin"), 0, a);
+    await engine.createSnapshot(pool, "origin", "origin-s");
+    await engine.volumeFromVolume(pool, "origin", "clone");
+    await engine.volumeFromSnapshot(pool, "origin-s", "fromsnap");
+    for (const copy of ["clone", "fromsnap"]) {
+      expect(digest(await readRange(engine.volumeDataPath(pool, copy), 0, MiB))).toBe(digest(a));
+      expect((await stat(engine.volumeDataPath(pool, copy))).size).toBe(16 * MiB);
+    }
+
+    const b = randomBytes(MiB);
+    await writeRange(engine.volumeDataPath(pool, "origin"), 0, b);
+    expect(digest(await readRange(engine.volumeDataPath(pool, "clone"), 0, MiB))).toBe(digest(a));
+    expect(digest(await readRange(engine.volumeDataPath(pool, "fromsnap"), 0, MiB))).toBe(digest(a));
+
+    const c = randomBytes(MiB);
+    await writeRange(engine.volumeDataPath(pool, "clone"), 0, c);
+    await writeRange(engine.volumeDataPath(pool, "fromsnap"), MiB, c);
+    expect(digest(await readRange(engine.volumeDataPath(pool, "origin"), 0, MiB))).toBe(digest(b));
+    expect(digest(await readRange(engine.snapshotDataPath(pool, "origin-s"), 0, 2 * MiB))).toBe(digest(Buffer.concat([a, Buffer.alloc(MiB)])));
+
+    // Deletes succeed in any order, and twice.
+    await engine.deleteVolume(pool, "origin");
+    await engine.deleteVolume(pool, "origin");
+    expect(digest(await readRange(engine.volumeDataPath(pool, "clone"), 0, MiB))).toBe(digest(c));
+    await engine.deleteSnapshot(pool, "origin-s");
+    await engine.deleteSnapshot(pool, "origin-s");
+    expect(digest(await readRange(engine.volumeDataPath(pool, "fromsnap"), 0, MiB))).toBe(digest(a));
+    await engine.deleteVolume(pool, "clone");
+    await engine.deleteVolume(pool, "fromsnap");
+    const onDisk = await engine.listOnDisk(pool);
+    expect(onDisk.volumes).not.toContain("origin");
+    expect(onDisk.volumes).not.toContain("clone");
+    expect(onDisk.snapshots).not.toContain("origin-s");
+  });
+
+  it("rolls back in place: same inode, an open handle sees the snapshot's data", async () => {
+    const snapshotData = randomBytes(MiB);
+    await engine.createVolume(pool, "rb", 8 * MiB, true, "none");
+    const file = engine.volumeDataPath(pool, "rb");
+    await writeRange(file, 0, snapshotData);
+    await engine.createSnapshot(pool, "rb", "rb-s");
+    await writeRange(file, 0, randomBytes(MiB));
+    await writeRange(file, 4 * MiB, randomBytes(MiB));
+    await engine.resizeVolume(pool, "rb", 12 * MiB, true);
+    const inodeBefore = (await stat(file)).ino;
+
+    const heldOpen = await open(file, "r");
+    try {
+      await engine.rollbackVolume(pool, "rb", "rb-s");
+      expect((await stat(file)).ino).toBe(inodeBefore);
+      const seen = Buffer.alloc(MiB);
+      await heldOpen.read(seen, 0, MiB, 0);
+      expect(digest(seen)).toBe(digest(snapshotData));
+      const tail = Buffer.alloc(MiB);
+      await heldOpen.read(tail, 0, MiB, 4 * MiB);
+      expect(digest(tail)).toBe(digest(Buffer.alloc(MiB)));
+    } finally {
+      await heldOpen.close();
+    }
+    // The volume keeps the size it grew to: an initiator never sees its disk shrink.
+    expect((await stat(file)).size).toBe(12 * MiB);
+    await expect(engine.rollbackVolume(pool, "rb", "no-such-snapshot")).rejects.toBeInstanceOf(VolumeNotFoundError);
+  });
+
+  it("copies a volume into another pool keeping holes", async () => {
+    const otherDevices = await engine.createPool("data2", "single", "none", [{ type: "image_file", size: 256 * MiB }]);
+    livePools.set("data2", otherDevices);
+    try {
+      const payload = randomBytes(MiB);
+      await engine.createVolume(pool, "travel", 64 * MiB, true, "none");
+      await writeRange(engine.volumeDataPath(pool, "travel"), 8 * MiB, payload);
+      await engine.copyAcrossPools({ poolId: pool, path: engine.volumeDataPath(pool, "travel") }, "data2", "arrived");
+      const copy = engine.volumeDataPath("data2", "arrived");
+      expect((await stat(copy)).size).toBe(64 * MiB);
+      expect(digest(await readRange(copy, 8 * MiB, MiB))).toBe(digest(payload));
+      expect(await engine.allocatedBytes("data2", "arrived")).toBeLessThanOrEqual(2 * MiB);
+    } finally {
+      await engine.destroyPool("data2", otherDevices);
+      livePools.delete("data2");
+    }
+  });
+
+  it("rejects ids that could leave the pool directory", () => {
+    expect(() => engine.volumeDataPath(pool, "../x")).toThrow(InvalidPoolRequestError);
+    expect(() => engine.snapshotDataPath(pool, "a/b")).toThrow(InvalidPoolRequestError);
+  });
+});

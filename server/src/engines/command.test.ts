@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, DaemonProcess, runCommand } from "./command";
+
+describe("runCommand", () => {
+  it("returns stdout and passes input and env", async () => {
+    expect((await runCommand("cat", [], { input: "hello" })).stdout).toBe("hello");
+    expect((await runCommand("printenv", ["DPL_TEST_VALUE"], { env: { DPL_TEST_VALUE: "42" } })).stdout.trim()).toBe("42");
+  });
+
+  it("passes arguments verbatim, without a shell", async () => {
+    expect((await runCommand("echo", ["$HOME; ls", "*"])).stdout).toBe("$HOME; ls *\n");
+  });
+
+  it("reports a failing command with exit code and trimmed stderr", async () => {
+    const error = await runCommand("ls", ["/nonexistent-dpl-path"]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    const failed = error as CommandFailedError;
+    expect(failed.exitCode).toBe(2);
+    expect(failed.stderr).toContain("No such file");
+    expect(failed.message).toMatch(/^ls \/nonexistent-dpl-path failed \(exit 2\): ls: cannot access/);
+    expect(failed.message.endsWith("\n")).toBe(false);
+  });
+
+  it("kills a command that outlives its timeout", async () => {
+    const started = Date.now();
+    await expect(runCommand("sleep", ["5"], { timeoutMs: 200 })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("names a missing binary", async () => {
+    await expect(runCommand("dpl-no-such-binary", [])).rejects.toBeInstanceOf(CommandNotFoundError);
+  });
+});
+
+describe("DaemonProcess", () => {
+  it("keeps the output of a daemon that exits and reports its exit", async () => {
+    const daemon = await DaemonProcess.start("sh", ["-c", "echo started; echo failing >&2; exit 3"]);
+    expect(await daemon.exited).toEqual({ code: 3, signal: null });
+    expect(daemon.running).toBe(false);
+    expect(daemon.output).toContain("failing");
+  });
+
+  it("writes a daemon's output to its log file", async () => {
+    const logFile = path.join(await mkdtemp(path.join(tmpdir(), "dpl-daemon-")), "daemon.log");
+    const daemon = await DaemonProcess.start("sh", ["-c", "echo to-the-log"], { logFile });
+    await daemon.exited;
+    expect(await readFile(logFile, "utf8")).toBe("to-the-log\n");
+    expect(daemon.output).toBe("to-the-log");
+    await rm(path.dirname(logFile), { recursive: true });
+  });
+
+  it("kills a daemon that does not exit by itself", async () => {
+    const daemon = await DaemonProcess.start("sleep", ["30"]);
+    expect(await daemon.waitForExit(100)).toBe(false);
+    daemon.kill();
+    expect(await daemon.waitForExit(5000)).toBe(true);
+  });
+
+  it("rejects a missing binary", async () => {
+    await expect(DaemonProcess.start("dpl-no-such-daemon", [])).rejects.toBeInstanceOf(CommandNotFoundError);
+  });
+});
