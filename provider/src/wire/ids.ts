@@ -17,6 +17,7 @@ export function toHexId(uuid: string): HexId {
 // Shell metacharacters, path separators and control characters never reach a command line here
 // (commands run with argument arrays), but names also become target aliases and log lines, so
 // they are refused at the edge rather than escaped everywhere.
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const forbiddenNameChars = /[\u0000-\u001f\u007f`$;&|<>\\"'/*?{}[\]!]/u;
 
 /** A display name: 1..255 characters, no control characters, shell metacharacters or "/". */

@@ -1,0 +1,21 @@
+/** The one place that maps error codes to HTTP statuses, and shapes every error body. */
+import type { ErrorBody, ErrorCode } from "@prophetstor/dpl-provider/wire";
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  UNKNOWN_OPERATION: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CONFLICT: 409,
+  BUSY: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  INSUFFICIENT_CAPACITY: 422,
+  UNSUPPORTED: 422,
+  ENGINE_FAILURE: 500,
+  INTERNAL: 500,
+};
+
+export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
+  return field === undefined ? { error: { code, message } } : { error: { code, message, field } };
+}

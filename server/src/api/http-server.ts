@@ -1,0 +1,91 @@
+/**
+ * The DPL v1 HTTP server: fastify over HTTPS (plain HTTP only when asked), Basic auth on every
+ * route, CDMI bodies parsed as JSON (also on DELETE), every collection with and without `/v1`
+ * and with or without a trailing slash, and one error shape for every refusal.
+ */
+import { CDMI_CONTAINER, CDMI_SPEC_HEADER, CDMI_SPEC_VERSION } from "@prophetstor/dpl-provider/wire";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { DomainError } from "../core/domain-error";
+import type { DplCore } from "../core/dpl-core";
+import { basicAuthHook } from "./auth";
+import { errorBody, STATUS_OF } from "./error-registry";
+import { buildOpenApiDocument } from "./openapi";
+import { exportRoutes } from "./routes/export-routes";
+import { poolRoutes } from "./routes/pool-routes";
+import { systemRoutes } from "./routes/system-routes";
+import { volgroupRoutes } from "./routes/volgroup-routes";
+import { volumeRoutes } from "./routes/volume-routes";
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface HttpServerOptions {
+  username: string;
+  password: string;
+  /** PEM key and certificate; plain HTTP when absent. */
+  tls?: { key: string; cert: string };
+  log: (message: string) => void;
+}
+
+function parseJsonBody(body: string): unknown {
+  if (body.trim() === "") return undefined;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (e) {
+    throw new DomainError("INVALID_ARGUMENT", `the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, "body");
+  }
+}
+
+export async function buildHttpServer(core: DplCore, options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert } }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
+    logger: false,
+    forceCloseConnections: "idle",
+  }) as unknown as FastifyInstance;
+
+  // DPL clients send JSON as application/cdmi-container, and some send a content type with no body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(typeof body === "string" ? body : body.toString("utf8")));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+
+  app.addHook("onRequest", basicAuthHook({ username: options.username, password: options.password }));
+  app.addHook("onSend", async (request, reply, payload) => {
+    void reply.header(CDMI_SPEC_HEADER, CDMI_SPEC_VERSION);
+    const accept = request.headers.accept ?? "";
+    const type = String(reply.getHeader("content-type") ?? "");
+    if (accept.includes(CDMI_CONTAINER) && type.startsWith("application/json")) void reply.header("content-type", CDMI_CONTAINER);
+    return payload;
+  });
+
+  app.setErrorHandler((error: FastifyError | DomainError, _request, reply) => {
+    if (error instanceof DomainError) {
+      return reply.code(STATUS_OF[error.code]).send(errorBody(error.code, error.message, error.field));
+    }
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.code(STATUS_OF.PAYLOAD_TOO_LARGE).send(errorBody("PAYLOAD_TOO_LARGE", `the body is larger than ${BODY_LIMIT_BYTES} bytes`, "body"));
+    }
+    if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(400).send(errorBody("INVALID_ARGUMENT", error.message));
+    }
+    options.log(`internal error: ${error.stack ?? error.message}`);
+    return reply.code(STATUS_OF.INTERNAL).send(errorBody("INTERNAL", "internal server error"));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody("NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0] ?? ""}`)));
+
+  const openApi = buildOpenApiDocument();
+  app.get("/openapi.json", () => openApi);
+
+  for (const prefix of ["", "/v1"]) {
+    for (const routes of [systemRoutes, poolRoutes, volumeRoutes, volgroupRoutes, exportRoutes]) {
+      await app.register(routes(core), { prefix });
+    }
+  }
+  return app;
+}

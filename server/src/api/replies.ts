@@ -1,0 +1,254 @@
+/**
+ * Shapes wire replies (provider/src/wire) from core's views. Every object reply carries the CDMI
+ * container envelope; `completionStatus` says whether the object is usable yet.
+ */
+import {
+  CDMI_CONTAINER,
+  type CompletionStatus, type Envelope, type EventReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
+  type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
+} from "@prophetstor/dpl-provider/wire";
+import type { CoreSettings } from "../core/context";
+import type { PoolView } from "../core/pool-service";
+import type {
+  EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, SnapshotRecord, TargetRecord,
+} from "../core/records";
+import type { VolumeGroupView } from "../core/volgroup-service";
+import type { VolumeView } from "../core/volume-service";
+
+export function completionOf(state: ObjectState): CompletionStatus {
+  if (state === "available") return "Complete";
+  if (state === "error") return "Error";
+  return "Processing";
+}
+
+export function envelope(fields: { id: string; name: string; parentURI: string; parentID?: string; status?: CompletionStatus }): Envelope {
+  const status = fields.status ?? "Complete";
+  return {
+    objectType: CDMI_CONTAINER,
+    objectID: fields.id,
+    objectName: fields.name,
+    parentURI: fields.parentURI,
+    parentID: fields.parentID ?? "",
+    domainURI: "",
+    capabilitiesURI: "",
+    completionStatus: status,
+    percentComplete: status === "Processing" ? 0 : 100,
+    childrenrange: "",
+  };
+}
+
+function exportEntry(record: ExportRecord, portals: string[]): IscsiExportEntry {
+  const authentication: IscsiExportEntry["authentication"] = record.chap === null
+    ? { method: "None" }
+    : record.mutualChap === null
+      ? { method: "CHAP", username: record.chap.username }
+      : { method: "CHAP", username: record.chap.username, mutual_username: record.mutualChap.username };
+  return {
+    target_identifier: record.iqn,
+    portals,
+    logical_unit_number: record.lun,
+    logical_unit_name: record.logicalUnitName,
+    permissions: record.initiators.map((initiator) => ({ [initiator]: record.lun })),
+    authentication,
+  };
+}
+
+export function volumeReply(view: VolumeView, exported: ExportRecord | undefined, settings: CoreSettings): VolumeReply {
+  const v = view.volume;
+  return {
+    ...envelope({ id: v.id, name: v.id, parentURI: "/dpl_volume", parentID: v.poolId, status: completionOf(v.state) }),
+    metadata: {
+      type: "volume",
+      display_name: v.name,
+      display_description: v.description,
+      pool_uuid: v.poolId,
+      total_capacity: v.sizeBytes,
+      used_capacity: view.usedBytes,
+      maximum_snapshot: v.maximumSnapshot,
+      snapshot_quota: v.snapshotQuota,
+      properties: { thin_provision: v.thin, compression: v.compression, cache_mode: v.cacheMode },
+      state: v.state,
+      origin_uuid: v.originId,
+      volume_group_uuid: v.volumeGroupId,
+      ctime: v.ctime,
+      mtime: v.mtime,
+    },
+    children: view.snapshotIds,
+    exports: exported === undefined ? {} : { "Network/iSCSI": [exportEntry(exported, settings.portals)] },
+    snapshots: view.snapshotIds,
+  };
+}
+
+export function snapshotReply(s: SnapshotRecord): SnapshotReply {
+  return {
+    ...envelope({ id: s.id, name: s.id, parentURI: `/dpl_volume/${s.volumeId}/cdmi_snapshots`, parentID: s.volumeId, status: completionOf(s.state) }),
+    metadata: {
+      type: "snapshot",
+      snapshot_uuid: s.id,
+      display_name: s.name,
+      display_description: s.description,
+      origin_uuid: s.volumeId,
+      total_capacity: s.sizeBytes,
+      // Bytes held only by the snapshot need btrfs qgroups, which are off (they slow snapshots).
+      snapshot_used_capacity: 0,
+      volume_group_uuid: s.volumeGroupId,
+      state: s.state === "creating" ? "available" : s.state === "deleting" ? "deleting" : s.state,
+      ctime: s.ctime,
+    },
+    children: [],
+  };
+}
+
+export function poolReply(view: PoolView, settings: CoreSettings): PoolReply {
+  const p = view.pool;
+  const healthOf = new Map(view.health.devices.map((d) => [d.deviceId, d]));
+  return {
+    ...envelope({ id: p.id, name: p.id, parentURI: "/dpl_pool", status: completionOf(p.state) }),
+    metadata: {
+      pool_uuid: p.id,
+      display_name: p.name,
+      display_description: p.description,
+      total_capacity: view.usage.totalBytes,
+      available_capacity: view.usage.freeBytes,
+      used_capacity: view.usage.usedBytes,
+      provisioned_capacity: view.provisionedBytes,
+      max_oversubscription: p.maxOversubscription,
+      state: p.state === "available" ? view.health.state : "Offline",
+      properties: { raid_level: p.raid, compression: p.compression },
+      physical_device: { data: p.devices.map((d) => d.deviceId), cache: [], log: [], spare: [] },
+      devices: p.devices.map((d) => {
+        const health = healthOf.get(d.deviceId);
+        return {
+          device_uuid: d.deviceId,
+          type: d.type,
+          path: d.path,
+          size: d.size,
+          state: health === undefined ? "Unknown" : health.present ? "Online" : "Missing",
+          errors: health?.errors ?? { read: 0, write: 0, flush: 0, corruption: 0, generation: 0 },
+        };
+      }),
+      vendor: settings.vendor,
+      version: settings.version,
+      ctime: p.ctime,
+    },
+    children: view.childIds,
+  };
+}
+
+export function eventInfo(e: EventRecord): EventReply["event"] {
+  const info: EventReply["event"] = {
+    event_uuid: e.id,
+    operation: e.operation,
+    object_uuid: e.objectId,
+    status: e.status,
+    percent_complete: e.percent,
+    started: e.started,
+    finished: e.finished,
+  };
+  if (e.errorCode !== null) info.error_code = e.errorCode;
+  if (e.errorMessage !== null) info.error_message = e.errorMessage;
+  return info;
+}
+
+/** An event poll reply; when Complete and the object still exists, the object's reply merged in. */
+export function eventReply(e: EventRecord, parentURI: string, objectReply?: { metadata: object } & Record<string, unknown>): EventReply {
+  const base = objectReply ?? envelope({ id: e.objectId, name: e.objectId, parentURI });
+  const merged = e.status === "Complete" && objectReply !== undefined;
+  return {
+    ...base,
+    completionStatus: e.status,
+    percentComplete: e.percent,
+    event: eventInfo(e),
+    metadata: { ...(merged ? objectReply.metadata : {}), event_uuid: e.id },
+  };
+}
+
+export function acceptedReply(e: EventRecord, objectId: string, parentURI: string): EventReply {
+  return eventReply(e, parentURI, { ...envelope({ id: objectId, name: objectId, parentURI, status: e.status }), metadata: {} });
+}
+
+export function volgroupReply(view: VolumeGroupView): VolgroupReply {
+  const g = view.group;
+  return {
+    ...envelope({ id: g.id, name: g.id, parentURI: "/dpl_volgroup", parentID: g.id }),
+    children: view.memberIds,
+    metadata: {
+      type: "volume_group",
+      volume_group_uuid: g.id,
+      display_name: g.name,
+      display_description: g.description,
+      total_capacity: view.totalBytes,
+      maximum_snapshot: g.maximumSnapshot,
+      snapshot_quota: 0,
+      state: "available",
+      properties: { snapshot_rotation: g.snapshotRotation },
+      ctime: g.ctime,
+    },
+  };
+}
+
+export function groupSnapshotReply(s: GroupSnapshotRecord): VolgroupSnapshotReply {
+  return {
+    ...envelope({ id: s.id, name: s.id, parentURI: `/dpl_volgroup/${s.groupId}/cdmi_snapshots`, parentID: s.groupId }),
+    children: Object.values(s.members),
+    metadata: {
+      type: "snapshot",
+      snapshot_uuid: s.id,
+      origin_uuid: s.groupId,
+      display_name: s.name,
+      display_description: s.description,
+      member: s.members,
+      ctime: s.ctime,
+    },
+  };
+}
+
+export function targetReply(t: TargetRecord): TargetReply {
+  return {
+    ...envelope({ id: t.id, name: t.id, parentURI: "/dpl_export" }),
+    metadata: {
+      type: "target",
+      target_uuid: t.id,
+      protocol: t.protocol,
+      display_name: t.name,
+      display_description: t.description,
+      address: t.address,
+      volumes: [],
+      ctime: t.ctime,
+    },
+    children: [],
+  };
+}
+
+export function systemReply(settings: CoreSettings): SystemReply {
+  return {
+    ...envelope({ id: settings.serverName, name: settings.serverName, parentURI: "/" }),
+    metadata: {
+      vendor: settings.vendor,
+      version: settings.version,
+      server_name: settings.serverName,
+      protocol_version: "1.0",
+      storage_adapter: {},
+      iscsi_portals: settings.portals,
+      capabilities: {
+        protocols: ["iscsi"],
+        raid_levels: ["single", "raid0", "raid1", "raid10", "raid1c3"],
+        compression: ["none", "lzo", "zstd"],
+        thin_provisioning: true,
+        snapshots: true,
+        clones: true,
+        rollback: true,
+        volume_groups: true,
+        chap: true,
+        dedupe: false,
+        scrub: false,
+        prefer_wait: true,
+      },
+    },
+  };
+}
+
+/** A list reply: `[id, name]` pairs (or longer tuples) under the collection's envelope. */
+export function listReply<T>(parentURI: string, children: T[]): Envelope & { children: T[]; metadata: Record<string, never> } {
+  return { ...envelope({ id: "", name: parentURI.replace(/^\//, ""), parentURI: "/" }), children, metadata: {} };
+}

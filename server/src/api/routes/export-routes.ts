@@ -1,0 +1,38 @@
+import { SnsTableBody, TargetCreateBody } from "@prophetstor/dpl-provider/wire";
+import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/domain-error";
+import type { DplCore } from "../../core/dpl-core";
+import { envelope, listReply, targetReply } from "../replies";
+import { hexParam, parseBody, queryParam } from "../route-kit";
+
+const PARENT = "/dpl_export";
+
+export function exportRoutes(core: DplCore) {
+  return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
+    app.get("/dpl_export/", (request) => {
+      const type = queryParam(request, "type");
+      if (type !== undefined && type !== "target" && type !== "initiator") {
+        throw new DomainError("INVALID_ARGUMENT", "type must be target or initiator", "query.type");
+      }
+      const entries = [
+        ...(type === "initiator" ? [] : core.targets.allTargets()),
+        ...(type === "target" ? [] : core.targets.initiators()),
+      ];
+      return listReply(PARENT, entries.map((e) => [e.id, e.name, e.address] as [string, string, string]));
+    });
+
+    // FC name-server query: there is no FC engine here, so no initiator is ever logged in.
+    app.put("/dpl_export/sns_table/", (request) => {
+      parseBody(SnsTableBody, request.body);
+      return { ...envelope({ id: "sns_table", name: "sns_table", parentURI: PARENT }), metadata: { sns_table: [] } };
+    });
+
+    app.put("/dpl_export/:target/", (request) =>
+      targetReply(core.targets.create(hexParam(request, "target"), parseBody(TargetCreateBody, request.body))));
+
+    app.get("/dpl_export/:target/", (request) => targetReply(core.targets.get(hexParam(request, "target"))));
+
+    app.delete("/dpl_export/:target/", (request) => targetReply(core.targets.delete(hexParam(request, "target"))));
+    done();
+  };
+}

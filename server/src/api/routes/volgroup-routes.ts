@@ -1,0 +1,69 @@
+import { classifyVolgroupPut } from "@prophetstor/dpl-provider/wire";
+import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/domain-error";
+import type { DplCore } from "../../core/dpl-core";
+import { groupSnapshotReply, listReply, volgroupReply } from "../replies";
+import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+
+const PARENT = "/dpl_volgroup";
+
+export function volgroupRoutes(core: DplCore) {
+  return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
+    app.get("/dpl_volgroup/", () =>
+      listReply(PARENT, core.volumeGroups.list().map((g) => [g.id, g.name ?? g.id] as [string, string])));
+
+    app.get("/dpl_volgroup/:group/", async (request, reply) => {
+      const id = hexParam(request, "group");
+      const eventId = eventUuidOf(request);
+      if (eventId !== undefined) {
+        return replyToEventPoll(core, request, reply, id, eventId, PARENT, () =>
+          core.ctx.store.getVolumeGroup(id) === undefined ? undefined : volgroupReply(core.volumeGroups.view(id)));
+      }
+      return volgroupReply(core.volumeGroups.view(id));
+    });
+
+    app.put("/dpl_volgroup/:group/", async (request, reply) => {
+      const id = hexParam(request, "group");
+      const put = classifyVolgroupPut(request.body);
+      if (put === undefined) throw new DomainError("UNKNOWN_OPERATION", "the body names no volume group operation (metadata for create/join/leave, snapshot for a group snapshot)");
+      switch (put.op) {
+        case "create":
+          return volgroupReply(await core.volumeGroups.create(id, parseBody(put.schema, request.body)));
+        case "membership":
+          return volgroupReply(await core.volumeGroups.membership(id, parseBody(put.schema, request.body)));
+        case "snapshot": {
+          const body = parseBody(put.schema, request.body);
+          const job = await core.volumeGroups.createSnapshot(id, body);
+          return replyToJob(core, request, reply, job, {
+            objectId: id, parentURI: PARENT, finishedStatus: 201,
+            finalReply: () => {
+              const snapshot = core.ctx.store.getGroupSnapshot(body.snapshot);
+              return snapshot === undefined ? undefined : groupSnapshotReply(snapshot);
+            },
+          });
+        }
+      }
+    });
+
+    // The historical client accepts only 204 or 404 here.
+    app.delete("/dpl_volgroup/:group/", async (request, reply) => {
+      await core.volumeGroups.delete(hexParam(request, "group"));
+      return reply.code(204).send();
+    });
+
+    app.get("/dpl_volgroup/:group/cdmi_snapshots/", (request) => {
+      const id = hexParam(request, "group");
+      return listReply(`${PARENT}/${id}/cdmi_snapshots`, core.volumeGroups.listSnapshots(id).map((s) => [s.id, s.name ?? s.id] as [string, string]));
+    });
+
+    app.get("/dpl_volgroup/:group/cdmi_snapshots/:snapshot/", (request) =>
+      groupSnapshotReply(core.volumeGroups.getSnapshot(hexParam(request, "group"), hexParam(request, "snapshot"))));
+
+    app.delete("/dpl_volgroup/:group/cdmi_snapshots/:snapshot/", async (request, reply) => {
+      const id = hexParam(request, "group");
+      const job = await core.volumeGroups.deleteSnapshot(id, hexParam(request, "snapshot"));
+      return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
+    });
+    done();
+  };
+}

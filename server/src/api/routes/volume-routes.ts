@@ -1,0 +1,111 @@
+import {
+  classifyVolumePut, VolumeDeleteBody,
+} from "@prophetstor/dpl-provider/wire";
+import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/domain-error";
+import type { DplCore } from "../../core/dpl-core";
+import type { StartedJob } from "../../core/jobs";
+import { listReply, snapshotReply, volumeReply } from "../replies";
+import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+
+const PARENT = "/dpl_volume";
+
+export function volumeRoutes(core: DplCore) {
+  return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
+    const volumeObject = async (id: string): Promise<Record<string, unknown> | undefined> => {
+      if (core.ctx.store.getVolume(id) === undefined) return undefined;
+      return volumeReply(await core.volumes.view(id), core.exportService.get(id), core.ctx.settings);
+    };
+
+    app.get("/dpl_volume/", () =>
+      listReply(PARENT, core.volumes.list().map((v) => [v.id, v.name] as [string, string])));
+
+    app.get("/dpl_volume/:volume/", async (request, reply) => {
+      const id = hexParam(request, "volume");
+      const eventId = eventUuidOf(request);
+      if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => volumeObject(id));
+      const object = await volumeObject(id);
+      if (object === undefined) throw new DomainError("NOT_FOUND", `volume ${id} does not exist`);
+      return object;
+    });
+
+    app.put("/dpl_volume/:volume/", async (request, reply) => {
+      const id = hexParam(request, "volume");
+      const put = classifyVolumePut(request.body);
+      if (put === undefined) {
+        throw new DomainError("UNKNOWN_OPERATION",
+          "the body names no volume operation (create needs metadata.pool_uuid; snapshot, copy, export_operation or snapshot_operation select the others)");
+      }
+      let job: StartedJob;
+      let finishedStatus: 200 | 201 = 200;
+      let finalReply = (): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined> => volumeObject(id);
+      switch (put.op) {
+        case "create":
+          job = await core.volumes.create(id, parseBody(put.schema, request.body));
+          finishedStatus = 201;
+          break;
+        case "modify":
+          job = await core.volumes.modify(id, parseBody(put.schema, request.body));
+          break;
+        case "copy":
+          job = await core.volumes.copyFromSnapshot(id, parseBody(put.schema, request.body));
+          finishedStatus = 201;
+          break;
+        case "spawn":
+          job = await core.volumes.spawn(id, parseBody(put.schema, request.body));
+          finishedStatus = 201;
+          break;
+        case "clone":
+          job = await core.volumes.clone(id, parseBody(put.schema, request.body));
+          finishedStatus = 201;
+          break;
+        case "snapshot": {
+          const body = parseBody(put.schema, request.body);
+          job = await core.volumes.createSnapshot(id, body);
+          finishedStatus = 201;
+          finalReply = () => {
+            const snapshot = core.ctx.store.getSnapshot(body.snapshot);
+            return snapshot === undefined ? undefined : snapshotReply(snapshot);
+          };
+          break;
+        }
+        case "rollback":
+          job = await core.volumes.rollback(id, parseBody(put.schema, request.body));
+          break;
+        case "assign":
+          job = await core.exportService.assign(id, parseBody(put.schema, request.body));
+          break;
+        case "unassign":
+          job = await core.exportService.unassign(id, parseBody(put.schema, request.body));
+          break;
+      }
+      return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus, finalReply });
+    });
+
+    app.delete("/dpl_volume/:volume/", async (request, reply) => {
+      const id = hexParam(request, "volume");
+      const body = parseBody(VolumeDeleteBody, request.body ?? {});
+      const job = await core.volumes.delete(id, body.metadata?.force === true);
+      return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
+    });
+
+    app.get("/dpl_volume/:volume/cdmi_snapshots/", (request) => {
+      const id = hexParam(request, "volume");
+      return listReply(`${PARENT}/${id}/cdmi_snapshots`, core.volumes.listSnapshots(id).map((s) => [s.id, s.name] as [string, string]));
+    });
+
+    app.get("/dpl_volume/:volume/cdmi_snapshots/:snapshot/", (request) => {
+      const id = hexParam(request, "volume");
+      const snapshotId = hexParam(request, "snapshot");
+      return snapshotReply(core.volumes.getSnapshot(id, snapshotId));
+    });
+
+    app.delete("/dpl_volume/:volume/cdmi_snapshots/:snapshot/", async (request, reply) => {
+      const id = hexParam(request, "volume");
+      const snapshotId = hexParam(request, "snapshot");
+      const job = await core.volumes.deleteSnapshot(id, snapshotId);
+      return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
+    });
+    done();
+  };
+}

@@ -1,0 +1,70 @@
+/** The server's command line, parsed once into a typed configuration. */
+import { Portal } from "@prophetstor/dpl-provider/wire";
+import { resolve } from "node:path";
+
+export interface ServerConfig {
+  stateDir: string;
+  listenHost: string;
+  /** 0 lets the kernel choose. */
+  listenPort: number;
+  insecureHttp: boolean;
+  /** iSCSI portal tgtd listens on and replies name. */
+  portal: { host: string; port: number };
+  tgtControlPort: number;
+  embeddedPoolBytes: number | undefined;
+  readyFile: string | undefined;
+  allowedBlockDevices: string[];
+}
+
+const UNITS: Record<string, number> = {
+  "": 1, B: 1, K: 2 ** 10, KIB: 2 ** 10, M: 2 ** 20, MIB: 2 ** 20, G: 2 ** 30, GIB: 2 ** 30, T: 2 ** 40, TIB: 2 ** 40,
+  KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
+};
+
+/** "8GiB", "512M", "1073741824" → bytes. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m?.[2]?.toUpperCase() ?? "";
+  const factor = UNITS[unit];
+  if (m?.[1] === undefined || factor === undefined) throw new Error(`not a size: ${JSON.stringify(text)} (use e.g. 8GiB, 512MiB)`);
+  return Math.floor(Number(m[1]) * factor);
+}
+
+/** "HOST:PORT" or "[v6]:PORT". */
+export function parseHostPort(text: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  const host = m?.[1] ?? m?.[2];
+  if (host === undefined || !Number.isInteger(port) || port > 65535) throw new Error(`${what} must be HOST:PORT, got ${JSON.stringify(text)}`);
+  return { host, port };
+}
+
+export interface ServeOptions {
+  stateDir: string;
+  listen: string;
+  insecureHttp?: boolean;
+  portal: string;
+  tgtControlPort: string;
+  embeddedPool?: string;
+  readyFile?: string;
+  allowBlockDevice?: string[];
+}
+
+export function configFromOptions(o: ServeOptions): ServerConfig {
+  const listen = parseHostPort(o.listen, "--listen");
+  if (!Portal.safeParse(o.portal).success) throw new Error(`--portal must be HOST:PORT, got ${JSON.stringify(o.portal)}`);
+  const portal = parseHostPort(o.portal, "--portal");
+  const tgtControlPort = Number(o.tgtControlPort);
+  if (!Number.isInteger(tgtControlPort) || tgtControlPort < 0 || tgtControlPort > 32767) throw new Error("--tgt-control-port must be 0..32767 (tgtd's range)");
+  return {
+    stateDir: resolve(o.stateDir),
+    listenHost: listen.host,
+    listenPort: listen.port,
+    insecureHttp: o.insecureHttp === true,
+    portal,
+    tgtControlPort,
+    embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSize(o.embeddedPool),
+    readyFile: o.readyFile === undefined ? undefined : resolve(o.readyFile),
+    allowedBlockDevices: o.allowBlockDevice ?? [],
+  };
+}

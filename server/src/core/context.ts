@@ -1,0 +1,31 @@
+import type { MetadataStore } from "./metadata-store";
+import type { PoolEngine, TargetEngine } from "./ports";
+import type { JobRunner } from "./jobs";
+
+export interface CoreSettings {
+  /** iSCSI portals ("host:port") replies list for every export. */
+  portals: string[];
+  /** Target IQNs are `<iqnPrefix>:<volume id>`. */
+  iqnPrefix: string;
+  /** Block devices a pool may be built from (a client never picks arbitrary host devices). */
+  allowedBlockDevices: string[];
+  vendor: string;
+  version: string;
+  serverName: string;
+}
+
+/** What the parts of core share. */
+export interface CoreContext {
+  store: MetadataStore;
+  poolEngine: PoolEngine;
+  targetEngine: TargetEngine;
+  jobs: JobRunner;
+  settings: CoreSettings;
+  log: (message: string) => void;
+}
+
+/** Lock key of tgtd: export changes and the watchdog's re-apply never interleave. */
+export const TARGET_ENGINE_LOCK = "engine:tgtd";
+export const poolLock = (id: string): string => `pool:${id}`;
+export const volumeLock = (id: string): string => `volume:${id}`;
+export const groupLock = (id: string): string => `volgroup:${id}`;

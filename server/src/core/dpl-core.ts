@@ -1,0 +1,68 @@
+/** The server's domain: one object wiring the services over a store and two engines. */
+import type { CoreContext, CoreSettings } from "./context";
+import { ExportService } from "./export-service";
+import { JobRunner } from "./jobs";
+import type { MetadataStore } from "./metadata-store";
+import { PoolService } from "./pool-service";
+import type { PoolEngine, TargetEngine } from "./ports";
+import { reconcile, type ReconcileReport } from "./reconciler";
+import { TargetService } from "./target-service";
+import { TargetWatchdog } from "./target-watchdog";
+import { VolumeGroupService } from "./volgroup-service";
+import { VolumeService } from "./volume-service";
+
+export class DplCore {
+  readonly ctx: CoreContext;
+  readonly pools: PoolService;
+  readonly exportService: ExportService;
+  readonly volumes: VolumeService;
+  readonly volumeGroups: VolumeGroupService;
+  readonly targets: TargetService;
+  readonly watchdog: TargetWatchdog;
+  lastReconcile: ReconcileReport | undefined;
+
+  constructor(deps: { store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void }) {
+    const jobs = new JobRunner(deps.store, deps.log);
+    this.ctx = { ...deps, jobs };
+    this.pools = new PoolService(this.ctx);
+    this.exportService = new ExportService(this.ctx);
+    this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
+    this.volumeGroups = new VolumeGroupService(this.ctx);
+    this.targets = new TargetService(this.ctx);
+    this.watchdog = new TargetWatchdog(this.ctx, this.exportService);
+  }
+
+  get jobs(): JobRunner {
+    return this.ctx.jobs;
+  }
+
+  async start(): Promise<ReconcileReport> {
+    this.lastReconcile = await reconcile(this.ctx, this.exportService);
+    this.watchdog.start();
+    return this.lastReconcile;
+  }
+
+  /** Called when shutdown begins: requests waiting on events answer now. */
+  beginShutdown(): void {
+    this.ctx.jobs.endWaits();
+  }
+
+  /** Lets running jobs finish, then releases every engine; data and records stay. */
+  async stop(): Promise<void> {
+    await this.watchdog.stop();
+    await this.ctx.jobs.lock.idle();
+    try {
+      await this.ctx.targetEngine.stop();
+    } catch (e) {
+      this.ctx.log(`stopping tgtd: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const pool of this.ctx.store.listPools()) {
+      try {
+        await this.ctx.poolEngine.detachPool(pool.id, pool.devices);
+      } catch (e) {
+        this.ctx.log(`detaching pool ${pool.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.ctx.store.close();
+  }
+}

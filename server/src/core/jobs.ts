@@ -1,0 +1,154 @@
+/**
+ * Every mutating operation runs as a job: it takes the locks of the objects it touches, is
+ * admitted (state checks and intent records, which can still refuse the request), gets an event,
+ * then does its engine work in the background and records the outcome on the event. A failed job
+ * runs its undo, so no half-made object is left behind.
+ */
+import { randomUUID } from "node:crypto";
+import type { MetadataStore } from "./metadata-store";
+import type { EventObjectType, EventRecord } from "./records";
+import { KeyedLock } from "./keyed-lock";
+import { asDomainError } from "./domain-error";
+
+export interface JobSpec<T> {
+  lockKeys: string[];
+  objectType: EventObjectType;
+  objectId: string;
+  operation: string;
+  /**
+   * Runs under the locks before any event exists. Throws a DomainError to refuse the request, or
+   * returns `{ reuse }` when an identical earlier request already did (or is doing) the work.
+   */
+  admit(): T | ReuseEvent | Promise<T | ReuseEvent>;
+  work(admitted: T): void | Promise<void>;
+  /** Puts engines and records back as they were before admit; runs when work throws. */
+  undo(admitted: T): void | Promise<void>;
+}
+
+export interface StartedJob {
+  event: EventRecord;
+  /** True when an identical earlier request already did (or is doing) the work. */
+  reused: boolean;
+  /** Settles (never rejects) with the finished event. */
+  done: Promise<EventRecord>;
+}
+
+export function newHexId(): string {
+  return randomUUID().replace(/-/g, "");
+}
+
+/** Admission's answer for a retried request: the event of the identical earlier one. */
+export class ReuseEvent {
+  constructor(readonly reuse: EventRecord) {}
+}
+
+export class JobRunner {
+  readonly lock = new KeyedLock();
+  private readonly running = new Map<string, Promise<EventRecord>>();
+  private releaseWaiters!: () => void;
+  /** Resolves when the server shuts down: long-polls answer at once instead of holding it up. */
+  private readonly shutdown = new Promise<void>((r) => {
+    this.releaseWaiters = r;
+  });
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  async start<T>(spec: JobSpec<T>): Promise<StartedJob> {
+    const release = await this.lock.acquire(spec.lockKeys);
+    let admitted: T;
+    try {
+      const outcome = await spec.admit();
+      if (outcome instanceof ReuseEvent) {
+        release();
+        return { event: outcome.reuse, reused: true, done: this.settled(outcome.reuse.id) };
+      }
+      admitted = outcome;
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const event: EventRecord = {
+      id: newHexId(),
+      objectType: spec.objectType,
+      objectId: spec.objectId,
+      operation: spec.operation,
+      status: "Processing",
+      percent: 0,
+      errorCode: null,
+      errorMessage: null,
+      started: Date.now(),
+      finished: null,
+    };
+    this.store.insertEvent(event);
+    const done = this.finish(spec, admitted, event).finally(() => {
+      release();
+      this.running.delete(event.id);
+    });
+    this.running.set(event.id, done);
+    return { event, reused: false, done };
+  }
+
+  private async finish<T>(spec: JobSpec<T>, admitted: T, event: EventRecord): Promise<EventRecord> {
+    try {
+      await spec.work(admitted);
+      const result = { status: "Complete" as const, percent: 100, errorCode: null, errorMessage: null, finished: Date.now() };
+      this.store.finishEvent(event.id, result);
+      return { ...event, ...result };
+    } catch (e) {
+      const failure = asDomainError(e);
+      this.log(`${spec.operation} ${spec.objectType} ${spec.objectId} failed: ${failure.message}`);
+      try {
+        await spec.undo(admitted);
+      } catch (undoError) {
+        this.log(`undo of ${spec.operation} ${spec.objectId} failed: ${asDomainError(undoError).message}`);
+      }
+      const result = { status: "Error" as const, percent: 100, errorCode: failure.code, errorMessage: failure.message, finished: Date.now() };
+      this.store.finishEvent(event.id, result);
+      return { ...event, ...result };
+    }
+  }
+
+  /**
+   * The event an idempotent retry answers with: the newest one of that operation on the object,
+   * or (for objects made before events were kept) a Complete one recorded now.
+   */
+  lastEvent(objectType: EventObjectType, objectId: string, operation: string): EventRecord {
+    const found = this.store.findLatestEvent(objectId, operation);
+    if (found !== undefined) return found;
+    const now = Date.now();
+    const event: EventRecord = {
+      id: newHexId(), objectType, objectId, operation, status: "Complete", percent: 100,
+      errorCode: null, errorMessage: null, started: now, finished: now,
+    };
+    this.store.insertEvent(event);
+    return event;
+  }
+
+  /** Stops holding `Prefer: wait` requests (server shutdown); jobs themselves run to the end. */
+  endWaits(): void {
+    this.releaseWaiters();
+  }
+
+  /** The event once finished (immediately when it already is, or unknown). */
+  settled(eventId: string): Promise<EventRecord> {
+    const running = this.running.get(eventId);
+    if (running !== undefined) return running;
+    const stored = this.store.getEvent(eventId);
+    if (stored === undefined) return Promise.reject(new Error(`event ${eventId} is unknown`));
+    return Promise.resolve(stored);
+  }
+
+  /** Waits up to `ms` for a running event; returns the event as it stands then. */
+  async waitFor(eventId: string, ms: number): Promise<EventRecord | undefined> {
+    const running = this.running.get(eventId);
+    if (running !== undefined && ms > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, this.shutdown, new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+      clearTimeout(timer);
+    }
+    return this.store.getEvent(eventId);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The metadata store core needs (SQLite in engines/sqlite). Calls are synchronous so that an
+ * admission check and the record it writes happen without another request in between.
+ */
+import type {
+  EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord, SnapshotRecord,
+  TargetRecord, VolumeGroupRecord, VolumeRecord,
+} from "./records";
+import type { PoolDeviceRecord } from "./ports";
+
+export interface MetadataStore {
+  /** Runs fn in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+
+  listPools(): PoolRecord[];
+  getPool(id: string): PoolRecord | undefined;
+  insertPool(pool: PoolRecord): void;
+  setPoolState(id: string, state: ObjectState): void;
+  setPoolDevices(poolId: string, devices: PoolDeviceRecord[]): void;
+  deletePool(id: string): void;
+
+  listVolumes(poolId?: string): VolumeRecord[];
+  getVolume(id: string): VolumeRecord | undefined;
+  insertVolume(volume: VolumeRecord): void;
+  updateVolume(volume: VolumeRecord): void;
+  deleteVolume(id: string): void;
+
+  listSnapshots(filter?: { volumeId?: string; poolId?: string }): SnapshotRecord[];
+  getSnapshot(id: string): SnapshotRecord | undefined;
+  insertSnapshot(snapshot: SnapshotRecord): void;
+  setSnapshotState(id: string, state: ObjectState): void;
+  deleteSnapshot(id: string): void;
+
+  listExports(): ExportRecord[];
+  getExport(volumeId: string): ExportRecord | undefined;
+  /** Inserts or replaces the export and its initiator list. */
+  putExport(record: ExportRecord): void;
+  deleteExport(volumeId: string): void;
+  /** Smallest positive target id no export uses. */
+  nextFreeTid(): number;
+
+  listTargets(): TargetRecord[];
+  getTarget(id: string): TargetRecord | undefined;
+  insertTarget(target: TargetRecord): void;
+  deleteTarget(id: string): void;
+
+  listVolumeGroups(): VolumeGroupRecord[];
+  getVolumeGroup(id: string): VolumeGroupRecord | undefined;
+  insertVolumeGroup(group: VolumeGroupRecord): void;
+  deleteVolumeGroup(id: string): void;
+
+  listGroupSnapshots(groupId: string): GroupSnapshotRecord[];
+  getGroupSnapshot(id: string): GroupSnapshotRecord | undefined;
+  insertGroupSnapshot(snapshot: GroupSnapshotRecord): void;
+  deleteGroupSnapshot(id: string): void;
+
+  insertEvent(event: EventRecord): void;
+  getEvent(id: string): EventRecord | undefined;
+  /** The newest event of this operation on this object. */
+  findLatestEvent(objectId: string, operation: string): EventRecord | undefined;
+  finishEvent(id: string, result: Pick<EventRecord, "status" | "errorCode" | "errorMessage" | "finished" | "percent">): void;
+  /** Marks events still Processing (left by a crash) as Error; returns how many. */
+  failProcessingEvents(message: string, now: number): number;
+}

@@ -1,0 +1,189 @@
+import type { PoolCreateRequest } from "./requests";
+import type { CoreContext } from "./context";
+import { TARGET_ENGINE_LOCK, poolLock } from "./context";
+import { DomainError, notFound } from "./domain-error";
+import { ReuseEvent, type StartedJob } from "./jobs";
+import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
+import type { PoolRecord } from "./records";
+
+export interface PoolView {
+  pool: PoolRecord;
+  usage: PoolUsage;
+  health: PoolHealth;
+  provisionedBytes: number;
+  childIds: string[];
+}
+
+const offlineUsage: PoolUsage = { totalBytes: 0, usedBytes: 0, freeBytes: 0 };
+
+export class PoolService {
+  constructor(private readonly ctx: CoreContext) {}
+
+  list(): PoolRecord[] {
+    return this.ctx.store.listPools().filter((p) => p.state !== "deleting");
+  }
+
+  require(id: string): PoolRecord {
+    const pool = this.ctx.store.getPool(id);
+    if (pool === undefined) throw notFound("pool", id);
+    return pool;
+  }
+
+  /** An available pool a new volume may go to. */
+  requireUsable(id: string, field: string): PoolRecord {
+    const pool = this.ctx.store.getPool(id);
+    if (pool === undefined) throw new DomainError("NOT_FOUND", `pool ${id} does not exist`, field);
+    if (pool.state !== "available") throw new DomainError("CONFLICT", `pool ${id} is ${pool.state}`, field);
+    return pool;
+  }
+
+  provisionedBytes(poolId: string): number {
+    return this.ctx.store.listVolumes(poolId).reduce((sum, v) => sum + v.sizeBytes, 0);
+  }
+
+  async usage(pool: PoolRecord): Promise<PoolUsage> {
+    if (pool.state !== "available") return offlineUsage;
+    try {
+      return await this.ctx.poolEngine.usage(pool.id);
+    } catch {
+      return offlineUsage;
+    }
+  }
+
+  async view(id: string): Promise<PoolView> {
+    const pool = this.require(id);
+    const usage = await this.usage(pool);
+    let health: PoolHealth;
+    if (pool.state === "available") {
+      health = await this.ctx.poolEngine.health(pool.id, pool.devices).catch((): PoolHealth => ({ state: "Offline", devices: [] }));
+    } else {
+      health = { state: "Offline", devices: [] };
+    }
+    const childIds = this.ctx.store.listVolumes(id).map((v) => v.id);
+    return { pool, usage, health, provisionedBytes: this.provisionedBytes(id), childIds };
+  }
+
+  /**
+   * Refuses a volume (or growth by `growBytes`) the pool cannot hold: beyond its usable size at
+   * all, beyond its over-subscription cap when thin, beyond free space when thick.
+   */
+  async checkCapacity(pool: PoolRecord, growBytes: number, thin: boolean, field: string): Promise<void> {
+    const usage = await this.usage(pool);
+    if (growBytes > usage.totalBytes) {
+      throw new DomainError("INSUFFICIENT_CAPACITY",
+        `${growBytes} bytes is more than pool ${pool.id} could ever hold (${usage.totalBytes} usable bytes)`, field);
+    }
+    if (thin) {
+      if (pool.maxOversubscription !== null) {
+        const cap = usage.totalBytes * pool.maxOversubscription;
+        const provisioned = this.provisionedBytes(pool.id);
+        if (provisioned + growBytes > cap) {
+          throw new DomainError("INSUFFICIENT_CAPACITY",
+            `pool ${pool.id} would be provisioned ${provisioned + growBytes} bytes, over its cap of ${Math.floor(cap)} (max_oversubscription ${pool.maxOversubscription})`, field);
+        }
+      }
+    } else if (growBytes > usage.freeBytes) {
+      throw new DomainError("INSUFFICIENT_CAPACITY",
+        `a thick allocation of ${growBytes} bytes needs that much free space; pool ${pool.id} has ${usage.freeBytes}`, field);
+    }
+  }
+
+  async create(id: string, body: PoolCreateRequest): Promise<StartedJob> {
+    const { metadata } = body;
+    const devices: DeviceSpec[] = metadata.devices.map((d, i) => {
+      if (d.type === "image_file") return { type: "image_file", size: d.size };
+      if (!this.ctx.settings.allowedBlockDevices.includes(d.path)) {
+        throw new DomainError("INVALID_ARGUMENT", `block device ${d.path} is not on this server's allow-list`, `metadata.devices.${i}.path`);
+      }
+      return { type: "block_device", path: d.path };
+    });
+    const minDevices: Record<string, number> = { single: 1, raid0: 1, raid1: 2, raid10: 4, raid1c3: 3 };
+    const needed = minDevices[metadata.properties.raid_level] ?? 1;
+    if (devices.length < needed) {
+      throw new DomainError("INVALID_ARGUMENT", `${metadata.properties.raid_level} needs at least ${needed} devices`, "metadata.devices");
+    }
+    return this.ctx.jobs.start({
+      lockKeys: [poolLock(id)],
+      objectType: "pool",
+      objectId: id,
+      operation: "create",
+      admit: () => {
+        const existing = this.ctx.store.getPool(id);
+        if (existing !== undefined) {
+          const same = existing.name === metadata.display_name && existing.raid === metadata.properties.raid_level
+            && existing.compression === metadata.properties.compression && existing.devices.length === devices.length;
+          if (!same) throw new DomainError("ALREADY_EXISTS", `pool ${id} already exists with a different specification`);
+          return new ReuseEvent(this.ctx.jobs.lastEvent("pool", id, "create"));
+        }
+        if (this.ctx.store.listPools().some((p) => p.name === metadata.display_name)) {
+          throw new DomainError("ALREADY_EXISTS", `a pool named ${metadata.display_name} already exists`, "metadata.display_name");
+        }
+        this.ctx.store.insertPool({
+          id,
+          name: metadata.display_name,
+          description: metadata.display_description ?? null,
+          raid: metadata.properties.raid_level,
+          compression: metadata.properties.compression,
+          maxOversubscription: metadata.properties.max_oversubscription ?? null,
+          state: "creating",
+          ctime: Date.now(),
+          devices: [],
+        });
+        return id;
+      },
+      work: async () => {
+        const records = await this.ctx.poolEngine.createPool(id, metadata.properties.raid_level, metadata.properties.compression, devices);
+        this.ctx.store.transaction(() => {
+          this.ctx.store.setPoolDevices(id, records);
+          this.ctx.store.setPoolState(id, "available");
+        });
+      },
+      undo: () => {
+        // createPool undoes its own partial work; only the record is left to remove.
+        this.ctx.store.deletePool(id);
+      },
+    });
+  }
+
+  async delete(id: string, force: boolean): Promise<StartedJob> {
+    return this.ctx.jobs.start({
+      lockKeys: [poolLock(id), TARGET_ENGINE_LOCK],
+      objectType: "pool",
+      objectId: id,
+      operation: "delete",
+      admit: () => {
+        const pool = this.require(id);
+        const volumes = this.ctx.store.listVolumes(id);
+        const snapshots = this.ctx.store.listSnapshots({ poolId: id });
+        if (!force && (volumes.length > 0 || snapshots.length > 0)) {
+          throw new DomainError("BUSY", `pool ${id} still holds ${volumes.length} volumes and ${snapshots.length} snapshots; delete them or pass metadata.force`);
+        }
+        if (volumes.some((v) => v.state === "creating" || v.state === "deleting")) {
+          throw new DomainError("BUSY", `pool ${id} has volumes being created or deleted; retry when they finish`);
+        }
+        this.ctx.store.setPoolState(id, "deleting");
+        return pool;
+      },
+      work: async (pool) => {
+        for (const volume of this.ctx.store.listVolumes(id)) {
+          const exported = this.ctx.store.getExport(volume.id);
+          if (exported !== undefined) {
+            await this.ctx.targetEngine.removeTarget(exported.tid);
+            this.ctx.store.deleteExport(volume.id);
+          }
+        }
+        await this.ctx.poolEngine.destroyPool(id, pool.devices);
+        this.ctx.store.transaction(() => {
+          for (const volume of this.ctx.store.listVolumes(id)) this.ctx.store.deleteVolume(volume.id);
+          for (const snapshot of this.ctx.store.listSnapshots({ poolId: id })) this.ctx.store.deleteSnapshot(snapshot.id);
+          this.ctx.store.deletePool(id);
+        });
+      },
+      undo: (pool) => {
+        this.ctx.store.setPoolState(id, pool.state);
+      },
+    });
+  }
+}
+
+export type { DeviceHealth };

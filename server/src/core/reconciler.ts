@@ -1,0 +1,93 @@
+/**
+ * Brings engines back in line with the records at server start (after a clean stop or a crash):
+ * re-attaches pools, finishes or undoes operations a crash cut short, re-applies every export to
+ * a (re)started tgtd, and reports data on disk that no record owns — never deleting it.
+ */
+import type { CoreContext } from "./context";
+import type { ExportService } from "./export-service";
+
+export interface ReconcileReport {
+  finishedAt: number;
+  interruptedEvents: number;
+  pools: Array<{ id: string; attached: boolean; error?: string }>;
+  /** Objects a crash left half made or half deleted, now removed. */
+  cleanedUp: string[];
+  reappliedExports: number;
+  failedExports: string[];
+  /** Volume and snapshot directories on disk with no record (kept; an operator decides). */
+  unowned: Array<{ poolId: string; volumes: string[]; snapshots: string[] }>;
+}
+
+export const INTERRUPTED_MESSAGE = "interrupted by server restart";
+
+export async function reconcile(ctx: CoreContext, exportService: ExportService): Promise<ReconcileReport> {
+  const { store, poolEngine, log } = ctx;
+  const report: ReconcileReport = {
+    finishedAt: 0, interruptedEvents: 0, pools: [], cleanedUp: [], reappliedExports: 0, failedExports: [], unowned: [],
+  };
+  report.interruptedEvents = store.failProcessingEvents(INTERRUPTED_MESSAGE, Date.now());
+  if (report.interruptedEvents > 0) log(`reconcile: ${report.interruptedEvents} operations were interrupted by a restart`);
+
+  for (const pool of store.listPools()) {
+    if (pool.state === "creating" || pool.state === "deleting") {
+      // A pool create or delete cut short: finish taking it down; its volumes went with it.
+      await poolEngine.destroyPool(pool.id, pool.devices).catch((e: unknown) => {
+        log(`reconcile: destroying pool ${pool.id}: ${String(e)}`);
+      });
+      store.transaction(() => {
+        for (const v of store.listVolumes(pool.id)) store.deleteVolume(v.id);
+        for (const s of store.listSnapshots({ poolId: pool.id })) store.deleteSnapshot(s.id);
+        store.deletePool(pool.id);
+      });
+      report.cleanedUp.push(`pool ${pool.id}`);
+      continue;
+    }
+    try {
+      await poolEngine.attachPool(pool.id, pool.devices, pool.compression);
+      if (pool.state !== "available") store.setPoolState(pool.id, "available");
+      report.pools.push({ id: pool.id, attached: true });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      store.setPoolState(pool.id, "error");
+      report.pools.push({ id: pool.id, attached: false, error: message });
+      log(`reconcile: pool ${pool.id} could not be attached: ${message}`);
+    }
+  }
+
+  const attached = new Set(report.pools.filter((p) => p.attached).map((p) => p.id));
+  for (const volume of store.listVolumes()) {
+    if (!attached.has(volume.poolId)) continue;
+    if (volume.state === "creating" || volume.state === "deleting") {
+      const exported = store.getExport(volume.id);
+      if (exported !== undefined) store.deleteExport(volume.id);
+      await poolEngine.deleteVolume(volume.poolId, volume.id);
+      store.deleteVolume(volume.id);
+      report.cleanedUp.push(`volume ${volume.id} (${volume.state})`);
+    }
+  }
+  for (const snapshot of store.listSnapshots()) {
+    if (!attached.has(snapshot.poolId)) continue;
+    if (snapshot.state === "creating" || snapshot.state === "deleting") {
+      await poolEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
+      store.deleteSnapshot(snapshot.id);
+      report.cleanedUp.push(`snapshot ${snapshot.id} (${snapshot.state})`);
+    }
+  }
+
+  for (const poolId of attached) {
+    const onDisk = await poolEngine.listOnDisk(poolId);
+    const volumes = onDisk.volumes.filter((id) => store.getVolume(id)?.poolId !== poolId);
+    const snapshots = onDisk.snapshots.filter((id) => store.getSnapshot(id)?.poolId !== poolId);
+    if (volumes.length > 0 || snapshots.length > 0) {
+      report.unowned.push({ poolId, volumes, snapshots });
+      log(`reconcile: pool ${poolId} holds data no record owns (kept): volumes [${volumes.join(", ")}], snapshots [${snapshots.join(", ")}]`);
+    }
+  }
+
+  await ctx.targetEngine.start();
+  report.failedExports = await exportService.reapplyAll();
+  report.reappliedExports = store.listExports().length - report.failedExports.length;
+  report.finishedAt = Date.now();
+  log(`reconcile: ${report.pools.length} pools attached, ${report.reappliedExports} exports applied`);
+  return report;
+}

@@ -1,0 +1,116 @@
+/**
+ * What the server remembers about each object: the rows of the metadata store as core sees them.
+ * Times are milliseconds since the epoch (DPL's `ctime`).
+ */
+import type { CacheMode, CompletionStatus, Compression, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { PoolDeviceRecord } from "./ports";
+
+export type ObjectState = "creating" | "available" | "deleting" | "error";
+
+export interface PoolRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  raid: RaidLevel;
+  compression: Compression;
+  maxOversubscription: number | null;
+  state: ObjectState;
+  ctime: number;
+  devices: PoolDeviceRecord[];
+}
+
+export interface VolumeRecord {
+  id: string;
+  poolId: string;
+  name: string;
+  description: string | null;
+  sizeBytes: number;
+  thin: boolean;
+  compression: Compression;
+  cacheMode: CacheMode;
+  maximumSnapshot: number;
+  snapshotQuota: number;
+  state: ObjectState;
+  /** The snapshot (copy/spawn) or volume (clone) this volume was made from. */
+  originId: string | null;
+  volumeGroupId: string | null;
+  ctime: number;
+  mtime: number;
+  /** Event of the operation that made the volume (idempotent retries answer with it). */
+  createEventId: string | null;
+}
+
+export interface SnapshotRecord {
+  id: string;
+  /** The volume it was taken of; kept after that volume is deleted (snapshots outlive it). */
+  volumeId: string;
+  poolId: string;
+  name: string;
+  description: string | null;
+  sizeBytes: number;
+  volumeGroupId: string | null;
+  groupSnapshotId: string | null;
+  state: ObjectState;
+  ctime: number;
+}
+
+export interface ChapSecretRecord {
+  username: string;
+  secret: string;
+}
+
+export interface ExportRecord {
+  volumeId: string;
+  tid: number;
+  iqn: string;
+  lun: number;
+  logicalUnitName: string;
+  /** Lower-cased initiator IQNs. */
+  initiators: string[];
+  chap: ChapSecretRecord | null;
+  mutualChap: ChapSecretRecord | null;
+  ctime: number;
+}
+
+export interface TargetRecord {
+  id: string;
+  protocol: "iscsi" | "fc";
+  name: string;
+  description: string | null;
+  address: string;
+  ctime: number;
+}
+
+export interface VolumeGroupRecord {
+  id: string;
+  name: string | null;
+  description: string | null;
+  maximumSnapshot: number;
+  snapshotRotation: boolean;
+  ctime: number;
+}
+
+export interface GroupSnapshotRecord {
+  id: string;
+  groupId: string;
+  name: string | null;
+  description: string | null;
+  /** Member volume id → the member snapshot taken of it. */
+  members: Record<string, string>;
+  ctime: number;
+}
+
+export type EventObjectType = "pool" | "volume" | "volume_group" | "target" | "system";
+
+export interface EventRecord {
+  id: string;
+  objectType: EventObjectType;
+  objectId: string;
+  operation: string;
+  status: CompletionStatus;
+  percent: number;
+  errorCode: ErrorCode | null;
+  errorMessage: string | null;
+  started: number;
+  finished: number | null;
+}

@@ -1,0 +1,69 @@
+/**
+ * Target objects of `dpl_export`. Volume exports make their own targets (ExportService); the
+ * targets made here are records a client can name and list, with no LUNs until a future engine
+ * maps volumes onto shared targets.
+ */
+import type { CoreContext } from "./context";
+import { DomainError, notFound } from "./domain-error";
+import type { ExportRecord, TargetRecord } from "./records";
+import type { TargetCreateRequest } from "./requests";
+import { createHash } from "node:crypto";
+
+export interface TargetListEntry {
+  id: string;
+  name: string;
+  address: string;
+}
+
+export class TargetService {
+  constructor(private readonly ctx: CoreContext) {}
+
+  create(id: string, body: TargetCreateRequest): TargetRecord {
+    const m = body.metadata;
+    if (m.protocol === "fc") throw new DomainError("UNSUPPORTED", "no FC target engine on this host", "metadata.protocol");
+    const address = m.address ?? `${this.ctx.settings.iqnPrefix}:target.${id}`;
+    const existing = this.ctx.store.getTarget(id);
+    if (existing !== undefined) {
+      if (existing.address !== address || existing.protocol !== m.protocol) {
+        throw new DomainError("ALREADY_EXISTS", `target ${id} already exists with a different address`);
+      }
+      return existing;
+    }
+    if (this.allTargets().some((t) => t.address.toLowerCase() === address.toLowerCase())) {
+      throw new DomainError("ALREADY_EXISTS", `a target with address ${address} already exists`, "metadata.address");
+    }
+    const record: TargetRecord = {
+      id, protocol: m.protocol, name: m.display_name ?? id, description: m.display_description ?? null, address, ctime: Date.now(),
+    };
+    this.ctx.store.insertTarget(record);
+    return record;
+  }
+
+  get(id: string): TargetRecord {
+    const record = this.ctx.store.getTarget(id);
+    if (record === undefined) throw notFound("target", id);
+    return record;
+  }
+
+  delete(id: string): TargetRecord {
+    const record = this.get(id);
+    this.ctx.store.deleteTarget(id);
+    return record;
+  }
+
+  /** Created targets plus one per exported volume (id = volume id). */
+  allTargets(): TargetListEntry[] {
+    const created = this.ctx.store.listTargets().map((t) => ({ id: t.id, name: t.name, address: t.address }));
+    const exported = this.ctx.store.listExports().map((e: ExportRecord) => ({
+      id: e.volumeId, name: this.ctx.store.getVolume(e.volumeId)?.name ?? e.volumeId, address: e.iqn,
+    }));
+    return [...created, ...exported];
+  }
+
+  /** Every initiator some export admits; id = first 32 hex of its IQN's SHA-256. */
+  initiators(): TargetListEntry[] {
+    const seen = new Set<string>();
+    for (const e of this.ctx.store.listExports()) for (const i of e.initiators) seen.add(i);
+    return [...seen].sort().map((iqn) => ({ id: createHash("sha256").update(iqn).digest("hex").slice(0, 32), name: iqn, address: iqn }));
+  }
+}

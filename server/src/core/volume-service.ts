@@ -1,0 +1,414 @@
+import { snapshotIdOfPath } from "@prophetstor/dpl-provider/wire";
+import type {
+  CloneRequest, CopyFromSnapshotRequest, RollbackRequest, SnapshotCreateRequest, SpawnRequest,
+  VolumeCreateRequest, VolumeModifyRequest,
+} from "./requests";
+import type { CoreContext } from "./context";
+import { TARGET_ENGINE_LOCK, poolLock, volumeLock } from "./context";
+import { DomainError, notFound } from "./domain-error";
+import { ReuseEvent, type StartedJob } from "./jobs";
+import type { ExportService } from "./export-service";
+import type { PoolService } from "./pool-service";
+import type { EventRecord, SnapshotRecord, VolumeRecord } from "./records";
+
+export interface VolumeView {
+  volume: VolumeRecord;
+  usedBytes: number;
+  snapshotIds: string[];
+}
+
+const DEFAULT_MAXIMUM_SNAPSHOT = 1024;
+
+/** How a new volume gets its data. */
+type VolumeSource =
+  | { kind: "empty" }
+  | { kind: "snapshot"; snapshot: SnapshotRecord }
+  | { kind: "volume"; volume: VolumeRecord };
+
+/** Fields a create-like request pins down; a retry must match them to count as the same request. */
+function sameSpec(a: VolumeRecord, b: VolumeRecord): boolean {
+  return a.poolId === b.poolId && a.sizeBytes === b.sizeBytes && a.thin === b.thin && a.originId === b.originId
+    && a.name === b.name && a.compression === b.compression;
+}
+
+export class VolumeService {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly pools: PoolService,
+    private readonly exportService: ExportService,
+  ) {}
+
+  list(): VolumeRecord[] {
+    return this.ctx.store.listVolumes();
+  }
+
+  require(id: string): VolumeRecord {
+    const volume = this.ctx.store.getVolume(id);
+    if (volume === undefined) throw notFound("volume", id);
+    return volume;
+  }
+
+  private requireAvailable(id: string): VolumeRecord {
+    const volume = this.require(id);
+    if (volume.state !== "available") throw new DomainError("BUSY", `volume ${id} is ${volume.state}`);
+    return volume;
+  }
+
+  async view(id: string): Promise<VolumeView> {
+    const volume = this.require(id);
+    let usedBytes = 0;
+    if (volume.state === "available") {
+      usedBytes = await this.ctx.poolEngine.allocatedBytes(volume.poolId, id).catch(() => 0);
+    }
+    const snapshotIds = this.ctx.store.listSnapshots({ volumeId: id }).map((s) => s.id);
+    return { volume, usedBytes, snapshotIds };
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  create(id: string, body: VolumeCreateRequest): Promise<StartedJob> {
+    const m = body.metadata;
+    return this.createFrom(id, { kind: "empty" }, "create", {
+      poolId: m.pool_uuid, poolField: "metadata.pool_uuid",
+      name: m.display_name, description: m.display_description,
+      sizeBytes: m.total_capacity, thin: m.properties.thin_provision,
+      compression: m.properties.compression, cacheMode: m.properties.cache_mode,
+      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+    });
+  }
+
+  copyFromSnapshot(id: string, body: CopyFromSnapshotRequest): Promise<StartedJob> {
+    const snapshot = this.requireSnapshotOfPath(body.copy);
+    const m = body.metadata;
+    return this.createFrom(id, { kind: "snapshot", snapshot }, "copy", {
+      poolId: m.pool_uuid ?? snapshot.poolId, poolField: "metadata.pool_uuid",
+      name: m.display_name, description: m.display_description,
+      sizeBytes: m.total_capacity ?? snapshot.sizeBytes, thin: m.properties?.thin_provision ?? true,
+      compression: m.properties?.compression, cacheMode: m.properties?.cache_mode,
+      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+    });
+  }
+
+  /** A volume sharing the snapshot's blocks; on btrfs that is exactly what copy does too. */
+  spawn(id: string, body: SpawnRequest): Promise<StartedJob> {
+    const snapshot = this.requireSnapshotOfPath(body.copy);
+    return this.createFrom(id, { kind: "snapshot", snapshot }, "spawn", {
+      poolId: snapshot.poolId, poolField: "copy",
+      name: body.metadata.display_name, description: body.metadata.display_description,
+      sizeBytes: snapshot.sizeBytes, thin: true,
+    });
+  }
+
+  clone(id: string, body: CloneRequest): Promise<StartedJob> {
+    const source = this.ctx.store.getVolume(body.copy);
+    if (source === undefined) throw new DomainError("NOT_FOUND", `source volume ${body.copy} does not exist`, "copy");
+    if (source.state !== "available") throw new DomainError("BUSY", `source volume ${body.copy} is ${source.state}`, "copy");
+    const m = body.metadata;
+    return this.createFrom(id, { kind: "volume", volume: source }, "clone", {
+      poolId: m.pool_uuid ?? source.poolId, poolField: "metadata.pool_uuid",
+      name: m.display_name, description: m.display_description,
+      sizeBytes: m.total_capacity ?? source.sizeBytes, thin: m.properties?.thin_provision ?? source.thin,
+      compression: m.properties?.compression ?? source.compression, cacheMode: m.properties?.cache_mode ?? source.cacheMode,
+      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+    });
+  }
+
+  private requireSnapshotOfPath(path: string): SnapshotRecord {
+    // The volume segment is not trusted: the historical copy names the new volume there (D8).
+    const snapshotId = snapshotIdOfPath(path);
+    const snapshot = this.ctx.store.getSnapshot(snapshotId);
+    if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "copy");
+    if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "copy");
+    return snapshot;
+  }
+
+  private createFrom(
+    id: string,
+    source: VolumeSource,
+    operation: string,
+    spec: {
+      poolId: string; poolField: string; name: string | null | undefined; description: string | null | undefined;
+      sizeBytes: number; thin: boolean; compression?: string | undefined; cacheMode?: VolumeRecord["cacheMode"] | undefined;
+      maximumSnapshot?: number | undefined; snapshotQuota?: number | undefined;
+    },
+  ): Promise<StartedJob> {
+    const sourceSize = source.kind === "snapshot" ? source.snapshot.sizeBytes : source.kind === "volume" ? source.volume.sizeBytes : 0;
+    if (spec.sizeBytes < sourceSize) {
+      throw new DomainError("INVALID_ARGUMENT",
+        `total_capacity ${spec.sizeBytes} is smaller than the source's ${sourceSize} bytes; volumes never shrink`, "metadata.total_capacity");
+    }
+    const sourceLock = source.kind === "volume" ? [volumeLock(source.volume.id)] : [];
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(id), poolLock(spec.poolId), ...sourceLock],
+      objectType: "volume",
+      objectId: id,
+      operation,
+      admit: async () => {
+        const pool = this.pools.requireUsable(spec.poolId, spec.poolField);
+        const now = Date.now();
+        const record: VolumeRecord = {
+          id,
+          poolId: pool.id,
+          name: spec.name ?? id,
+          description: spec.description ?? null,
+          sizeBytes: spec.sizeBytes,
+          thin: spec.thin,
+          compression: spec.compression ?? "none",
+          cacheMode: spec.cacheMode ?? "writeback",
+          maximumSnapshot: spec.maximumSnapshot ?? DEFAULT_MAXIMUM_SNAPSHOT,
+          snapshotQuota: spec.snapshotQuota ?? 0,
+          state: "creating",
+          originId: source.kind === "snapshot" ? source.snapshot.id : source.kind === "volume" ? source.volume.id : null,
+          volumeGroupId: null,
+          ctime: now,
+          mtime: now,
+          createEventId: null,
+        };
+        const existing = this.ctx.store.getVolume(id);
+        if (existing !== undefined) {
+          if (existing.state === "deleting" || !sameSpec(existing, record)) {
+            throw new DomainError("ALREADY_EXISTS", `volume ${id} already exists with a different specification`);
+          }
+          return new ReuseEvent(this.ctx.jobs.lastEvent("volume", id, operation));
+        }
+        if (this.ctx.store.getSnapshot(id) !== undefined) {
+          throw new DomainError("ALREADY_EXISTS", `${id} is already a snapshot id`);
+        }
+        // Data shared with the source costs nothing now; only the growth (or a thick volume) does.
+        const sharesBlocks = source.kind !== "empty" && sourceOnPool(source) === pool.id;
+        const newBytes = sharesBlocks && spec.thin ? spec.sizeBytes - sourceSize : spec.sizeBytes;
+        await this.pools.checkCapacity(pool, newBytes, spec.thin, "metadata.total_capacity");
+        this.ctx.store.insertVolume(record);
+        return record;
+      },
+      work: async (record) => {
+        await this.materialise(record, source);
+        const finished = { ...record, state: "available" as const, mtime: Date.now() };
+        this.ctx.store.updateVolume(finished);
+      },
+      undo: async (record) => {
+        await this.ctx.poolEngine.deleteVolume(record.poolId, record.id);
+        this.ctx.store.deleteVolume(record.id);
+      },
+    });
+  }
+
+  private async materialise(record: VolumeRecord, source: VolumeSource): Promise<void> {
+    const engine = this.ctx.poolEngine;
+    if (source.kind === "empty") {
+      await engine.createVolume(record.poolId, record.id, record.sizeBytes, record.thin, record.compression);
+      return;
+    }
+    const sourcePool = sourceOnPool(source);
+    if (sourcePool === record.poolId) {
+      if (source.kind === "snapshot") await engine.volumeFromSnapshot(sourcePool, source.snapshot.id, record.id);
+      else await engine.volumeFromVolume(sourcePool, source.volume.id, record.id);
+    } else {
+      const path = source.kind === "snapshot"
+        ? engine.snapshotDataPath(sourcePool, source.snapshot.id)
+        : engine.volumeDataPath(sourcePool, source.volume.id);
+      await engine.copyAcrossPools({ poolId: sourcePool, path }, record.poolId, record.id);
+    }
+    const sourceSize = source.kind === "snapshot" ? source.snapshot.sizeBytes : source.volume.sizeBytes;
+    if (record.sizeBytes > sourceSize || !record.thin) {
+      await engine.resizeVolume(record.poolId, record.id, record.sizeBytes, record.thin);
+    }
+  }
+
+  // ---------------------------------------------------------------- modify, delete
+
+  modify(id: string, body: VolumeModifyRequest): Promise<StartedJob> {
+    const m = body.metadata;
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK],
+      objectType: "volume",
+      objectId: id,
+      operation: "modify",
+      admit: async () => {
+        const before = this.requireAvailable(id);
+        const size = m.total_capacity ?? before.sizeBytes;
+        if (size < before.sizeBytes) {
+          throw new DomainError("INVALID_ARGUMENT",
+            `total_capacity ${size} is smaller than the volume's ${before.sizeBytes} bytes; volumes never shrink`, "metadata.total_capacity");
+        }
+        if (size > before.sizeBytes) {
+          await this.pools.checkCapacity(this.pools.requireUsable(before.poolId, "metadata.total_capacity"), size - before.sizeBytes, before.thin, "metadata.total_capacity");
+        }
+        const after: VolumeRecord = {
+          ...before,
+          name: m.display_name === undefined ? before.name : m.display_name ?? id,
+          description: m.display_description === undefined ? before.description : m.display_description,
+          sizeBytes: size,
+          maximumSnapshot: m.maximum_snapshot ?? before.maximumSnapshot,
+          snapshotQuota: m.snapshot_quota ?? before.snapshotQuota,
+          mtime: Date.now(),
+        };
+        return { before, after };
+      },
+      work: async ({ before, after }) => {
+        if (after.sizeBytes > before.sizeBytes) {
+          await this.ctx.poolEngine.resizeVolume(after.poolId, id, after.sizeBytes, after.thin);
+          await this.exportService.refreshSize(after);
+        }
+        this.ctx.store.updateVolume(after);
+      },
+      // A grown file cannot be shrunk back safely; the record keeps the old size so a retry grows it again.
+      undo: () => undefined,
+    });
+  }
+
+  /**
+   * Deleting a volume removes its export (with force; refused without) and its own data.
+   * Its snapshots are independent subvolumes: they stay, listed under the deleted volume's path,
+   * and can still be copied from or deleted — the order of deletes never matters.
+   */
+  delete(id: string, force: boolean): Promise<StartedJob> {
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK],
+      objectType: "volume",
+      objectId: id,
+      operation: "delete",
+      admit: () => {
+        const volume = this.require(id);
+        if (volume.state === "deleting") return new ReuseEvent(this.ctx.jobs.lastEvent("volume", id, "delete"));
+        if (volume.state === "creating") throw new DomainError("BUSY", `volume ${id} is still being created`);
+        if (!force && this.ctx.store.getExport(id) !== undefined) {
+          throw new DomainError("BUSY", `volume ${id} is exported; unassign its initiators or delete with metadata.force`);
+        }
+        this.ctx.store.updateVolume({ ...volume, state: "deleting", mtime: Date.now() });
+        return volume;
+      },
+      work: async (volume) => {
+        await this.exportService.removeExport(volume.id);
+        await this.ctx.poolEngine.deleteVolume(volume.poolId, volume.id);
+        this.ctx.store.deleteVolume(volume.id);
+      },
+      undo: (volume) => {
+        this.ctx.store.updateVolume({ ...volume, state: "error", mtime: Date.now() });
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- snapshots, rollback
+
+  listSnapshots(volumeId: string): SnapshotRecord[] {
+    const snapshots = this.ctx.store.listSnapshots({ volumeId });
+    if (snapshots.length === 0 && this.ctx.store.getVolume(volumeId) === undefined) throw notFound("volume", volumeId);
+    return snapshots;
+  }
+
+  getSnapshot(volumeId: string, snapshotId: string): SnapshotRecord {
+    const snapshot = this.ctx.store.getSnapshot(snapshotId);
+    if (snapshot?.volumeId !== volumeId) throw notFound("snapshot", `${volumeId}/${snapshotId}`);
+    return snapshot;
+  }
+
+  createSnapshot(volumeId: string, body: SnapshotCreateRequest): Promise<StartedJob> {
+    const snapshotId = body.snapshot;
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(volumeId)],
+      objectType: "volume",
+      objectId: volumeId,
+      operation: "snapshot",
+      admit: () => {
+        const existing = this.ctx.store.getSnapshot(snapshotId);
+        if (existing !== undefined) {
+          if (existing.volumeId !== volumeId) throw new DomainError("ALREADY_EXISTS", `snapshot ${snapshotId} already exists on volume ${existing.volumeId}`, "snapshot");
+          return new ReuseEvent(this.ctx.jobs.lastEvent("volume", volumeId, "snapshot"));
+        }
+        if (this.ctx.store.getVolume(snapshotId) !== undefined) throw new DomainError("ALREADY_EXISTS", `${snapshotId} is already a volume id`, "snapshot");
+        const volume = this.requireAvailable(volumeId);
+        const count = this.ctx.store.listSnapshots({ volumeId }).length;
+        if (count >= volume.maximumSnapshot) {
+          throw new DomainError("CONFLICT", `volume ${volumeId} already has its maximum of ${volume.maximumSnapshot} snapshots`, "snapshot");
+        }
+        const record: SnapshotRecord = {
+          id: snapshotId,
+          volumeId,
+          poolId: volume.poolId,
+          name: body.metadata?.display_name ?? snapshotId,
+          description: body.metadata?.display_description ?? null,
+          sizeBytes: volume.sizeBytes,
+          volumeGroupId: null,
+          groupSnapshotId: null,
+          state: "creating",
+          ctime: Date.now(),
+        };
+        this.ctx.store.insertSnapshot(record);
+        return record;
+      },
+      work: async (record) => {
+        await this.ctx.poolEngine.createSnapshot(record.poolId, volumeId, record.id);
+        this.ctx.store.setSnapshotState(record.id, "available");
+      },
+      undo: async (record) => {
+        await this.ctx.poolEngine.deleteSnapshot(record.poolId, record.id);
+        this.ctx.store.deleteSnapshot(record.id);
+      },
+    });
+  }
+
+  deleteSnapshot(volumeId: string, snapshotId: string): Promise<StartedJob> {
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(volumeId)],
+      objectType: "volume",
+      objectId: volumeId,
+      operation: "delete_snapshot",
+      admit: () => {
+        const snapshot = this.getSnapshot(volumeId, snapshotId);
+        if (snapshot.state === "deleting") return new ReuseEvent(this.ctx.jobs.lastEvent("volume", volumeId, "delete_snapshot"));
+        if (snapshot.state === "creating") throw new DomainError("BUSY", `snapshot ${snapshotId} is still being created`);
+        this.ctx.store.setSnapshotState(snapshotId, "deleting");
+        return snapshot;
+      },
+      work: async (snapshot) => {
+        await this.ctx.poolEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
+        this.ctx.store.deleteSnapshot(snapshot.id);
+      },
+      undo: (snapshot) => {
+        this.ctx.store.setSnapshotState(snapshot.id, "error");
+      },
+    });
+  }
+
+  /** In place (same inode): an exported LUN keeps serving, now with the snapshot's data. */
+  rollback(volumeId: string, body: RollbackRequest): Promise<StartedJob> {
+    const snapshotId = snapshotIdOfPath(body.copy);
+    return this.ctx.jobs.start({
+      lockKeys: [volumeLock(volumeId)],
+      objectType: "volume",
+      objectId: volumeId,
+      operation: "rollback",
+      admit: () => {
+        const volume = this.requireAvailable(volumeId);
+        const snapshot = this.ctx.store.getSnapshot(snapshotId);
+        if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "copy");
+        if (snapshot.volumeId !== volumeId) {
+          throw new DomainError("INVALID_ARGUMENT", `snapshot ${snapshotId} was taken of volume ${snapshot.volumeId}, not ${volumeId}`, "copy");
+        }
+        if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "copy");
+        return { volume, snapshot };
+      },
+      work: async ({ volume, snapshot }) => {
+        await this.ctx.poolEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id);
+        // The volume keeps its current size when it grew after the snapshot.
+        if (volume.sizeBytes > snapshot.sizeBytes) {
+          await this.ctx.poolEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
+        }
+        this.ctx.store.updateVolume({ ...volume, mtime: Date.now() });
+      },
+      undo: () => undefined,
+    });
+  }
+
+  /** The finished or running event with this id, when it belongs to this object. */
+  eventOf(objectId: string, eventId: string): EventRecord {
+    const event = this.ctx.store.getEvent(eventId);
+    if (event?.objectId !== objectId) throw notFound("event", eventId);
+    return event;
+  }
+}
+
+function sourceOnPool(source: Exclude<VolumeSource, { kind: "empty" }>): string {
+  return source.kind === "snapshot" ? source.snapshot.poolId : source.volume.poolId;
+}

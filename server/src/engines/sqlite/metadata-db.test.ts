@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { VolumeRecord } from "../../core/records";
+import { SqliteMetadataStore } from "./metadata-db";
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "dpl-metadata-"));
+  path = join(dir, "metadata.db");
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const volume: VolumeRecord = {
+  id: "a".repeat(32), poolId: "p".repeat(32), name: "vol", description: null, sizeBytes: 1024, thin: true,
+  compression: "none", cacheMode: "writeback", maximumSnapshot: 1024, snapshotQuota: 0, state: "available",
+  originId: null, volumeGroupId: null, ctime: 1, mtime: 2, createEventId: null,
+};
+
+describe("SqliteMetadataStore", () => {
+  it("creates a 0600 WAL database with synchronous=FULL at the latest schema version", () => {
+    new SqliteMetadataStore(path).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it("round-trips volumes and exports with CHAP and initiators; reopening keeps them", () => {
+    const store = new SqliteMetadataStore(path);
+    store.insertVolume(volume);
+    store.putExport({
+      volumeId: volume.id, tid: store.nextFreeTid(), iqn: "iqn.x:a", lun: 1, logicalUnitName: "lu",
+      initiators: ["iqn.b", "iqn.a"], chap: { username: "u", secret: "s".repeat(12) }, mutualChap: null, ctime: 3,
+    });
+    expect(store.nextFreeTid()).toBe(2);
+    store.close();
+    const reopened = new SqliteMetadataStore(path);
+    expect(reopened.getVolume(volume.id)).toEqual(volume);
+    expect(reopened.getExport(volume.id)).toMatchObject({ tid: 1, initiators: ["iqn.b", "iqn.a"], chap: { username: "u", secret: "s".repeat(12) }, mutualChap: null });
+    reopened.deleteExport(volume.id);
+    expect(reopened.listExports()).toEqual([]);
+    reopened.close();
+  });
+
+  it("rolls a failed transaction back", () => {
+    const store = new SqliteMetadataStore(path);
+    expect(() => {
+      store.transaction(() => {
+        store.insertVolume(volume);
+        store.insertVolume(volume); // duplicate id
+      });
+    }).toThrow();
+    expect(store.getVolume(volume.id)).toBeUndefined();
+    store.close();
+  });
+
+  it("turns events left Processing into Error with the given message", () => {
+    const store = new SqliteMetadataStore(path);
+    const base = { objectType: "volume" as const, objectId: volume.id, operation: "create", percent: 0, errorCode: null, errorMessage: null, started: 1, finished: null };
+    store.insertEvent({ ...base, id: "e1", status: "Processing" });
+    store.insertEvent({ ...base, id: "e2", status: "Complete" });
+    expect(store.failProcessingEvents("interrupted by server restart", 5)).toBe(1);
+    expect(store.getEvent("e1")).toMatchObject({ status: "Error", errorCode: "INTERNAL", errorMessage: "interrupted by server restart", finished: 5 });
+    expect(store.getEvent("e2")?.status).toBe("Complete");
+    expect(store.findLatestEvent(volume.id, "create")?.id).toMatch(/^e[12]$/);
+    store.close();
+  });
+});

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * `dpl-server serve --state-dir DIR ...`: the DPL v1 server on btrfs + tgtd + SQLite.
+ * Start reconciles engines with the records (also after a crash); SIGTERM/SIGINT stop accepting
+ * requests, let running jobs finish, stop tgtd and detach every pool.
+ */
+import { Command } from "commander";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { buildHttpServer } from "./api/http-server";
+import { ensureAdminPassword, ensureTlsCertificate } from "./api/first-start";
+import { buildOpenApiDocument } from "./api/openapi";
+import { configFromOptions, type ServeOptions, type ServerConfig } from "./config";
+import type { CoreSettings } from "./core/context";
+import { DplCore } from "./core/dpl-core";
+import { newHexId } from "./core/jobs";
+import { BtrfsPoolEngine, TgtTargetEngine } from "./engines";
+import { SqliteMetadataStore } from "./engines/sqlite/metadata-db";
+
+const VERSION = "1.0.0";
+const EMBEDDED_POOL_NAME = "default";
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} dpl-server: ${message}\n`);
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+async function ensureEmbeddedPool(core: DplCore, sizeBytes: number): Promise<void> {
+  if (core.ctx.store.listPools().length > 0) return;
+  const id = newHexId();
+  log(`creating the embedded pool "${EMBEDDED_POOL_NAME}" (${sizeBytes} bytes, sparse image file)`);
+  const job = await core.pools.create(id, {
+    metadata: {
+      display_name: EMBEDDED_POOL_NAME,
+      display_description: "embedded pool on a sparse image file",
+      properties: { raid_level: "single", compression: "none" },
+      devices: [{ type: "image_file", size: sizeBytes }],
+    },
+  });
+  const done = await job.done;
+  if (done.status !== "Complete") throw new Error(`creating the embedded pool failed: ${done.errorMessage ?? "unknown error"}`);
+}
+
+async function serve(config: ServerConfig): Promise<void> {
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const portal = formatHostPort(config.portal.host, config.portal.port);
+  const settings: CoreSettings = {
+    portals: [portal],
+    iqnPrefix: "iqn.2025-01.org.opendpl",
+    allowedBlockDevices: config.allowedBlockDevices,
+    vendor: "OpenDPL",
+    version: VERSION,
+    serverName: hostname(),
+  };
+  const store = new SqliteMetadataStore(join(config.stateDir, "metadata.db"));
+  const core = new DplCore({
+    store,
+    poolEngine: new BtrfsPoolEngine({ stateDir: config.stateDir }),
+    targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),
+    settings,
+    log,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const http: { app?: Awaited<ReturnType<typeof buildHttpServer>> } = {};
+  const stop = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      log(`${signal}: stopping (finishing running jobs, stopping tgtd, detaching pools)`);
+      core.beginShutdown();
+      await http.app?.close();
+      await core.stop();
+      log("stopped");
+    })();
+    return stopping;
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      stop(signal).then(() => process.exit(0), (e: unknown) => {
+        log(`stop failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        process.exit(1);
+      });
+    });
+  }
+
+  try {
+    await core.start();
+    if (config.embeddedPoolBytes !== undefined) await ensureEmbeddedPool(core, config.embeddedPoolBytes);
+  } catch (e) {
+    // Leave nothing running or mounted behind a failed start.
+    await stop("start failure").catch(() => undefined);
+    throw e;
+  }
+
+  const credentials = ensureAdminPassword(config.stateDir);
+  log(`admin password is in ${credentials.passwordFile}`);
+  const tls = config.insecureHttp ? undefined : await ensureTlsCertificate(config.stateDir, [config.listenHost]);
+  const app = await buildHttpServer(core, {
+    username: credentials.username,
+    password: credentials.password,
+    ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
+    log,
+  });
+  http.app = app;
+  await app.listen({ host: config.listenHost, port: config.listenPort });
+  const address = app.server.address() as AddressInfo;
+  const reachableHost = config.listenHost === "0.0.0.0" || config.listenHost === "::" ? "127.0.0.1" : config.listenHost;
+  const url = `${tls === undefined ? "http" : "https"}://${formatHostPort(reachableHost, address.port)}`;
+  log(`listening on ${url}${tls === undefined ? " (plain HTTP: --insecure-http)" : `, certificate ${tls.certFile}`}`);
+
+  if (config.readyFile !== undefined) {
+    const pools = core.ctx.store.listPools();
+    const pool = pools.find((p) => p.name === EMBEDDED_POOL_NAME) ?? pools[0];
+    const ready = { url, pid: process.pid, poolId: pool?.id ?? null, passwordFile: credentials.passwordFile, caFile: tls?.certFile ?? null };
+    const temporary = `${config.readyFile}.tmp`;
+    writeFileSync(temporary, JSON.stringify(ready), { mode: 0o600 });
+    renameSync(temporary, config.readyFile);
+  }
+}
+
+const program = new Command()
+  .name("dpl-server")
+  .description("An open DPL v1 REST server on real engines: btrfs (data), tgtd (iSCSI), SQLite (metadata)")
+  .version(VERSION);
+
+program
+  .command("serve")
+  .description("run the server")
+  .requiredOption("--state-dir <dir>", "where metadata.db, tls/, admin-password, images/ and pools/ live")
+  .option("--listen <host:port>", "HTTP(S) listen address; port 0 = any free port", "0.0.0.0:8357")
+  .option("--insecure-http", "serve plain HTTP instead of HTTPS")
+  .option("--portal <host:port>", "iSCSI portal tgtd listens on", "127.0.0.1:3260")
+  .option("--tgt-control-port <n>", "control port of this server's own tgtd (tgtd -C; one per server on a host)", "8357")
+  .option("--embedded-pool <size>", 'at first start with no pools, create pool "default" on a sparse image file of this size (e.g. 8GiB)')
+  .option("--ready-file <path>", "write {url,pid,poolId,passwordFile,caFile} as JSON once listening")
+  .option("--allow-block-device <path...>", "block devices pools may be built from")
+  .action(async (options: ServeOptions) => {
+    try {
+      await serve(configFromOptions(options));
+    } catch (e) {
+      log(`failed to start: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      process.exit(1);
+    }
+  });
+
+program
+  .command("openapi")
+  .description("print the OpenAPI 3.1 document of the API")
+  .action(() => {
+    process.stdout.write(`${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
+  });
+
+void program.parseAsync(process.argv);
