@@ -1,0 +1,22 @@
+/**
+ * A pool mirrored over two devices (btrfs raid1: reads repair from the good copy) with zstd
+ * compression. Image files are made by the server in its state directory; on real hardware give
+ * block devices instead: `devices: [{ path: "/dev/sdb" }, { path: "/dev/sdc" }]`.
+ */
+import * as dpl from "@prophetstor/pulumi-dpl";
+
+const pool = new dpl.Pool("mirrored", {
+  name: "mirrored-zstd",
+  devices: [{ sizeGib: 1 }, { sizeGib: 1 }],
+  raidLevel: "raid1",
+  compression: "zstd",
+  maxOversubscription: 4,
+});
+
+// Thin: it may be over-subscribed up to maxOversubscription in total, but no single volume may exceed the pool.
+const logs = new dpl.Volume("logs", { pool, sizeGib: 0.5, name: "logs" });
+
+export const poolId = pool.poolId;
+export const usableBytes = pool.totalBytes;
+export const state = pool.state;
+export const volumeId = logs.volumeId;

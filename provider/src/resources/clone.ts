@@ -1,0 +1,137 @@
+import { z } from "zod";
+import type { DplClient } from "../client";
+import { withClient } from "../config/open-client";
+import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
+import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
+import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
+import { settleObjectId } from "./object-ids";
+import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
+import { convergeVolume, volumeOutputs } from "./volume";
+
+/**
+ * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
+ * the server (no data copied), optionally larger than its source, optionally in another pool.
+ */
+export const CloneInputs = z
+  .object({
+    objectId: HexId,
+    adopt: HexId.optional(),
+    sourceVolume: HexId,
+    sourceSnapshot: HexId.optional(),
+    ...SizeInputs,
+    pool: HexId.optional(),
+    thin: z.boolean().optional(),
+    name: DisplayName.optional(),
+    description: Description.optional(),
+    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  })
+  .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
+export type CloneInputs = z.output<typeof CloneInputs>;
+
+const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds"] as const;
+const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot", "pool", "thin"] as const;
+const UPDATE_KEYS = ["name", "description"] as const;
+
+export function cloneReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
+  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
+}
+
+function checkClone(olds: PropertyBag, news: PropertyBag): CheckResult {
+  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, cloneReplaceKeys(olds, news).length > 0) };
+  const validation = validateInputs(CloneInputs, inputs);
+  const failures = validation.ok ? [] : validation.failures;
+  const shrink = shrinkFailure(olds, news);
+  if (shrink !== undefined) failures.push(shrink);
+  return failures.length > 0 ? { inputs, failures } : { inputs };
+}
+
+function diffClone(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+  const replaces = cloneReplaceKeys(olds, news);
+  const requested = requestedBytesOf(news);
+  // Without a size the clone keeps its source's size: dropping the input changes nothing.
+  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
+  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? ["size"] : [])];
+  return {
+    changes: replaces.length > 0 || updates.length > 0,
+    replaces,
+    stables: replaces.length > 0 ? [] : ["volumeId", "sourceVolume", "sourceSnapshot"],
+    deleteBeforeReplace: false,
+  };
+}
+
+function adoptionMismatch(reply: VolumeReply, inputs: CloneInputs): string | undefined {
+  const m = reply.metadata;
+  const problems: string[] = [];
+  if (inputs.pool !== undefined && m.pool_uuid !== inputs.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${inputs.pool}`);
+  const wanted = requestedBytes(inputs);
+  if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
+
+async function makeClone(client: DplClient, id: string, inputs: CloneInputs): Promise<VolumeReply> {
+  const spec = {
+    sizeBytes: requestedBytes(inputs),
+    poolId: inputs.pool,
+    thin: inputs.thin,
+    name: inputs.name,
+    description: inputs.description,
+  };
+  if (inputs.sourceSnapshot !== undefined) return client.copyFromSnapshot(id, inputs.sourceVolume, inputs.sourceSnapshot, spec);
+  return client.cloneVolume(id, inputs.sourceVolume, spec);
+}
+
+async function createClone(bag: PropertyBag): Promise<CreateResult> {
+  const inputs = parseInputs(CloneInputs, bag, "Clone");
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    const id = inputs.adopt ?? inputs.objectId;
+    const existing = await client.getVolume(id);
+    if (existing === undefined && inputs.adopt !== undefined) throw new Error(`cannot adopt volume ${inputs.adopt}: no such volume on the DPL server`);
+    let reply: VolumeReply;
+    if (existing === undefined) {
+      reply = await makeClone(client, id, inputs);
+    } else {
+      const mismatch = adoptionMismatch(existing, inputs);
+      if (mismatch !== undefined) throw new Error(`cannot adopt volume ${id} as a clone: ${mismatch}`);
+      recordFoundAtCreate(id);
+      reply = existing;
+    }
+    return { id, outs: { ...pick(bag, INPUT_KEYS), ...volumeOutputs(reply) } };
+  });
+}
+
+async function readClone(id: string, props: PropertyBag): Promise<ReadResult> {
+  return withClient(timeoutOf(props), async (client) => {
+    const reply = await client.getVolume(id);
+    if (reply === undefined) return { id: "" };
+    const previous = pick(props, INPUT_KEYS);
+    const { sizeBytes: _b, sizeGib: _g, ...rest } = previous;
+    const inputs: PropertyBag = { ...rest, ...sizeInputsFor(previous, reply.metadata.total_capacity) };
+    if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
+    if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
+    return { id, props: { ...props, ...inputs, ...volumeOutputs(reply) }, inputs };
+  });
+}
+
+async function updateClone(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
+  const inputs = parseInputs(CloneInputs, news, "Clone");
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
+    return { outs: { ...pick(news, INPUT_KEYS), ...volumeOutputs(reply) } };
+  });
+}
+
+async function deleteClone(id: string, props: PropertyBag): Promise<void> {
+  if (claimedByReplacement(id)) return;
+  await withClient(timeoutOf(props), (client) => client.deleteVolume(id));
+}
+
+export const cloneHooks: ResourceHooks = {
+  check: (olds, news) => Promise.resolve(checkClone(olds, news)),
+  diff: (id, olds, news) => Promise.resolve(diffClone(id, olds, news)),
+  create: createClone,
+  read: readClone,
+  update: updateClone,
+  delete: deleteClone,
+};

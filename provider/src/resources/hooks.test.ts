@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { connectionEnvironment, forgetProviderConfig, rememberProviderConfig } from "../config/connection-settings";
+import { UNKNOWN_VALUE } from "./input-validation";
+import { declaredObjectId, derivedObjectId } from "./object-ids";
+import { RESOURCE_HOOKS, resourceHooks } from "./registry";
+
+const POOL = "a".repeat(32);
+const OTHER_POOL = "b".repeat(32);
+const OBJECT = declaredObjectId("proj", "dev", "dpl:Volume", "data");
+const { volume, iscsiExport, snapshot, clone, rollback, pool } = RESOURCE_HOOKS;
+
+function volumeInputs(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { objectId: OBJECT, pool: POOL, sizeGib: 1, __provider: "shim", ...extra };
+}
+
+/** Outputs as create() would store them: the inputs plus what the server decided. */
+function volumeState(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...volumeInputs(extra), volumeId: OBJECT, sizeBytes: 2 ** 30, usedBytes: 0, poolId: POOL, state: "available" };
+}
+
+describe("object ids", () => {
+  it("are 32 hex, deterministic per declaration, and distinct per name, stack and replacement", () => {
+    expect(OBJECT).toMatch(/^[0-9a-f]{32}$/);
+    expect(declaredObjectId("proj", "dev", "dpl:Volume", "data")).toBe(OBJECT);
+    expect(declaredObjectId("proj", "dev", "dpl:Volume", "data2")).not.toBe(OBJECT);
+    expect(declaredObjectId("proj", "prod", "dpl:Volume", "data")).not.toBe(OBJECT);
+    expect(derivedObjectId(OBJECT, { pool: POOL })).toMatch(/^[0-9a-f]{32}$/);
+    expect(derivedObjectId(OBJECT, { pool: POOL })).toBe(derivedObjectId(OBJECT, { pool: POOL }));
+    expect(derivedObjectId(OBJECT, { pool: POOL })).not.toBe(derivedObjectId(OBJECT, { pool: OTHER_POOL }));
+  });
+});
+
+describe("Volume check", () => {
+  it("accepts valid inputs and derives the id from the declaration and the replace-triggering inputs", async () => {
+    const result = await volume.check({}, volumeInputs());
+    expect(result.failures).toBeUndefined();
+    expect(result.inputs?.objectId).toBe(derivedObjectId(OBJECT, { pool: POOL, thin: undefined, compression: undefined, cacheMode: undefined }));
+  });
+
+  it("names the field for a negative size", async () => {
+    const result = await volume.check({}, volumeInputs({ sizeGib: -1 }));
+    expect(result.failures).toEqual([{ property: "sizeGib", reason: "must be greater than 0" }]);
+  });
+
+  it("names the field for a bad pool id and a missing size", async () => {
+    const result = await volume.check({}, { objectId: OBJECT, pool: "not-an-id" });
+    expect(result.failures?.map((f) => f.property).sort()).toEqual(["pool", "sizeGib"]);
+  });
+
+  it("refuses a shrink, comparing old and new inputs", async () => {
+    const result = await volume.check(volumeInputs({ sizeGib: 2 }), volumeInputs({ sizeGib: 1 }));
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures?.[0]?.property).toBe("sizeGib");
+    expect(result.failures?.[0]?.reason).toMatch(/cannot shrink a volume from 2 GiB to 1 GiB/);
+  });
+
+  it("refuses a shrink expressed in another unit", async () => {
+    const result = await volume.check(volumeInputs({ sizeGib: 2 }), volumeInputs({ sizeGib: undefined, sizeBytes: 2 ** 30 }));
+    expect(result.failures?.[0]?.property).toBe("sizeBytes");
+  });
+
+  it("does not fail on values unknown during preview", async () => {
+    const result = await volume.check({}, volumeInputs({ pool: UNKNOWN_VALUE }));
+    expect(result.failures).toBeUndefined();
+  });
+
+  it("keeps the stored id on an update; a replacement gets a new id, the same with or without the old inputs", async () => {
+    const created = (await volume.check({}, volumeInputs())).inputs ?? {};
+    const update = await volume.check(created, volumeInputs({ sizeGib: 2, name: "renamed" }));
+    expect(update.inputs?.objectId).toBe(created.objectId);
+    const replace = await volume.check(created, volumeInputs({ pool: OTHER_POOL }));
+    expect(replace.inputs?.objectId).not.toBe(created.objectId);
+    // The engine re-checks a replacement without the old inputs: the id must not change.
+    expect((await volume.check({}, volumeInputs({ pool: OTHER_POOL }))).inputs?.objectId).toBe(replace.inputs?.objectId);
+  });
+
+  it("takes the adopted object's id for a new resource", async () => {
+    const adopted = "d".repeat(32);
+    const result = await volume.check({}, volumeInputs({ adopt: adopted }));
+    expect(result.inputs?.objectId).toBe(adopted);
+  });
+});
+
+describe("Volume diff", () => {
+  it("reports no change for identical inputs", async () => {
+    const result = await volume.diff(OBJECT, volumeState(), volumeInputs());
+    expect(result.changes).toBe(false);
+    expect(result.replaces).toEqual([]);
+  });
+
+  it("extends in place when the size grows", async () => {
+    const result = await volume.diff(OBJECT, volumeState(), volumeInputs({ sizeGib: 2 }));
+    expect(result).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(result.stables).toContain("pool");
+  });
+
+  it("replaces on a pool or thin/thick change", async () => {
+    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: OTHER_POOL }))).replaces).toEqual(["pool"]);
+    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ thin: false }))).replaces).toEqual(["thin"]);
+    expect((await volume.diff(OBJECT, volumeState({ thin: true }), volumeInputs())).changes).toBe(false);
+  });
+
+  it("renames in place", async () => {
+    const result = await volume.diff(OBJECT, volumeState({ name: "a" }), volumeInputs({ name: "b" }));
+    expect(result).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it("ignores adopt and objectId changes", async () => {
+    const result = await volume.diff(OBJECT, volumeState({ adopt: OBJECT }), volumeInputs({ objectId: "e".repeat(32) }));
+    expect(result.changes).toBe(false);
+  });
+
+  it("treats an unknown pool as a replacement", async () => {
+    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: UNKNOWN_VALUE }))).replaces).toEqual(["pool"]);
+  });
+});
+
+describe("ISCSIExport", () => {
+  const base = { volume: POOL, initiators: ["iqn.2026-01.com.example:host1"] };
+
+  it("names the failing initiator for a bad IQN", async () => {
+    const result = await iscsiExport.check({}, { ...base, initiators: ["iqn.2026-01.com.example:host1", "not an iqn"] });
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures?.[0]?.property).toBe("initiators[1]");
+  });
+
+  it("names the CHAP secret field when too short", async () => {
+    const result = await iscsiExport.check({}, { ...base, chap: { username: "u", secret: "short" } });
+    expect(result.failures?.[0]?.property).toBe("chap.secret");
+  });
+
+  it("changes initiators in place (case-insensitively) and replaces on a volume change", async () => {
+    const state = { ...base, targetIqn: "iqn.x", lun: 1 };
+    expect(await iscsiExport.diff(POOL, state, { ...base, initiators: ["IQN.2026-01.com.example:HOST1"] })).toMatchObject({ changes: false });
+    expect(await iscsiExport.diff(POOL, state, { ...base, initiators: [...base.initiators, "iqn.2026-01.com.example:host2"] })).toMatchObject({ changes: true, replaces: [] });
+    expect(await iscsiExport.diff(POOL, state, { ...base, chap: { username: "u", secret: "abcdefghijklm" } })).toMatchObject({ changes: true, replaces: [] });
+    expect((await iscsiExport.diff(POOL, state, { ...base, volume: OTHER_POOL })).replaces).toEqual(["volume"]);
+  });
+});
+
+describe("Snapshot, Clone, Rollback, Pool diffs", () => {
+  it("Snapshot: a volume change replaces", async () => {
+    const state = { objectId: OBJECT, volume: POOL, snapshotId: OBJECT };
+    expect((await snapshot.diff(OBJECT, state, { objectId: OBJECT, volume: OTHER_POOL })).replaces).toEqual(["volume"]);
+    expect((await snapshot.diff(OBJECT, state, { objectId: OBJECT, volume: POOL })).changes).toBe(false);
+  });
+
+  it("Clone: source change replaces, growth is in place, shrink refused at check", async () => {
+    const inputs = { objectId: OBJECT, sourceVolume: POOL, sizeGib: 2 };
+    const state = { ...inputs, volumeId: OBJECT, sizeBytes: 2 * 2 ** 30 };
+    expect((await clone.diff(OBJECT, state, { ...inputs, sourceVolume: OTHER_POOL })).replaces).toEqual(["sourceVolume"]);
+    expect(await clone.diff(OBJECT, state, { ...inputs, sizeGib: 3 })).toMatchObject({ changes: true, replaces: [] });
+    expect(await clone.diff(OBJECT, state, { objectId: OBJECT, sourceVolume: POOL })).toMatchObject({ changes: false });
+    expect((await clone.check(inputs, { ...inputs, sizeGib: 1 })).failures?.[0]?.property).toBe("sizeGib");
+  });
+
+  it("Rollback: a trigger or snapshot change is a new rollback", async () => {
+    const inputs = { objectId: OBJECT, volume: POOL, snapshot: OTHER_POOL, triggers: [1] };
+    expect((await rollback.diff(OBJECT, inputs, { ...inputs, triggers: [2] })).replaces).toEqual(["triggers"]);
+    expect((await rollback.diff(OBJECT, inputs, { ...inputs, snapshot: POOL })).replaces).toEqual(["snapshot"]);
+    expect((await rollback.diff(OBJECT, inputs, inputs)).changes).toBe(false);
+    await expect(rollback.delete(OBJECT, inputs)).resolves.toBeUndefined();
+  });
+
+  it("Pool: validates devices and replaces on RAID change", async () => {
+    const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { sizeGib: 1 }], raidLevel: "raid1" };
+    expect((await pool.check({}, inputs)).failures).toBeUndefined();
+    expect((await pool.check({}, { ...inputs, devices: [{ sizeGib: 1, path: "/dev/sdb" }] })).failures?.[0]?.property).toBe("devices[0]");
+    expect((await pool.check({}, { ...inputs, raidLevel: "raid5" })).failures?.[0]?.property).toBe("raidLevel");
+    expect((await pool.diff(OBJECT, inputs, { ...inputs, raidLevel: "raid0" })).replaces).toEqual(["raidLevel"]);
+  });
+});
+
+describe("registry and connection settings", () => {
+  it("refuses an unknown kind naming the known ones", () => {
+    expect(() => resourceHooks("bogus")).toThrow(/no resource kind "bogus".*volume/);
+    expect(resourceHooks("volume")).toBe(volume);
+  });
+
+  it("prefers stack config over the environment, per key", () => {
+    rememberProviderConfig({ get: (key) => ({ "dpl:endpoint": "https://config:1", "dpl:caPem": "PEM" } as Record<string, string>)[key] });
+    try {
+      const env = connectionEnvironment({ DPL_ENDPOINT: "https://env:2", DPL_PASSWORD: "p", DPL_CA_FILE: "/ca" });
+      expect(env.DPL_ENDPOINT).toBe("https://config:1");
+      expect(env.DPL_PASSWORD).toBe("p");
+      expect(env.DPL_CA_PEM).toBe("PEM");
+      expect(env.DPL_CA_FILE).toBeUndefined();
+    } finally {
+      forgetProviderConfig();
+    }
+    expect(connectionEnvironment({ DPL_ENDPOINT: "https://env:2" }).DPL_ENDPOINT).toBe("https://env:2");
+  });
+});

@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { withClient } from "../config/open-client";
+import { Compression, Description, DisplayName, HexId, PositiveBytes, RaidLevel, type PoolDevice, type PoolReply } from "../wire";
+import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
+import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
+import { settleObjectId } from "./object-ids";
+import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import { GIB, SizeGib } from "./size-inputs";
+
+/** A device: an image file the server makes in its state dir (by size), or a block device path. */
+const PoolDeviceInput = z
+  .object({
+    sizeBytes: PositiveBytes.optional(),
+    sizeGib: SizeGib.optional(),
+    path: z.string().optional(),
+  })
+  .strict()
+  .refine((d) => [d.sizeBytes, d.sizeGib, d.path].filter((v) => v !== undefined).length === 1, {
+    message: "give exactly one of sizeGib, sizeBytes (an image file) or path (a block device)",
+  });
+
+export const PoolInputs = z.object({
+  objectId: HexId,
+  adopt: HexId.optional(),
+  name: DisplayName,
+  description: Description.optional(),
+  devices: z.array(PoolDeviceInput).min(1, "must name at least one device").max(16, "must name at most 16 devices").optional(),
+  raidLevel: RaidLevel.optional(),
+  compression: Compression.optional(),
+  maxOversubscription: z.number().positive().max(1000).optional(),
+  /** Delete the pool even when volumes remain in it. */
+  forceDestroy: z.boolean().optional(),
+  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+}).refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" });
+export type PoolInputs = z.output<typeof PoolInputs>;
+
+const INPUT_KEYS = ["objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "forceDestroy", "operationTimeoutSeconds"] as const;
+/** DPL has no pool modify: every property that reaches the server makes a new pool. */
+const REPLACE_KEYS = ["name", "description", "devices", "raidLevel", "compression", "maxOversubscription"] as const;
+
+export function poolReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
+  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
+}
+
+function checkPool(olds: PropertyBag, news: PropertyBag): CheckResult {
+  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, poolReplaceKeys(olds, news).length > 0) };
+  const validation = validateInputs(PoolInputs, inputs);
+  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
+}
+
+function diffPool(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+  const replaces = poolReplaceKeys(olds, news);
+  return { changes: replaces.length > 0, replaces, stables: ["poolId"], deleteBeforeReplace: false };
+}
+
+export function poolOutputs(reply: PoolReply): PropertyBag {
+  const m = reply.metadata;
+  return {
+    poolId: m.pool_uuid,
+    totalBytes: m.total_capacity,
+    usedBytes: m.used_capacity,
+    freeBytes: m.available_capacity,
+    provisionedBytes: m.provisioned_capacity,
+    state: m.state,
+    effectiveRaidLevel: m.properties.raid_level,
+    effectiveCompression: m.properties.compression,
+  };
+}
+
+function wireDevice(device: z.output<typeof PoolDeviceInput>): PoolDevice {
+  if (device.path !== undefined) return { type: "block_device", path: device.path };
+  return { type: "image_file", size: device.sizeBytes ?? Math.round((device.sizeGib ?? 0) * GIB) };
+}
+
+function adoptionMismatch(reply: PoolReply, inputs: PoolInputs): string | undefined {
+  const m = reply.metadata;
+  const problems: string[] = [];
+  if (inputs.raidLevel !== undefined && inputs.raidLevel !== m.properties.raid_level) problems.push(`its RAID level is ${m.properties.raid_level}`);
+  if (inputs.compression !== undefined && inputs.compression !== m.properties.compression) problems.push(`its compression is ${m.properties.compression}`);
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
+
+async function createPool(bag: PropertyBag): Promise<CreateResult> {
+  const inputs = parseInputs(PoolInputs, bag, "Pool");
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    const id = inputs.adopt ?? inputs.objectId;
+    let reply = await client.getPool(id);
+    if (reply === undefined && inputs.adopt !== undefined) throw new Error(`cannot adopt pool ${inputs.adopt}: no such pool on the DPL server`);
+    if (reply === undefined) {
+      reply = await client.createPool(id, {
+        name: inputs.name,
+        description: inputs.description,
+        raidLevel: inputs.raidLevel ?? "single",
+        compression: inputs.compression ?? "none",
+        maxOversubscription: inputs.maxOversubscription,
+        devices: (inputs.devices ?? []).map(wireDevice),
+      });
+    } else {
+      const mismatch = adoptionMismatch(reply, inputs);
+      if (mismatch !== undefined) throw new Error(`cannot adopt pool ${id}: ${mismatch}; make the program match the pool`);
+      recordFoundAtCreate(id);
+    }
+    return { id, outs: { ...pick(bag, INPUT_KEYS), ...poolOutputs(reply) } };
+  });
+}
+
+async function readPool(id: string, props: PropertyBag): Promise<ReadResult> {
+  return withClient(timeoutOf(props), async (client) => {
+    const reply = await client.getPool(id);
+    if (reply === undefined) return { id: "" };
+    const inputs = pick(props, INPUT_KEYS);
+    return { id, props: { ...props, ...poolOutputs(reply) }, inputs };
+  });
+}
+
+function updatePool(_id: string, olds: PropertyBag, news: PropertyBag): UpdateResult {
+  return { outs: withInputs(olds, news, INPUT_KEYS) };
+}
+
+async function deletePool(id: string, props: PropertyBag): Promise<void> {
+  if (claimedByReplacement(id)) return;
+  await withClient(timeoutOf(props), (client) => client.deletePool(id, { force: props.forceDestroy === true }));
+}
+
+export const poolHooks: ResourceHooks = {
+  check: (olds, news) => Promise.resolve(checkPool(olds, news)),
+  diff: (id, olds, news) => Promise.resolve(diffPool(id, olds, news)),
+  create: createPool,
+  read: readPool,
+  update: (id, olds, news) => Promise.resolve(updatePool(id, olds, news)),
+  delete: deletePool,
+};

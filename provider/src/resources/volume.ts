@@ -1,0 +1,179 @@
+import { z } from "zod";
+import type { DplClient } from "../client";
+import { withClient } from "../config/open-client";
+import { CacheMode, Compression, Description, DisplayName, HexId, type VolumeReply } from "../wire";
+import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
+import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
+import { settleObjectId } from "./object-ids";
+import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
+
+export const VolumeInputs = z
+  .object({
+    objectId: HexId,
+    adopt: HexId.optional(),
+    pool: HexId,
+    ...SizeInputs,
+    thin: z.boolean().optional(),
+    name: DisplayName.optional(),
+    description: Description.optional(),
+    compression: Compression.optional(),
+    cacheMode: CacheMode.optional(),
+    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  })
+  .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" })
+  .refine((v) => v.sizeBytes !== undefined || v.sizeGib !== undefined, { path: ["sizeGib"], message: "is required (or sizeBytes)" });
+export type VolumeInputs = z.output<typeof VolumeInputs>;
+
+const INPUT_KEYS = ["objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
+
+/** Properties a volume cannot change in place: a new volume replaces it. */
+const REPLACE_KEYS = ["pool", "thin", "compression", "cacheMode"] as const;
+const UPDATE_KEYS = ["name", "description"] as const;
+
+const thinByDefault = (v: unknown): unknown => v ?? true;
+
+export function volumeReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
+  return REPLACE_KEYS.filter((key) => differs(olds, news, key, key === "thin" ? thinByDefault : undefined));
+}
+
+export function checkVolume(olds: PropertyBag, news: PropertyBag): CheckResult {
+  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, volumeReplaceKeys(olds, news).length > 0) };
+  const validation = validateInputs(VolumeInputs, inputs);
+  const failures = validation.ok ? [] : validation.failures;
+  const shrink = shrinkFailure(olds, news);
+  if (shrink !== undefined) failures.push(shrink);
+  return failures.length > 0 ? { inputs, failures } : { inputs };
+}
+
+export function diffVolume(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+  const replaces = volumeReplaceKeys(olds, news);
+  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || requestedBytesOf(news) !== olds.sizeBytes;
+  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? [news.sizeGib !== undefined ? "sizeGib" : "sizeBytes"] : [])];
+  return {
+    changes: replaces.length > 0 || updates.length > 0,
+    replaces,
+    stables: replaces.length > 0 ? [] : ["volumeId", "pool", "thin"],
+    deleteBeforeReplace: false,
+  };
+}
+
+/** What the server decides, as outputs (inputs are carried along so read() can hand them back). */
+export function volumeOutputs(reply: VolumeReply): PropertyBag {
+  const m = reply.metadata;
+  return {
+    volumeId: reply.objectID,
+    sizeBytes: m.total_capacity,
+    usedBytes: m.used_capacity,
+    poolId: m.pool_uuid,
+    state: m.state,
+    displayName: m.display_name,
+  };
+}
+
+function withoutSizeInputs(bag: PropertyBag): PropertyBag {
+  const { sizeBytes: _bytes, sizeGib: _gib, ...rest } = bag;
+  return rest;
+}
+
+/** Refuses to take over a volume that is not what the program declares (it would be replaced or resized next). */
+export function adoptionMismatch(reply: VolumeReply, inputs: VolumeInputs): string | undefined {
+  const m = reply.metadata;
+  const problems: string[] = [];
+  if (m.pool_uuid !== inputs.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${inputs.pool}`);
+  const wanted = requestedBytes(inputs);
+  if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
+  if (inputs.thin !== undefined && inputs.thin !== m.properties.thin_provision) problems.push(`it is ${m.properties.thin_provision ? "thin" : "thick"}`);
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
+
+async function takeOver(client: DplClient, reply: VolumeReply, inputs: VolumeInputs): Promise<VolumeReply> {
+  const mismatch = adoptionMismatch(reply, inputs);
+  if (mismatch !== undefined) {
+    throw new Error(`cannot adopt volume ${reply.objectID}: ${mismatch}; make the program match the volume (adopting never changes data)`);
+  }
+  recordFoundAtCreate(reply.objectID);
+  return renameIfNeeded(client, reply, inputs);
+}
+
+interface Naming {
+  name?: string | undefined;
+  description?: string | undefined;
+}
+
+async function renameIfNeeded(client: DplClient, reply: VolumeReply, inputs: Naming): Promise<VolumeReply> {
+  const m = reply.metadata;
+  const rename = inputs.name !== undefined && inputs.name !== m.display_name;
+  const redescribe = inputs.description !== undefined && inputs.description !== (m.display_description ?? "");
+  if (!rename && !redescribe) return reply;
+  return client.modifyVolume(reply.objectID, { name: inputs.name, description: inputs.description });
+}
+
+/** Grows (never shrinks) and renames a volume to match its inputs: Volume's and Clone's update. */
+export async function convergeVolume(client: DplClient, id: string, wantedBytes: number | undefined, names: Naming): Promise<VolumeReply> {
+  let reply = await client.getVolume(id);
+  if (reply === undefined) throw new Error(`volume ${id} no longer exists on the DPL server; run \`pulumi refresh\` to drop it from the state`);
+  const current = reply.metadata.total_capacity;
+  if (wantedBytes !== undefined && wantedBytes < current) {
+    throw new Error(`cannot shrink volume ${id} from ${formatBytes(current)} to ${formatBytes(wantedBytes)}: DPL volumes only grow`);
+  }
+  if (wantedBytes !== undefined && wantedBytes > current) reply = await client.extendVolume(id, wantedBytes);
+  return renameIfNeeded(client, reply, names);
+}
+
+export async function createVolume(bag: PropertyBag): Promise<CreateResult> {
+  const inputs = parseInputs(VolumeInputs, bag, "Volume");
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    const id = inputs.adopt ?? inputs.objectId;
+    const existing = await client.getVolume(id);
+    if (existing === undefined && inputs.adopt !== undefined) throw new Error(`cannot adopt volume ${inputs.adopt}: no such volume on the DPL server`);
+    const reply = existing !== undefined
+      ? await takeOver(client, existing, inputs)
+      : await client.createVolume(id, {
+        poolId: inputs.pool,
+        sizeBytes: requestedBytes(inputs) ?? 0,
+        thin: inputs.thin ?? true,
+        name: inputs.name,
+        description: inputs.description,
+        compression: inputs.compression,
+        cacheMode: inputs.cacheMode,
+      });
+    return { id, outs: { ...pick(bag, INPUT_KEYS), ...volumeOutputs(reply) } };
+  });
+}
+
+export async function readVolume(id: string, props: PropertyBag): Promise<ReadResult> {
+  return withClient(timeoutOf(props), async (client) => {
+    const reply = await client.getVolume(id);
+    if (reply === undefined) return { id: "" };
+    const live = volumeOutputs(reply);
+    const previous = pick(props, INPUT_KEYS);
+    const inputs: PropertyBag = { ...withoutSizeInputs(previous), ...sizeInputsFor(previous, reply.metadata.total_capacity) };
+    if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
+    if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
+    return { id, props: { ...props, ...inputs, ...live }, inputs };
+  });
+}
+
+export async function updateVolume(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
+  const inputs = parseInputs(VolumeInputs, news, "Volume");
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
+    return { outs: { ...pick(news, INPUT_KEYS), ...volumeOutputs(reply) } };
+  });
+}
+
+export async function deleteVolume(id: string, props: PropertyBag): Promise<void> {
+  if (claimedByReplacement(id)) return;
+  await withClient(timeoutOf(props), (client) => client.deleteVolume(id));
+}
+
+export const volumeHooks: ResourceHooks = {
+  check: (olds, news) => Promise.resolve(checkVolume(olds, news)),
+  diff: (id, olds, news) => Promise.resolve(diffVolume(id, olds, news)),
+  create: createVolume,
+  read: readVolume,
+  update: updateVolume,
+  delete: deleteVolume,
+};

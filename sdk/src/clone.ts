@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { sharedProviderShim } from "./provider-shim";
+import { poolIdOf, snapshotIdOf, volumeIdOf, type PoolReference, type SnapshotReference, type VolumeReference } from "./references";
+
+export interface CloneArgs extends DplResourceArgs {
+  /** The source volume (a Volume, a Clone or an id). Changing it replaces the clone. */
+  sourceVolume: VolumeReference;
+  /** Copy this snapshot of the source volume instead of the volume's current data. Changing it replaces the clone. */
+  sourceSnapshot?: SnapshotReference;
+  /** Size in GiB; at least the source's size (default: the source's size). Growing it extends in place. */
+  sizeGib?: pulumi.Input<number>;
+  /** Size in bytes; at least the source's size (default: the source's size). Growing it extends in place. */
+  sizeBytes?: pulumi.Input<number>;
+  /** Put the clone in another pool (data is copied then); default: the source's pool. Changing it replaces the clone. */
+  pool?: PoolReference;
+  /** Thin (default: like the source) or thick. Changing it replaces the clone. */
+  thin?: pulumi.Input<boolean>;
+  /** Display name. Changes in place. */
+  name?: pulumi.Input<string>;
+  /** Free-text description. Changes in place. */
+  description?: pulumi.Input<string>;
+}
+
+/** A new, independent volume made from a volume or one of its snapshots (no data copied within a pool). */
+export class Clone extends pulumi.dynamic.Resource {
+  /** The new volume's DPL id (32 hex characters), the same as the resource id. */
+  declare public readonly volumeId: pulumi.Output<string>;
+  /** The clone's logical size in bytes. */
+  declare public readonly sizeBytes: pulumi.Output<number>;
+  /** Bytes allocated on the pool for the clone alone. */
+  declare public readonly usedBytes: pulumi.Output<number>;
+  /** The pool the clone lives in. */
+  declare public readonly poolId: pulumi.Output<string>;
+  /** "creating", "available", "deleting" or "error". */
+  declare public readonly state: pulumi.Output<string>;
+  /** The name the server shows. */
+  declare public readonly displayName: pulumi.Output<string>;
+
+  constructor(name: string, args: CloneArgs, opts?: pulumi.CustomResourceOptions) {
+    super(sharedProviderShim("clone"), name, {
+      objectId: declaredId("Clone", name),
+      adopt: args.adopt,
+      operationTimeoutSeconds: args.operationTimeoutSeconds,
+      sourceVolume: volumeIdOf(args.sourceVolume),
+      sourceSnapshot: args.sourceSnapshot === undefined ? undefined : snapshotIdOf(args.sourceSnapshot),
+      sizeGib: args.sizeGib,
+      sizeBytes: args.sizeBytes,
+      pool: args.pool === undefined ? undefined : poolIdOf(args.pool),
+      thin: args.thin,
+      name: args.name,
+      description: args.description,
+      volumeId: undefined,
+      usedBytes: undefined,
+      poolId: undefined,
+      state: undefined,
+      displayName: undefined,
+    }, opts, MODULE, "Clone");
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * @prophetstor/pulumi-dpl: Pulumi resources for ProphetStor DPL storage.
+ *
+ *   import * as dpl from "@prophetstor/pulumi-dpl";
+ *   const pool = await dpl.getPool();
+ *   const vol = new dpl.Volume("data", { pool, sizeGib: 10 });
+ *   new dpl.ISCSIExport("data", { volume: vol, initiators: ["iqn.2026-01.com.example:host1"] });
+ *
+ * The server and credentials come from stack config (dpl:endpoint, dpl:username, dpl:password
+ * (secret), dpl:caFile or dpl:caPem, dpl:insecure) or DPL_* environment variables, read when each
+ * operation runs; nothing of them is stored in the state.
+ */
+export { Pool, type PoolArgs, type PoolDeviceArgs } from "./pool";
+export { Volume, type VolumeArgs } from "./volume";
+export { Snapshot, type SnapshotArgs } from "./snapshot";
+export { Clone, type CloneArgs } from "./clone";
+export { ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo } from "./iscsi-export";
+export { Rollback, type RollbackArgs } from "./rollback";
+export { getPool, getVolume, type LookupArgs, type PoolLookup, type VolumeLookup } from "./lookups";
+export type { DplResourceArgs } from "./declaration";
+export type { VolumeReference, PoolReference, SnapshotReference } from "./references";

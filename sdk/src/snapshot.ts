@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { sharedProviderShim } from "./provider-shim";
+import { volumeIdOf, type VolumeReference } from "./references";
+
+export interface SnapshotArgs extends DplResourceArgs {
+  /** The volume to snapshot: a Volume, a Clone, or a volume id. Changing it makes a new snapshot. */
+  volume: VolumeReference;
+  /** Display name. DPL cannot rename snapshots: changing it makes a new snapshot. */
+  name?: pulumi.Input<string>;
+  /** Free-text description (changing it makes a new snapshot). */
+  description?: pulumi.Input<string>;
+}
+
+/** A read-only, point-in-time snapshot of a volume (constant time on the server). */
+export class Snapshot extends pulumi.dynamic.Resource {
+  /** The snapshot's DPL id (32 hex characters), the same as the resource id. */
+  declare public readonly snapshotId: pulumi.Output<string>;
+  /** The volume the snapshot was taken of. */
+  declare public readonly volumeId: pulumi.Output<string>;
+  /** The volume's logical size when the snapshot was taken. */
+  declare public readonly sizeBytes: pulumi.Output<number>;
+  /** Bytes held only by this snapshot (not shared with the live volume). */
+  declare public readonly usedBytes: pulumi.Output<number>;
+  /** When the snapshot was taken (ISO 8601). */
+  declare public readonly createdAt: pulumi.Output<string>;
+
+  constructor(name: string, args: SnapshotArgs, opts?: pulumi.CustomResourceOptions) {
+    super(sharedProviderShim("snapshot"), name, {
+      objectId: declaredId("Snapshot", name),
+      adopt: args.adopt,
+      operationTimeoutSeconds: args.operationTimeoutSeconds,
+      volume: volumeIdOf(args.volume),
+      name: args.name,
+      description: args.description,
+      snapshotId: undefined,
+      volumeId: undefined,
+      sizeBytes: undefined,
+      usedBytes: undefined,
+      createdAt: undefined,
+    }, opts, MODULE, "Snapshot");
+  }
+}

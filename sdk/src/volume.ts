@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { sharedProviderShim } from "./provider-shim";
+import { poolIdOf, type PoolReference } from "./references";
+
+export interface VolumeArgs extends DplResourceArgs {
+  /** The pool the volume lives in: a Pool, a `getPool` result, or a pool id. Changing it replaces the volume. */
+  pool: PoolReference;
+  /** Size in GiB (may be fractional). Give this or `sizeBytes`. Growing it extends the volume in place; shrinking is refused. */
+  sizeGib?: pulumi.Input<number>;
+  /** Size in bytes. Give this or `sizeGib`. Growing it extends the volume in place; shrinking is refused. */
+  sizeBytes?: pulumi.Input<number>;
+  /** Thin (sparse, the default) or thick (all blocks allocated up front). Changing it replaces the volume. */
+  thin?: pulumi.Input<boolean>;
+  /** Display name (default: the volume id). Changes in place. */
+  name?: pulumi.Input<string>;
+  /** Free-text description. Changes in place. */
+  description?: pulumi.Input<string>;
+  /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changing it replaces the volume. */
+  compression?: pulumi.Input<string>;
+  /** How the iSCSI target caches this volume's I/O: "writeback", "writethrough" or "direct". Changing it replaces the volume. */
+  cacheMode?: pulumi.Input<"writeback" | "writethrough" | "direct">;
+}
+
+/** A DPL volume: a block device on a pool, thin or thick, that can be exported over iSCSI. */
+export class Volume extends pulumi.dynamic.Resource {
+  /** The volume's DPL id (32 hex characters), the same as the resource id. */
+  declare public readonly volumeId: pulumi.Output<string>;
+  /** The volume's logical size in bytes, as the server reports it. */
+  declare public readonly sizeBytes: pulumi.Output<number>;
+  /** Bytes actually allocated on the pool for this volume. */
+  declare public readonly usedBytes: pulumi.Output<number>;
+  /** The pool the volume lives in. */
+  declare public readonly poolId: pulumi.Output<string>;
+  /** "creating", "available", "deleting" or "error". */
+  declare public readonly state: pulumi.Output<string>;
+  /** The name the server shows (the id when no name was given). */
+  declare public readonly displayName: pulumi.Output<string>;
+
+  constructor(name: string, args: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
+    super(sharedProviderShim("volume"), name, {
+      objectId: declaredId("Volume", name),
+      adopt: args.adopt,
+      operationTimeoutSeconds: args.operationTimeoutSeconds,
+      pool: poolIdOf(args.pool),
+      sizeGib: args.sizeGib,
+      sizeBytes: args.sizeBytes,
+      thin: args.thin,
+      name: args.name,
+      description: args.description,
+      compression: args.compression,
+      cacheMode: args.cacheMode,
+      volumeId: undefined,
+      usedBytes: undefined,
+      poolId: undefined,
+      state: undefined,
+      displayName: undefined,
+    }, opts, MODULE, "Volume");
+  }
+}
