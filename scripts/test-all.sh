@@ -16,3 +16,5 @@ echo "==> eslint" >&2
 npx eslint --max-warnings=0 .
 echo "==> vitest" >&2
 npx vitest run "$@"
+echo "==> benchmark smoke run (no timing assertions)" >&2
+npm run --silent bench -- --smoke

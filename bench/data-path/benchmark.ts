@@ -1,0 +1,155 @@
+/**
+ * Benchmark 4, the data path: sequential 1 MiB and random 4 KiB reads and writes at queue depth 1
+ * and 32 through tgtd with a user-space initiator, against the same workload on the same backing
+ * file locally with the same cache semantics (O_DIRECT on both sides, no flushes). The full mode
+ * runs the tgtd tuning matrix and names the best settings.
+ */
+import { join } from "node:path";
+import { compared, type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
+import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
+import { runCommand } from "../../server/src/engines/command";
+import { BenchTgtd } from "./bench-tgtd";
+import { SHIPPED, STOCK, TUNING_MATRIX, describeSettings, type TgtdSettings } from "./tgtd-settings";
+import { ALL_WORKLOADS, fillFile, runLocally, runOverIscsi, type Workload, type WorkloadResult } from "./workloads";
+
+const GIB = 2 ** 30;
+const MIB = 2 ** 20;
+
+interface Plan {
+  fileBytes: number;
+  workloads: Workload[];
+  settings: TgtdSettings[];
+  secondsPerRun: number;
+  /** Passes over local + every setting per workload; the median pass counts (noise is time-correlated). */
+  rounds: number;
+}
+
+function planFor(mode: Mode): Plan {
+  switch (mode) {
+    case "smoke":
+      return { fileBytes: 256 * MIB, workloads: ALL_WORKLOADS.slice(0, 1), settings: [SHIPPED], secondsPerRun: 0.5, rounds: 1 };
+    case "quick":
+      return { fileBytes: GIB, workloads: ALL_WORKLOADS, settings: [STOCK, SHIPPED], secondsPerRun: 2, rounds: 1 };
+    case "full":
+      return { fileBytes: 2 * GIB, workloads: ALL_WORKLOADS, settings: TUNING_MATRIX, secondsPerRun: 3, rounds: 3 };
+  }
+}
+
+/** 1 MiB workloads are judged by bandwidth, 4 KiB ones by IOPS. */
+function figure(w: Workload, r: WorkloadResult): { value: number; unit: string } {
+  return w.blockBytes >= MIB ? { value: r.bytesPerSecond / MIB, unit: "MiB/s" } : { value: r.iops, unit: "IOPS" };
+}
+
+/** The issue's targets: ≥ 1.0× local for sequential 1 MiB, ≥ 0.7× for 4 KiB at depth 32. */
+function targetFor(w: Workload): { atLeast: number; description: string } | undefined {
+  if (w.pattern === "sequential" && w.blockBytes === MIB) return { atLeast: 1.0, description: "≥ 1.0× local" };
+  if (w.blockBytes === 4096 && w.depth === 32) return { atLeast: 0.7, description: "≥ 0.7× local" };
+  return undefined;
+}
+
+/** The middle run by a figure (the upper middle of an even count). */
+function medianBy<T>(runs: readonly T[], key: (run: T) => number): T {
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error("no runs");
+  return middle;
+}
+
+function geometricMean(values: readonly number[]): number {
+  return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+}
+
+export const dataPathBenchmark: Benchmark = {
+  name: "data-path",
+  title: "4. Data path: iSCSI (tgtd + libiscsi) vs local O_DIRECT",
+
+  async unavailableReason() {
+    for (const tool of ["tgtd", "tgtadm", "qemu-img", "fio", "mkfs.btrfs", "losetup"]) {
+      const found = await runCommand("which", [tool], { timeoutMs: 5_000 }).then(() => true, () => false);
+      if (!found) return `${tool} is not installed`;
+    }
+    return undefined;
+  },
+
+  async run(ctx: BenchmarkContext) {
+    const plan = planFor(ctx.mode);
+    const fs = await ScratchBtrfs.create(ctx.workDir, plan.fileBytes + 2 * GIB);
+    const targets: BenchTgtd[] = [];
+    try {
+      const file = join(fs.mountPoint, "data");
+      ctx.log(`filling ${plan.fileBytes / MIB} MiB backing file`);
+      await fillFile(file, plan.fileBytes);
+      for (const settings of plan.settings) targets.push(await BenchTgtd.start(settings, file));
+
+      const ratios = new Map<string, number[]>(plan.settings.map((s) => [s.name, []]));
+      const absolute = new Map<string, number[]>([["local", []], ...plan.settings.map((s): [string, number[]] => [s.name, []])]);
+      for (const w of plan.workloads) {
+        const localRuns: WorkloadResult[] = [];
+        const remoteRuns = new Map<BenchTgtd, { result: WorkloadResult; cpuCores: number }[]>(targets.map((t) => [t, []]));
+        for (let round = 0; round < plan.rounds; round++) {
+          ctx.log(`${w.label}: local (round ${round + 1}/${plan.rounds})`);
+          localRuns.push(await runLocally(file, plan.fileBytes, w, plan.secondsPerRun));
+          for (const tgtd of targets) {
+            ctx.log(`${w.label}: iSCSI ${tgtd.settings.name}`);
+            const cpuBefore = tgtd.cpuSeconds();
+            const result = await runOverIscsi(tgtd.lunUrl, w, plan.secondsPerRun);
+            remoteRuns.get(tgtd)?.push({ result, cpuCores: (tgtd.cpuSeconds() - cpuBefore) / result.seconds });
+          }
+        }
+        const local = figure(w, medianBy(localRuns, (r) => r.iops));
+        absolute.get("local")?.push(local.value);
+        for (const tgtd of targets) {
+          const median = medianBy(remoteRuns.get(tgtd) ?? [], (r) => r.result.iops);
+          const remote = figure(w, median.result);
+          const isShipped = tgtd.settings.name === SHIPPED.name;
+          const target = isShipped ? targetFor(w) : undefined;
+          ctx.record(compared(
+            { case: `${w.label} [${tgtd.settings.name}]`, metric: "throughput", unit: remote.unit, value: remote.value, baseline: { label: "local fio O_DIRECT", value: local.value } },
+            target,
+          ));
+          if (isShipped) ctx.record({ case: `${w.label} [${tgtd.settings.name}]`, metric: "tgtd CPU (incl. probe)", unit: "cores", value: median.cpuCores });
+          ratios.get(tgtd.settings.name)?.push(remote.value / local.value);
+          absolute.get(tgtd.settings.name)?.push(remote.value);
+        }
+      }
+
+      for (const settings of plan.settings) {
+        const r = ratios.get(settings.name) ?? [];
+        if (r.length > 0) ctx.record({ case: `all workloads [${settings.name}]`, metric: "geomean iSCSI/local", unit: "×", value: geometricMean(r) });
+      }
+      if (plan.settings.length > 1) {
+        const best = [...plan.settings].sort((a, b) => geometricMean(ratios.get(b.name) ?? [1]) - geometricMean(ratios.get(a.name) ?? [1]))[0];
+        if (best !== undefined) ctx.note(`Best settings by geometric mean of iSCSI/local over all workloads: ${describeSettings(best)}`);
+      }
+      for (const settings of plan.settings) ctx.note(`tgtd settings ${describeSettings(settings)}`);
+      ctx.note(
+        "iSCSI: qemu-img bench over libiscsi, cache=none; local: fio libaio O_DIRECT on the same btrfs file (loop device over an ext4 image file). " +
+          "tgtd CPU is measured over the whole qemu-img run, probe included, as a share of one core. " +
+          `Each figure is the median of ${plan.rounds} pass(es) of ${plan.secondsPerRun} s over local and every setting in turn.`,
+      );
+
+      const categories = plan.workloads.map((w) => w.label);
+      ctx.chart({
+        file: "data-path-ratio",
+        title: "iSCSI / local O_DIRECT (1.0 = as fast as local)",
+        xLabel: "workload",
+        yLabel: "ratio to local",
+        referenceY: 1,
+        categories,
+        series: plan.settings.map((s) => ({ name: s.name, points: (ratios.get(s.name) ?? []).map((v, i): [number, number] => [i, v]) })),
+      });
+      ctx.chart({
+        file: "data-path-absolute",
+        title: "Throughput (MiB/s for 1 MiB, IOPS for 4 KiB)",
+        xLabel: "workload",
+        yLabel: "MiB/s or IOPS (log)",
+        logY: true,
+        categories,
+        series: [...absolute.entries()].map(([name, values]) => ({ name, points: values.map((v, i): [number, number] => [i, v]) })),
+      });
+    } finally {
+      for (const tgtd of targets) await tgtd.stop();
+      await fs.dispose();
+    }
+  },
+};
