@@ -3,7 +3,7 @@
 # and checks the kernel facilities the data path needs: btrfs and loop devices.
 set -euo pipefail
 
-packages=(tgt btrfs-progs libiscsi-bin qemu-utils qemu-block-extra duperemove fio gnuplot-nox)
+packages=(tgt btrfs-progs btrfs-compsize libiscsi-bin qemu-utils qemu-block-extra duperemove fio gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

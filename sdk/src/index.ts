@@ -15,6 +15,7 @@ export { Volume, type VolumeArgs } from "./volume";
 export { Snapshot, type SnapshotArgs } from "./snapshot";
 export { Clone, type CloneArgs } from "./clone";
 export { ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo } from "./iscsi-export";
+export { FCExport, type FCExportArgs } from "./fc-export";
 export { Rollback, type RollbackArgs } from "./rollback";
 export { getPool, getVolume, type LookupArgs, type PoolLookup, type VolumeLookup } from "./lookups";
 export type { DplResourceArgs } from "./declaration";

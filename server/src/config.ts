@@ -14,6 +14,7 @@ export interface ServerConfig {
   embeddedPoolBytes: number | undefined;
   readyFile: string | undefined;
   allowedBlockDevices: string[];
+  perVolumeMetrics: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -48,6 +49,7 @@ export interface ServeOptions {
   embeddedPool?: string;
   readyFile?: string;
   allowBlockDevice?: string[];
+  perVolumeMetrics?: boolean;
 }
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
@@ -66,5 +68,6 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSize(o.embeddedPool),
     readyFile: o.readyFile === undefined ? undefined : resolve(o.readyFile),
     allowedBlockDevices: o.allowBlockDevice ?? [],
+    perVolumeMetrics: o.perVolumeMetrics === true,
   };
 }

@@ -17,6 +17,7 @@ import type { CoreSettings } from "./core/context";
 import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
 import { BtrfsPoolEngine, TgtTargetEngine } from "./engines";
+import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
 import { SqliteMetadataStore } from "./engines/sqlite/metadata-db";
 
 const VERSION = "1.0.0";
@@ -58,9 +59,11 @@ async function serve(config: ServerConfig): Promise<void> {
     serverName: hostname(),
   };
   const store = new SqliteMetadataStore(join(config.stateDir, "metadata.db"));
+  const poolEngine = new BtrfsPoolEngine({ stateDir: config.stateDir });
   const core = new DplCore({
     store,
-    poolEngine: new BtrfsPoolEngine({ stateDir: config.stateDir }),
+    poolEngine,
+    maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
     targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),
     settings,
     log,
@@ -104,6 +107,7 @@ async function serve(config: ServerConfig): Promise<void> {
     password: credentials.password,
     ...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert } }),
     log,
+    perVolumeMetrics: config.perVolumeMetrics,
   });
   http.app = app;
   await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -138,6 +142,7 @@ program
   .option("--embedded-pool <size>", 'at first start with no pools, create pool "default" on a sparse image file of this size (e.g. 8GiB)')
   .option("--ready-file <path>", "write {url,pid,poolId,passwordFile,caFile} as JSON once listening")
   .option("--allow-block-device <path...>", "block devices pools may be built from")
+  .option("--per-volume-metrics", "add per-volume series (size, allocated bytes) to GET /metrics")
   .action(async (options: ServeOptions) => {
     try {
       await serve(configFromOptions(options));

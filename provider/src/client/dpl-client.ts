@@ -3,12 +3,14 @@ import {
   AcceptedReply,
   CloneBody,
   CopyFromSnapshotBody,
+  EventReply,
   ExportAssignBody,
   ExportUnassignBody,
   HexId,
   PoolCreateBody,
   PoolDeleteBody,
   PoolListReply,
+  PoolOperationBody,
   PoolReply,
   RollbackBody,
   SnapshotCreateBody,
@@ -31,8 +33,9 @@ import {
   VolumeReply,
   snapshotPath,
   type ChapCredentials,
+  type PoolOperation,
 } from "../wire";
-import { DplValidationError, NotFoundError, ProtocolError } from "./errors";
+import { DplOperationError, DplValidationError, NotFoundError, ProtocolError, TimeoutError } from "./errors";
 import { waitForEvent } from "./event-wait";
 import { iscsiConnectionOf, type IscsiConnection } from "./iscsi-connection";
 import { DplClientOptions, type ResolvedDplClientOptions } from "./options";
@@ -76,6 +79,15 @@ export interface IscsiAssignment {
   lunName?: string | undefined;
   chap?: ChapCredentials | undefined;
   mutualChap?: ChapCredentials | undefined;
+}
+
+/** A Fibre Channel assignment as the protocol writes it (dpl-protocol §3.20): WWPNs in colon form. */
+export interface FcAssignment {
+  targetWwpn: string;
+  initiatorWwpns: string[];
+  /** -1 or omitted: the server chooses. LUN 0 is a valid LUN (unlike the historical client, D25). */
+  lun?: number | undefined;
+  lunName?: string | undefined;
 }
 
 export interface IscsiAttachment {
@@ -160,6 +172,44 @@ export class DplClient {
     const ctx = this.context("delete pool", id);
     const body = this.body(ctx, PoolDeleteBody, { metadata: { force: options.force ?? false } });
     await this.mutate(ctx, { method: "DELETE", path: paths.pool(this.hexId(ctx, id)), body }, { notFoundMeansDone: true });
+  }
+
+  /**
+   * Starts a pool's scrub or dedupe and returns its event id at once (a request while one runs
+   * gets the running one's event); follow it with poolEvent or use runPoolOperation.
+   */
+  async startPoolOperation(id: string, operation: PoolOperation): Promise<string> {
+    const ctx = this.context(`start ${operation} of pool`, id);
+    const body = this.body(ctx, PoolOperationBody, { metadata: { pool_operation: operation } });
+    const reply = await this.transport.send(ctx, { method: "PUT", path: paths.pool(this.hexId(ctx, id)), body });
+    if (reply.status !== 202 && reply.status !== 200) throw this.transport.errorForStatus(ctx, reply);
+    return this.transport.parse(ctx, AcceptedReply, reply).metadata.event_uuid;
+  }
+
+  /** One poll of a pool event; with holdSeconds the server answers when it finishes or then. */
+  async poolEvent(id: string, eventId: string, holdSeconds = 0): Promise<Reply<typeof EventReply>> {
+    const ctx = this.context("poll pool event", id);
+    const path = `${paths.pool(this.hexId(ctx, id))}?event_uuid=${encodeURIComponent(eventId)}`;
+    const reply = await this.transport.send(ctx, { method: "GET", path, preferWaitSeconds: holdSeconds, eventId, waitingFor: `event ${eventId}` });
+    if (reply.status !== 200) throw this.transport.errorForStatus(ctx, reply);
+    return this.transport.parse(ctx, EventReply, reply);
+  }
+
+  /** Runs a scrub or dedupe to its end, reporting percentComplete; returns the pool (with last_scrub / last_dedupe). */
+  async runPoolOperation(id: string, operation: PoolOperation, onProgress?: (percent: number) => void): Promise<Reply<typeof PoolReply>> {
+    const eventId = await this.startPoolOperation(id, operation);
+    const ctx = this.context(`${operation} pool`, id);
+    for (;;) {
+      if (Date.now() > ctx.deadline) {
+        throw new TimeoutError({ operation: ctx.operation, objectId: id, timeoutMs: ctx.timeoutMs, waitingFor: `event ${eventId} to finish`, eventId });
+      }
+      const event = await this.poolEvent(id, eventId, 1);
+      onProgress?.(event.percentComplete);
+      if (event.completionStatus === "Error") {
+        throw new DplOperationError({ operation: ctx.operation, objectId: id, status: 200, code: event.event.error_code, serverMessage: event.event.error_message, eventId });
+      }
+      if (event.completionStatus === "Complete") return this.fetch(ctx, paths.pool(id), PoolReply);
+    }
   }
 
   // ---------------------------------------------------------------- volumes
@@ -306,6 +356,33 @@ export class DplClient {
     const body = this.body(ctx, ExportUnassignBody, {
       metadata: { export_operation: "unassign" },
       exports: { "Network/iSCSI": { target_identifier: "", permissions: initiators.map((iqn) => iqn.toLowerCase()) } },
+    });
+    await this.mutate(ctx, { method: "PUT", path: paths.volume(this.hexId(ctx, volumeId)), body }, { notFoundMeansDone: true });
+  }
+
+  // ---------------------------------------------------------------- Fibre Channel exports
+
+  /** Maps the volume to the initiator WWPNs on an FC target (§3.20 body). */
+  async assignFc(volumeId: string, assignment: FcAssignment): Promise<VolumeReply> {
+    const ctx = this.context("assign FC export of volume", volumeId);
+    const fc = {
+      target_identifier: assignment.targetWwpn,
+      logical_unit_number: assignment.lun ?? -1,
+      permissions: assignment.initiatorWwpns,
+      ...(assignment.lunName === undefined ? {} : { logical_unit_name: assignment.lunName }),
+    };
+    const body = this.body(ctx, ExportAssignBody, { metadata: { export_operation: "assign" }, exports: { "Network/FC": fc } });
+    const path = paths.volume(this.hexId(ctx, volumeId));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body });
+    return this.finalObject(ctx, reply, volumeId, path, VolumeReply);
+  }
+
+  /** Removes the initiators' FC mapping; an assignment (or volume) already gone is success. */
+  async unassignFc(volumeId: string, assignment: Omit<FcAssignment, "lun" | "lunName">): Promise<void> {
+    const ctx = this.context("unassign FC export of volume", volumeId);
+    const body = this.body(ctx, ExportUnassignBody, {
+      metadata: { export_operation: "unassign" },
+      exports: { "Network/FC": { target_identifier: assignment.targetWwpn, permissions: assignment.initiatorWwpns } },
     });
     await this.mutate(ctx, { method: "PUT", path: paths.volume(this.hexId(ctx, volumeId)), body }, { notFoundMeansDone: true });
   }

@@ -14,6 +14,7 @@ export {
   type TargetSummary,
   type IscsiAssignment,
   type IscsiAttachment,
+  type FcAssignment,
 } from "./dpl-client";
 export type {
   PoolSpec,

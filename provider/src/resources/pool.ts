@@ -6,6 +6,7 @@ import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, Re
 import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import { compressionAlgorithm, requireSupported, serverCapabilities } from "./server-capabilities";
 import { GIB, SizeGib } from "./size-inputs";
 
 /** A device: an image file the server makes in its state dir (by size), or a block device path. */
@@ -88,6 +89,9 @@ async function createPool(bag: PropertyBag): Promise<CreateResult> {
     let reply = await client.getPool(id);
     if (reply === undefined && inputs.adopt !== undefined) throw new Error(`cannot adopt pool ${inputs.adopt}: no such pool on the DPL server`);
     if (reply === undefined) {
+      const capabilities = await serverCapabilities(client);
+      requireSupported("RAID level", inputs.raidLevel ?? "single", capabilities.raid_levels, client.endpoint);
+      requireSupported("compression", compressionAlgorithm(inputs.compression ?? "none"), capabilities.compression, client.endpoint);
       reply = await client.createPool(id, {
         name: inputs.name,
         description: inputs.description,

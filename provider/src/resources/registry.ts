@@ -1,5 +1,6 @@
 import { rememberProviderConfig } from "../config/connection-settings";
 import { cloneHooks } from "./clone";
+import { fcExportHooks } from "./fc-export";
 import type { ConfigSource, ResourceHooks } from "./hook-types";
 import { iscsiExportHooks } from "./iscsi-export";
 import { poolHooks } from "./pool";
@@ -14,6 +15,7 @@ export const RESOURCE_HOOKS = {
   snapshot: snapshotHooks,
   clone: cloneHooks,
   iscsiExport: iscsiExportHooks,
+  fcExport: fcExportHooks,
   rollback: rollbackHooks,
 } as const satisfies Record<string, ResourceHooks>;
 

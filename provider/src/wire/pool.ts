@@ -40,6 +40,57 @@ export const PoolCreateBody = z.object({
 }).strict();
 export type PoolCreateBody = z.infer<typeof PoolCreateBody>;
 
+/**
+ * Pool maintenance (not in the historical client; designed in its multiplexed-PUT style):
+ * `PUT /v1/dpl_pool/<pool>/` with `{"metadata":{"pool_operation":"scrub"|"dedupe"}}` starts a
+ * job (202 + event_uuid, polled with `?event_uuid=`, percentComplete moving); its result is then
+ * part of the pool reply (`metadata.last_scrub`, `metadata.last_dedupe`).
+ */
+export const PoolOperation = z.enum(["scrub", "dedupe"]);
+export type PoolOperation = z.infer<typeof PoolOperation>;
+export const PoolOperationBody = z.object({
+  metadata: z.object({ pool_operation: PoolOperation }).strict(),
+}).strict();
+export type PoolOperationBody = z.infer<typeof PoolOperationBody>;
+
+export type PoolPut =
+  | { op: "create"; schema: typeof PoolCreateBody }
+  | { op: "operation"; schema: typeof PoolOperationBody };
+
+/** A body naming `metadata.pool_operation` asks for maintenance; anything else is a create. */
+export function classifyPoolPut(body: unknown): PoolPut {
+  const meta = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).metadata : undefined;
+  const isOperation = typeof meta === "object" && meta !== null && "pool_operation" in meta;
+  return isOperation ? { op: "operation", schema: PoolOperationBody } : { op: "create", schema: PoolCreateBody };
+}
+
+/** What the last scrub found and did (btrfs scrub's raw counters, summed over devices). */
+export const ScrubResult = z.object({
+  started: z.number(),
+  finished: z.number(),
+  bytes_scrubbed: Bytes,
+  /** Checksum, read, verify and superblock errors found. */
+  errors_found: z.number().int().nonnegative(),
+  csum_errors: z.number().int().nonnegative(),
+  read_errors: z.number().int().nonnegative(),
+  /** Repaired from a good copy (a mirror or DUP metadata). */
+  corrected_errors: z.number().int().nonnegative(),
+  /** No good copy existed: those blocks read as errors (EIO), never as wrong data. */
+  uncorrectable_errors: z.number().int().nonnegative(),
+});
+export type ScrubResult = z.infer<typeof ScrubResult>;
+
+/** What the last dedupe saved: data bytes the pool used before and after it. */
+export const DedupeResult = z.object({
+  started: z.number(),
+  finished: z.number(),
+  used_bytes_before: Bytes,
+  used_bytes_after: Bytes,
+  bytes_saved: z.number().int(),
+  files_scanned: z.number().int().nonnegative(),
+});
+export type DedupeResult = z.infer<typeof DedupeResult>;
+
 export const PoolDeleteBody = z.object({
   metadata: z.object({ force: z.boolean().optional() }).loose().optional(),
 }).loose();
@@ -77,6 +128,10 @@ export const PoolMetadata = z.object({
   version: z.string(),
   ctime: z.number(),
   event_uuid: z.string().optional(),
+  /** Uncompressed bytes / bytes on disk of the pool's volume data (compsize); null when unknown. */
+  compression_ratio: z.number().nullable().optional(),
+  last_scrub: ScrubResult.nullable().optional(),
+  last_dedupe: DedupeResult.nullable().optional(),
 });
 export type PoolMetadata = z.infer<typeof PoolMetadata>;
 

@@ -252,6 +252,8 @@ export const VolumeMetadata = z.object({
   ctime: z.number(),
   mtime: z.number(),
   event_uuid: z.string().optional(),
+  /** Uncompressed bytes / bytes on disk of the volume's data (compsize); null when nothing is written. */
+  compression_ratio: z.number().nullable().optional(),
 });
 export type VolumeMetadata = z.infer<typeof VolumeMetadata>;
 

@@ -4,11 +4,12 @@
  * and with or without a trailing slash, and one error shape for every refusal.
  */
 import { CDMI_CONTAINER, CDMI_SPEC_HEADER, CDMI_SPEC_VERSION } from "@prophetstor/dpl-provider/wire";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { DomainError } from "../core/domain-error";
 import type { DplCore } from "../core/dpl-core";
 import { basicAuthHook } from "./auth";
 import { errorBody, STATUS_OF } from "./error-registry";
+import { registerMetrics } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { exportRoutes } from "./routes/export-routes";
 import { poolRoutes } from "./routes/pool-routes";
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   /** PEM key and certificate; plain HTTP when absent. */
   tls?: { key: string; cert: string };
   log: (message: string) => void;
+  /** Per-volume series on /metrics (opt-in: one series per volume). */
+  perVolumeMetrics?: boolean;
 }
 
 function parseJsonBody(body: string): unknown {
@@ -39,6 +42,12 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
   const app = Fastify({
     ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert } }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // The router refuses over-long or undecodable path segments before any hook or error handler
+    // runs; without this they would answer with fastify's own body instead of the DPL error shape.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const message = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is longer than 200 characters" : "the URL is not valid";
+      void reply.code(STATUS_OF.INVALID_ARGUMENT).send(errorBody("INVALID_ARGUMENT", message, "path"));
+    },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
     logger: false,
     forceCloseConnections: "idle",
@@ -78,6 +87,8 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody("NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0] ?? ""}`)));
+
+  registerMetrics(app, core, { perVolume: options.perVolumeMetrics === true });
 
   const openApi = buildOpenApiDocument();
   app.get("/openapi.json", () => openApi);

@@ -28,7 +28,11 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_pool/": { get: { summary: "List pools as [uuid, name] pairs", replies: { "200": wire.PoolListReply } } },
   "/v1/dpl_pool/{pool}/": {
     get: { summary: "Pool detail, or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.PoolReply } },
-    put: { summary: "Create a pool from image files or allowed block devices", body: { create: wire.PoolCreateBody }, replies: { "201": wire.PoolReply, ...accepted } },
+    put: {
+      summary: "Create a pool from image files or allowed block devices; or start its scrub or dedupe (metadata.pool_operation)",
+      body: { create: wire.PoolCreateBody, operation: wire.PoolOperationBody },
+      replies: { "201": wire.PoolReply, "200": wire.PoolReply, ...accepted },
+    },
     delete: { summary: "Delete a pool (metadata.force deletes its volumes and snapshots too)", body: { delete: wire.PoolDeleteBody }, replies: { "200": wire.EventReply, ...accepted } },
   },
   "/v1/dpl_volume/": { get: { summary: "List volumes as [uuid, name] pairs", replies: { "200": wire.VolumeListReply } } },

@@ -27,5 +27,7 @@ export interface CoreContext {
 /** Lock key of tgtd: export changes and the watchdog's re-apply never interleave. */
 export const TARGET_ENGINE_LOCK = "engine:tgtd";
 export const poolLock = (id: string): string => `pool:${id}`;
+/** Held by a pool's scrub or dedupe (volumes stay usable meanwhile) and by its delete. */
+export const poolMaintenanceLock = (id: string): string => `pool-maintenance:${id}`;
 export const volumeLock = (id: string): string => `volume:${id}`;
 export const groupLock = (id: string): string => `volgroup:${id}`;

@@ -3,8 +3,9 @@ import type { CoreContext, CoreSettings } from "./context";
 import { ExportService } from "./export-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
+import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
-import type { PoolEngine, TargetEngine } from "./ports";
+import type { PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
@@ -19,17 +20,24 @@ export class DplCore {
   readonly volumeGroups: VolumeGroupService;
   readonly targets: TargetService;
   readonly watchdog: TargetWatchdog;
+  /** Absent when the server runs without a maintenance engine (scrub/dedupe then unsupported). */
+  readonly maintenance: PoolMaintenanceService | undefined;
   lastReconcile: ReconcileReport | undefined;
 
-  constructor(deps: { store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void }) {
+  constructor(deps: {
+    store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
+    maintenanceEngine?: PoolMaintenanceEngine;
+  }) {
     const jobs = new JobRunner(deps.store, deps.log);
-    this.ctx = { ...deps, jobs };
+    const { maintenanceEngine, ...shared } = deps;
+    this.ctx = { ...shared, jobs };
     this.pools = new PoolService(this.ctx);
     this.exportService = new ExportService(this.ctx);
     this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
     this.volumeGroups = new VolumeGroupService(this.ctx);
     this.targets = new TargetService(this.ctx);
     this.watchdog = new TargetWatchdog(this.ctx, this.exportService);
+    this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
   }
 
   get jobs(): JobRunner {

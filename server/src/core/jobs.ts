@@ -20,7 +20,8 @@ export interface JobSpec<T> {
    * returns `{ reuse }` when an identical earlier request already did (or is doing) the work.
    */
   admit(): T | ReuseEvent | Promise<T | ReuseEvent>;
-  work(admitted: T): void | Promise<void>;
+  /** `progress(fraction)` moves the event's percentComplete (long jobs: scrub, dedupe). */
+  work(admitted: T, progress: (fraction: number) => void): void | Promise<void>;
   /** Puts engines and records back as they were before admit; runs when work throws. */
   undo(admitted: T): void | Promise<void>;
 }
@@ -45,6 +46,8 @@ export class ReuseEvent {
 export class JobRunner {
   readonly lock = new KeyedLock();
   private readonly running = new Map<string, Promise<EventRecord>>();
+  /** Told of every finished job (metrics count them). */
+  private readonly finishedListeners: ((event: EventRecord) => void)[] = [];
   private releaseWaiters!: () => void;
   /** Resolves when the server shuts down: long-polls answer at once instead of holding it up. */
   private readonly shutdown = new Promise<void>((r) => {
@@ -55,6 +58,10 @@ export class JobRunner {
     private readonly store: MetadataStore,
     private readonly log: (message: string) => void,
   ) {}
+
+  onFinished(listener: (event: EventRecord) => void): void {
+    this.finishedListeners.push(listener);
+  }
 
   async start<T>(spec: JobSpec<T>): Promise<StartedJob> {
     const release = await this.lock.acquire(spec.lockKeys);
@@ -83,7 +90,10 @@ export class JobRunner {
       finished: null,
     };
     this.store.insertEvent(event);
-    const done = this.finish(spec, admitted, event).finally(() => {
+    const done = this.finish(spec, admitted, event).then((finished) => {
+      for (const listener of this.finishedListeners) listener(finished);
+      return finished;
+    }).finally(() => {
       release();
       this.running.delete(event.id);
     });
@@ -93,7 +103,9 @@ export class JobRunner {
 
   private async finish<T>(spec: JobSpec<T>, admitted: T, event: EventRecord): Promise<EventRecord> {
     try {
-      await spec.work(admitted);
+      await spec.work(admitted, (fraction) => {
+        this.store.setEventPercent(event.id, fraction * 100);
+      });
       const result = { status: "Complete" as const, percent: 100, errorCode: null, errorMessage: null, finished: Date.now() };
       this.store.finishEvent(event.id, result);
       return { ...event, ...result };
@@ -125,6 +137,10 @@ export class JobRunner {
     };
     this.store.insertEvent(event);
     return event;
+  }
+
+  isRunning(eventId: string): boolean {
+    return this.running.has(eventId);
   }
 
   /** Stops holding `Prefer: wait` requests (server shutdown); jobs themselves run to the end. */

@@ -60,6 +60,11 @@ export interface MetadataStore {
   /** The newest event of this operation on this object. */
   findLatestEvent(objectId: string, operation: string): EventRecord | undefined;
   finishEvent(id: string, result: Pick<EventRecord, "status" | "errorCode" | "errorMessage" | "finished" | "percent">): void;
+  /** Progress of a running event, 0..99 (100 is set by finishEvent). */
+  setEventPercent(id: string, percent: number): void;
+  /** Keeps the result of a pool's last maintenance job of this kind (JSON-serialisable). */
+  putMaintenanceResult(poolId: string, operation: string, result: unknown): void;
+  getMaintenanceResult(poolId: string, operation: string): unknown;
   /** Marks events still Processing (left by a crash) as Error; returns how many. */
   failProcessingEvents(message: string, now: number): number;
 }

@@ -1,6 +1,6 @@
 import type { PoolCreateRequest } from "./requests";
 import type { CoreContext } from "./context";
-import { TARGET_ENGINE_LOCK, poolLock } from "./context";
+import { TARGET_ENGINE_LOCK, poolLock, poolMaintenanceLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
@@ -83,8 +83,13 @@ export class PoolService {
         }
       }
     } else if (growBytes > usage.freeBytes) {
-      throw new DomainError("INSUFFICIENT_CAPACITY",
-        `a thick allocation of ${growBytes} bytes needs that much free space; pool ${pool.id} has ${usage.freeBytes}`, field);
+      // Space just given back by deletes may not count yet: look again once it does.
+      await this.ctx.poolEngine.reclaimFreedSpace?.(pool.id).catch(() => undefined);
+      const { freeBytes } = await this.usage(pool);
+      if (growBytes > freeBytes) {
+        throw new DomainError("INSUFFICIENT_CAPACITY",
+          `a thick allocation of ${growBytes} bytes needs that much free space; pool ${pool.id} has ${freeBytes}`, field);
+      }
     }
   }
 
@@ -147,7 +152,7 @@ export class PoolService {
 
   async delete(id: string, force: boolean): Promise<StartedJob> {
     return this.ctx.jobs.start({
-      lockKeys: [poolLock(id), TARGET_ENGINE_LOCK],
+      lockKeys: [poolLock(id), TARGET_ENGINE_LOCK, poolMaintenanceLock(id)],
       objectType: "pool",
       objectId: id,
       operation: "delete",

@@ -49,6 +49,8 @@ export interface PoolEngine {
   /** Unmounts, detaches, and deletes image files. Idempotent. */
   destroyPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void>;
   usage(poolId: string): Promise<PoolUsage>;
+  /** Optional: waits until space that deletes free lazily (btrfs's cleaner) counts as free. */
+  reclaimFreedSpace?(poolId: string): Promise<void>;
   health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
@@ -118,4 +120,42 @@ export interface TargetEngine {
   refreshLunSize(spec: TargetSpec): Promise<void>;
   /** Target ids tgtd currently has (reconciliation). */
   listTargetIds(): Promise<number[]>;
+}
+
+// ---------------------------------------------------------------- pool maintenance (btrfs)
+
+export interface ScrubOutcome {
+  bytesScrubbed: number;
+  csumErrors: number;
+  readErrors: number;
+  verifyErrors: number;
+  superErrors: number;
+  correctedErrors: number;
+  uncorrectableErrors: number;
+}
+
+export interface CompressionUsage {
+  /** Bytes the data takes on disk. */
+  diskBytes: number;
+  /** Bytes it would take uncompressed. */
+  uncompressedBytes: number;
+}
+
+export interface DedupeOutcome {
+  usedBytesBefore: number;
+  usedBytesAfter: number;
+  filesScanned: number;
+}
+
+/** Reports a fraction done, 0..1. */
+export type ProgressReporter = (fraction: number) => void;
+
+/** Self-heal, dedupe and space accounting of a mounted pool; safe while its volumes are in use. */
+export interface PoolMaintenanceEngine {
+  /** Reads every copy of every block, repairing bad ones from a good copy. */
+  scrub(poolId: string, progress: ProgressReporter): Promise<ScrubOutcome>;
+  /** Out-of-band dedupe (FIDEDUPERANGE: only identical bytes are shared, under the kernel's locks). */
+  dedupe(poolId: string, progress: ProgressReporter): Promise<DedupeOutcome>;
+  /** Compression of a pool's volume data, or of one volume; undefined when nothing is stored. */
+  compressionUsage(poolId: string, volumeId?: string): Promise<CompressionUsage | undefined>;
 }

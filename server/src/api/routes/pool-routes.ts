@@ -1,6 +1,8 @@
-import { PoolCreateBody, PoolDeleteBody } from "@prophetstor/dpl-provider/wire";
+import { classifyPoolPut, PoolDeleteBody } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
+import { withPoolMaintenance } from "../maintenance-replies";
 import { listReply, poolReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 
@@ -10,7 +12,7 @@ export function poolRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     const poolObject = async (id: string): Promise<Record<string, unknown> | undefined> => {
       if (core.ctx.store.getPool(id) === undefined) return undefined;
-      return poolReply(await core.pools.view(id), core.ctx.settings);
+      return withPoolMaintenance(poolReply(await core.pools.view(id), core.ctx.settings), core);
     };
 
     app.get("/dpl_pool/", () => listReply(PARENT, core.pools.list().map((p) => [p.id, p.name] as [string, string])));
@@ -19,12 +21,19 @@ export function poolRoutes(core: DplCore) {
       const id = hexParam(request, "pool");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => poolObject(id));
-      return poolReply(await core.pools.view(id), core.ctx.settings);
+      return withPoolMaintenance(poolReply(await core.pools.view(id), core.ctx.settings), core);
     });
 
     app.put("/dpl_pool/:pool/", async (request, reply) => {
       const id = hexParam(request, "pool");
-      const job = await core.pools.create(id, parseBody(PoolCreateBody, request.body));
+      const put = classifyPoolPut(request.body);
+      if (put.op === "operation") {
+        const { pool_operation: operation } = parseBody(put.schema, request.body).metadata;
+        if (core.maintenance === undefined) throw new DomainError("UNSUPPORTED", `this server has no pool maintenance engine; ${operation} is unavailable`, "metadata.pool_operation");
+        const job = await core.maintenance.start(id, operation);
+        return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
+      }
+      const job = await core.pools.create(id, parseBody(put.schema, request.body));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => poolObject(id) });
     });
 

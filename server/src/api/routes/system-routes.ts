@@ -4,7 +4,11 @@ import { envelope, systemReply } from "../replies";
 
 export function systemRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
-    app.get("/dpl_system/", () => systemReply(core.ctx.settings));
+    app.get("/dpl_system/", () => {
+      const reply = systemReply(core.ctx.settings);
+      const maintenance = core.maintenance !== undefined;
+      return { ...reply, metadata: { ...reply.metadata, capabilities: { ...reply.metadata.capabilities, scrub: maintenance, dedupe: maintenance } } };
+    });
 
     /** What the last start found and did: interrupted operations, unowned data on disk, exports re-applied. */
     app.get("/dpl_system/reconcile/", () => ({

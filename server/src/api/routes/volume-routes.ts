@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import type { StartedJob } from "../../core/jobs";
+import { withVolumeCompression } from "../maintenance-replies";
 import { listReply, snapshotReply, volumeReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 
@@ -14,7 +15,7 @@ export function volumeRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     const volumeObject = async (id: string): Promise<Record<string, unknown> | undefined> => {
       if (core.ctx.store.getVolume(id) === undefined) return undefined;
-      return volumeReply(await core.volumes.view(id), core.exportService.get(id), core.ctx.settings);
+      return withVolumeCompression(volumeReply(await core.volumes.view(id), core.exportService.get(id), core.ctx.settings), core);
     };
 
     app.get("/dpl_volume/", () =>

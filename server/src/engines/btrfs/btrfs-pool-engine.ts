@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, rmdir, stat, truncate } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage } from "../../core/ports";
@@ -64,10 +64,12 @@ function mountOptions(compression: Compression): string {
 /** Long operations: mkfs on many devices, deleting or copying large files. */
 const SLOW_COMMAND_MS = 10 * 60_000;
 const COPY_COMMAND_MS = 6 * 60 * 60_000;
+const HEALTH_READING_TTL_MS = 1_000;
 
 export class BtrfsPoolEngine implements PoolEngine {
   private readonly stateDir: string;
   private readonly loopDirectIo: boolean;
+  private readonly healthReadings = new Map<string, { at: number; health: PoolHealth }>();
 
   constructor(options: BtrfsPoolEngineOptions) {
     this.stateDir = path.resolve(options.stateDir);
@@ -145,6 +147,7 @@ export class BtrfsPoolEngine implements PoolEngine {
   }
 
   async attachPool(poolId: string, devices: PoolDeviceRecord[], compression: Compression): Promise<void> {
+    this.healthReadings.delete(poolId);
     const mountPoint = this.mountPoint(poolId);
     if (await this.isMounted(mountPoint)) return;
     const blockDevices: string[] = [];
@@ -162,6 +165,7 @@ export class BtrfsPoolEngine implements PoolEngine {
   }
 
   async detachPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void> {
+    this.healthReadings.delete(poolId);
     const mountPoint = this.mountPoint(poolId);
     if (await this.isMounted(mountPoint)) await runCommand("umount", [mountPoint], { timeoutMs: SLOW_COMMAND_MS });
     for (const device of devices) {
@@ -171,6 +175,7 @@ export class BtrfsPoolEngine implements PoolEngine {
   }
 
   async destroyPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void> {
+    this.healthReadings.delete(poolId);
     await this.removeImages(poolId, devices);
     for (const device of devices) {
       // So the device can make a new pool (mkfs.btrfs refuses a device holding a filesystem).
@@ -191,17 +196,32 @@ export class BtrfsPoolEngine implements PoolEngine {
    * the data ratio, plus free space inside data chunks) plus the data already stored (logical
    * bytes). Metadata lives in its own chunks and is not counted in either.
    */
+  /**
+   * statfs(2) rather than `btrfs filesystem usage`: btrfs answers it from in-memory counters with
+   * the data profile's redundancy already applied (its f_bavail is the same estimate as "Free
+   * (estimated)"), in microseconds instead of a process start per pool reply.
+   */
   async usage(poolId: string): Promise<PoolUsage> {
-    const { stdout } = await runCommand("btrfs", ["filesystem", "usage", "-b", this.mountPoint(poolId)]);
-    const free = /Free \(estimated\):\s+(\d+)/.exec(stdout);
-    if (!free?.[1]) throw new Error(`cannot read "Free (estimated)" from btrfs filesystem usage of pool ${poolId}`);
-    let used = 0;
-    for (const match of stdout.matchAll(/^Data,[^:]+:\s+Size:\d+, Used:(\d+)/gm)) used += Number(match[1]);
-    const freeBytes = Number(free[1]);
-    return { totalBytes: used + freeBytes, usedBytes: used, freeBytes };
+    const fsStats = await statfs(this.mountPoint(poolId));
+    // Usable = what is used plus what can still be written (space btrfs reserves is neither).
+    const usedBytes = (fsStats.blocks - fsStats.bfree) * fsStats.bsize;
+    const freeBytes = fsStats.bavail * fsStats.bsize;
+    return { totalBytes: usedBytes + freeBytes, usedBytes, freeBytes };
   }
 
+  /**
+   * Health takes three commands plus a losetup per device; pool replies are polled often (stats)
+   * while error counters and device presence change rarely, so a reading serves for a moment.
+   */
   async health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth> {
+    const cached = this.healthReadings.get(poolId);
+    if (cached !== undefined && Date.now() - cached.at < HEALTH_READING_TTL_MS) return cached.health;
+    const health = await this.readHealth(poolId, devices);
+    this.healthReadings.set(poolId, { at: Date.now(), health });
+    return health;
+  }
+
+  private async readHealth(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth> {
     const mountPoint = this.mountPoint(poolId);
     if (!(await this.isMounted(mountPoint))) {
       return { state: "Offline", devices: devices.map((device) => this.deviceHealth(device, existsSync(device.path), undefined)) };
@@ -342,9 +362,24 @@ export class BtrfsPoolEngine implements PoolEngine {
     else await runCommand("fallocate", ["-o", String(from), "-l", String(to - from), file], { timeoutMs: SLOW_COMMAND_MS });
   }
 
+  /**
+   * btrfs gives a deleted subvolume's space back lazily: its cleaner starts on a commit (otherwise
+   * the next periodic one, up to 30 s away) and the extents it frees count once committed again.
+   * This waits for both, so a create refused for space right after deletes can look again.
+   */
+  async reclaimFreedSpace(poolId: string): Promise<void> {
+    const mountPoint = this.mountPoint(poolId);
+    for (const args of [["filesystem", "sync"], ["subvolume", "sync"], ["filesystem", "sync"]]) {
+      await runCommand("btrfs", [...args, mountPoint], { timeoutMs: SLOW_COMMAND_MS }).catch(() => undefined);
+    }
+  }
+
   private async deleteSubvolume(dir: string): Promise<void> {
     if (!existsSync(dir)) return;
-    await runCommand("btrfs", ["subvolume", "delete", dir], { timeoutMs: SLOW_COMMAND_MS });
+    // The commit starts btrfs's cleaner now rather than at the next periodic commit (up to 30 s):
+    // without it, writes to other volumes of a full pool fail with ENOSPC for that long after a
+    // delete freed plenty of space.
+    await runCommand("btrfs", ["subvolume", "delete", "--commit-after", dir], { timeoutMs: SLOW_COMMAND_MS });
   }
 
   private async attachLoop(imagePath: string): Promise<string> {

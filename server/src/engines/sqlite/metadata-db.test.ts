@@ -28,7 +28,8 @@ describe("SqliteMetadataStore", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    // 2: pool_maintenance (last scrub / dedupe results).
+    expect(db.pragma("user_version", { simple: true })).toBe(2);
     db.close();
   });
 

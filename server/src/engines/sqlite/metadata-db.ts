@@ -66,6 +66,12 @@ const migrations: string[] = [
   );
   CREATE INDEX events_status ON events(status);
   `,
+  `
+  CREATE TABLE pool_maintenance (
+    pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, operation TEXT NOT NULL,
+    result TEXT NOT NULL, PRIMARY KEY (pool_id, operation)
+  );
+  `,
 ];
 
 type Row = Record<string, unknown>;
@@ -449,6 +455,16 @@ export class SqliteMetadataStore implements MetadataStore {
   finishEvent(id: string, r: Pick<EventRecord, "status" | "errorCode" | "errorMessage" | "finished" | "percent">): void {
     this.run("UPDATE events SET status = ?, percent = ?, error_code = ?, error_message = ?, finished = ? WHERE id = ?",
       r.status, r.percent, r.errorCode, r.errorMessage, r.finished, id);
+  }
+  setEventPercent(id: string, percent: number): void {
+    this.run("UPDATE events SET percent = ? WHERE id = ? AND status = 'Processing'", Math.max(0, Math.min(99, Math.floor(percent))), id);
+  }
+  putMaintenanceResult(poolId: string, operation: string, result: unknown): void {
+    this.run("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)", poolId, operation, JSON.stringify(result));
+  }
+  getMaintenanceResult(poolId: string, operation: string): unknown {
+    const row = this.one("SELECT result FROM pool_maintenance WHERE pool_id = ? AND operation = ?", poolId, operation);
+    return row === undefined ? undefined : (JSON.parse(str(row, "result")) as unknown);
   }
   failProcessingEvents(message: string, now: number): number {
     return this.db.prepare(

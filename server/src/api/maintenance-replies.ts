@@ -1,0 +1,18 @@
+/** Adds what the maintenance service knows (compression ratio, last scrub and dedupe) to replies. */
+import type { PoolReply, VolumeReply } from "@prophetstor/dpl-provider/wire";
+import type { DplCore } from "../core/dpl-core";
+
+export async function withPoolMaintenance(reply: PoolReply, core: DplCore): Promise<PoolReply> {
+  if (core.maintenance === undefined) return reply;
+  const view = await core.maintenance.view(reply.metadata.pool_uuid);
+  return {
+    ...reply,
+    metadata: { ...reply.metadata, compression_ratio: view.compressionRatio, last_scrub: view.lastScrub, last_dedupe: view.lastDedupe },
+  };
+}
+
+export async function withVolumeCompression(reply: VolumeReply, core: DplCore): Promise<VolumeReply> {
+  if (core.maintenance === undefined) return reply;
+  const ratio = await core.maintenance.volumeCompressionRatio(reply.objectID);
+  return { ...reply, metadata: { ...reply.metadata, compression_ratio: ratio } };
+}
