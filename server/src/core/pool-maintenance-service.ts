@@ -1,0 +1,110 @@
+/**
+ * Pool maintenance as jobs with progress: scrub (self-heal) and dedupe. Each records its result,
+ * which the pool reply then shows; compression ratios are read on demand.
+ */
+import type { DedupeResult, PoolOperation, ScrubResult } from "@prophetstor/dpl-provider/wire";
+import type { CoreContext } from "./context";
+import { poolMaintenanceLock } from "./context";
+import { DomainError } from "./domain-error";
+import type { StartedJob } from "./jobs";
+import type { PoolService } from "./pool-service";
+import type { PoolMaintenanceEngine } from "./ports";
+
+export interface PoolMaintenanceView {
+  compressionRatio: number | null;
+  lastScrub: ScrubResult | null;
+  lastDedupe: DedupeResult | null;
+}
+
+function ratio(usage: { diskBytes: number; uncompressedBytes: number } | undefined): number | null {
+  return usage === undefined ? null : Math.round((usage.uncompressedBytes / usage.diskBytes) * 1000) / 1000;
+}
+
+export class PoolMaintenanceService {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly pools: PoolService,
+    private readonly engine: PoolMaintenanceEngine,
+  ) {}
+
+  /**
+   * Starts a scrub or dedupe. A request while the same operation runs answers with the running
+   * job's event (a retried request never queues a second full pass).
+   */
+  async start(poolId: string, operation: PoolOperation): Promise<StartedJob> {
+    this.requireAvailable(poolId);
+    const running = this.ctx.store.findLatestEvent(poolId, operation);
+    if (running?.status === "Processing" && this.ctx.jobs.isRunning(running.id)) {
+      return { event: running, reused: true, done: this.ctx.jobs.settled(running.id) };
+    }
+    return this.ctx.jobs.start({
+      lockKeys: [poolMaintenanceLock(poolId)],
+      objectType: "pool",
+      objectId: poolId,
+      operation,
+      admit: () => this.requireAvailable(poolId),
+      work: async (_pool, progress) => {
+        const started = Date.now();
+        if (operation === "scrub") {
+          const outcome = await this.engine.scrub(poolId, progress);
+          const result: ScrubResult = {
+            started,
+            finished: Date.now(),
+            bytes_scrubbed: outcome.bytesScrubbed,
+            errors_found: outcome.csumErrors + outcome.readErrors + outcome.verifyErrors + outcome.superErrors,
+            csum_errors: outcome.csumErrors,
+            read_errors: outcome.readErrors,
+            corrected_errors: outcome.correctedErrors,
+            uncorrectable_errors: outcome.uncorrectableErrors,
+          };
+          this.ctx.store.putMaintenanceResult(poolId, operation, result);
+          this.ctx.log(`scrub of pool ${poolId}: ${result.errors_found} errors found, ${result.corrected_errors} corrected, ${result.uncorrectable_errors} uncorrectable`);
+        } else {
+          const outcome = await this.engine.dedupe(poolId, progress);
+          const result: DedupeResult = {
+            started,
+            finished: Date.now(),
+            used_bytes_before: outcome.usedBytesBefore,
+            used_bytes_after: outcome.usedBytesAfter,
+            bytes_saved: outcome.usedBytesBefore - outcome.usedBytesAfter,
+            files_scanned: outcome.filesScanned,
+          };
+          this.ctx.store.putMaintenanceResult(poolId, operation, result);
+          this.ctx.log(`dedupe of pool ${poolId}: ${result.bytes_saved} bytes saved`);
+        }
+      },
+      // Scrub repairs and dedupe shares only identical bytes: nothing to put back.
+      undo: () => undefined,
+    });
+  }
+
+  async view(poolId: string): Promise<PoolMaintenanceView> {
+    const pool = this.ctx.store.getPool(poolId);
+    let compressionRatio: number | null = null;
+    if (pool?.state === "available") {
+      const compressed = pool.compression !== "none" || this.ctx.store.listVolumes(poolId).some((v) => v.compression !== "none");
+      // Nothing is ever compressed there: spare every pool read a filesystem sync and a tree walk.
+      compressionRatio = compressed ? ratio(await this.engine.compressionUsage(poolId).catch(() => undefined)) : 1;
+    }
+    return {
+      compressionRatio,
+      // Written by this service from these very types (never from a request).
+      lastScrub: (this.ctx.store.getMaintenanceResult(poolId, "scrub") as ScrubResult | undefined) ?? null,
+      lastDedupe: (this.ctx.store.getMaintenanceResult(poolId, "dedupe") as DedupeResult | undefined) ?? null,
+    };
+  }
+
+  async volumeCompressionRatio(volumeId: string): Promise<number | null> {
+    const volume = this.ctx.store.getVolume(volumeId);
+    if (volume?.state !== "available") return null;
+    const compressed = volume.compression !== "none" || this.ctx.store.getPool(volume.poolId)?.compression !== "none";
+    if (!compressed) return 1;
+    return ratio(await this.engine.compressionUsage(volume.poolId, volumeId).catch(() => undefined));
+  }
+
+  private requireAvailable(poolId: string): true {
+    const pool = this.pools.require(poolId);
+    if (pool.state !== "available") throw new DomainError("CONFLICT", `pool ${poolId} is ${pool.state}`);
+    return true;
+  }
+}
