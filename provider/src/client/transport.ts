@@ -101,7 +101,7 @@ export class DplTransport {
       const attemptTimer = new AbortController();
       const timer = setTimeout(() => { attemptTimer.abort(new AttemptTimeoutError(allowance)); }, allowance);
       try {
-        const reply = await this.pool.request({
+        const pending = this.pool.request({
           method: request.method,
           path: request.path,
           headers: this.headersFor(request, preferWaitSeconds),
@@ -110,6 +110,11 @@ export class DplTransport {
           bodyTimeout: allowance,
           signal: attemptTimer.signal,
         });
+        // undici acts on an abort only once the connection is up: a server that accepts TCP but
+        // never completes TLS (frozen, overloaded) would hold the call until connectTimeoutMs,
+        // past its deadline. The race ends the attempt on time; the late rejection is dropped.
+        pending.catch(() => undefined);
+        const reply = await Promise.race([pending, abortedBy(attemptTimer.signal)]);
         const text = await reply.body.text();
         clearTimeout(timer);
         if (reply.statusCode !== 503) {
@@ -206,6 +211,13 @@ export class DplTransport {
     const code = kind.code === undefined ? "" : `${kind.code}: `;
     return new DplConnectionError({ ...ctxDetails(ctx), endpoint: this.endpoint, reason: `${code}${message}${hint}`, attempts, cause: err });
   }
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    signal.addEventListener("abort", () => { reject(signal.reason as Error); }, { once: true });
+  });
 }
 
 /** One attempt ran out of its time (the request timeout, or what was left of the deadline). */

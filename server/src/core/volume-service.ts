@@ -174,10 +174,10 @@ export class VolumeService {
         if (this.ctx.store.getSnapshot(id) !== undefined) {
           throw new DomainError("ALREADY_EXISTS", `${id} is already a snapshot id`);
         }
-        // Data shared with the source costs nothing now; only the growth (or a thick volume) does.
-        const sharesBlocks = source.kind !== "empty" && sourceOnPool(source) === pool.id;
-        const newBytes = sharesBlocks && spec.thin ? spec.sizeBytes - sourceSize : spec.sizeBytes;
-        await this.pools.checkCapacity(pool, newBytes, spec.thin, "metadata.total_capacity");
+        // A thin volume's full logical size counts toward the over-subscription cap even when it
+        // shares all its data with the source (provisioned bytes sum every volume's size); a thick
+        // one is checked against free space for its whole size, the cautious side.
+        await this.pools.checkCapacity(pool, spec.sizeBytes, spec.thin, "metadata.total_capacity");
         this.ctx.store.insertVolume(record);
         return record;
       },
