@@ -34,6 +34,10 @@ function shapeOf(resources: number): Shape {
 }
 
 function planFor(mode: Mode): number[] {
+  // DPL_BENCH_DEPLOYMENT_SIZES=10,100 runs chosen program sizes (e.g. the 100-resource target
+  // case without the long 500-resource one).
+  const chosen = process.env.DPL_BENCH_DEPLOYMENT_SIZES?.split(",").map(Number).filter((n) => n > 0);
+  if (chosen !== undefined && chosen.length > 0) return chosen;
   switch (mode) {
     case "smoke":
     case "quick":
