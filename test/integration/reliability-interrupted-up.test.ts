@@ -90,7 +90,8 @@ describe("pulumi up killed at random points", () => {
       stack.writeProgram(program(server.poolId, round % 2 === 0 ? extra : 1));
       let finished = 0;
       const killAt = random.int(1, 6);
-      let killed = false;
+      // Set by the event callback; `as boolean` keeps TypeScript from narrowing it to false here.
+      let killed = false as boolean;
       const onEvent = (event: EngineEvent): void => {
         if (event.resOutputsEvent === undefined || killed) return;
         finished++;
