@@ -9,6 +9,9 @@ import type { IscsiConnection } from "../../provider/src/client";
 
 const execFileAsync = promisify(execFile);
 
+// An IscsiConnection carries everything a LunAddress needs (portal, target, LUN, initiator).
+export { holdsPattern, writePattern } from "../support/iscsi-initiator";
+
 export function iscsiImageOpts(connection: IscsiConnection): string {
   return [
     "driver=iscsi",
@@ -18,23 +21,6 @@ export function iscsiImageOpts(connection: IscsiConnection): string {
     `lun=${connection.lun}`,
     `initiator-name=${connection.initiator}`,
   ].join(",");
-}
-
-async function qemuIo(connection: IscsiConnection, command: string): Promise<string> {
-  const { stdout, stderr } = await execFileAsync("qemu-io", ["--image-opts", iscsiImageOpts(connection), "-c", command], { timeout: 120_000 });
-  return `${stdout}${stderr}`;
-}
-
-export async function writePattern(connection: IscsiConnection, byte: number, offset: number, length: number): Promise<void> {
-  const out = await qemuIo(connection, `write -P ${byte} ${offset} ${length}`);
-  if (!/wrote \d+\/\d+ bytes/.test(out)) throw new Error(`qemu-io write failed: ${out}`);
-}
-
-export async function holdsPattern(connection: IscsiConnection, byte: number, offset: number, length: number): Promise<boolean> {
-  const out = await qemuIo(connection, `read -P ${byte} ${offset} ${length}`);
-  if (/Pattern verification failed/.test(out)) return false;
-  if (!/read \d+\/\d+ bytes/.test(out)) throw new Error(`qemu-io read failed: ${out}`);
-  return true;
 }
 
 /** Copies a local raw file onto the start of the LUN. */

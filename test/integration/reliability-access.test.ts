@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody } from "@prophetstor/dpl-provider/wire";
 import { AuthenticationError, type DplClient } from "../../provider/src/client";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
-import { runQemuIo, type LunAddress } from "../reliability/iscsi-initiator";
+import { runQemuIo, type LunAddress } from "../support/iscsi-initiator";
 import { concretePath, serverRouteTable, type RouteEntry } from "../reliability/route-table";
 import { clientFor, MiB } from "../reliability/test-client";
 

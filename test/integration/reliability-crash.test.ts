@@ -16,7 +16,7 @@ import type { DplClient } from "../../provider/src/client";
 import { startServer, dplRequest, type RunningServer } from "../support/dpl-server";
 import { CrashModel } from "../reliability/crash-workload";
 import { byMode, FULL_MODE, SeededRandom, sleep } from "../reliability/fault-mode";
-import { holdsPattern, writePattern, type LunAddress } from "../reliability/iscsi-initiator";
+import { holdsPattern, writePattern, type LunAddress } from "../support/iscsi-initiator";
 import { findInconsistencies, readRecords } from "../reliability/server-audit";
 import { clientFor, MiB } from "../reliability/test-client";
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorBody } from "@prophetstor/dpl-provider/wire";
 import type { DplClient } from "../../provider/src/client";
 import { dplRequest, startServer, type DplResponse, type RunningServer } from "../support/dpl-server";
-import { holdsPattern, runQemuIo, writePattern, type LunAddress } from "../reliability/iscsi-initiator";
+import { holdsPattern, runQemuIo, writePattern, type LunAddress } from "../support/iscsi-initiator";
 import { findInconsistencies } from "../reliability/server-audit";
 import { clientFor, MiB } from "../reliability/test-client";
 

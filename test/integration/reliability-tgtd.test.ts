@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DplClient } from "../../provider/src/client";
 import { startServer, type RunningServer } from "../support/dpl-server";
-import { QemuIoSession, holdsPattern, writePattern, type LunAddress } from "../reliability/iscsi-initiator";
+import { QemuIoSession, holdsPattern, writePattern, type LunAddress } from "../support/iscsi-initiator";
 import { findInconsistencies, findTgtd, readRecords, tgtdTargets } from "../reliability/server-audit";
 import { clientFor, MiB } from "../reliability/test-client";
 import { sleep } from "../reliability/fault-mode";

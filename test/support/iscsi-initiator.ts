@@ -1,6 +1,7 @@
 /**
- * libiscsi's user-space initiator for reliability tests: one-shot qemu-io calls (with CHAP when
- * given), and a long-lived qemu-io session that stays logged in between I/Os.
+ * libiscsi's user-space initiator for tests: one-shot qemu-io calls (with CHAP when given), and a
+ * long-lived qemu-io session that stays logged in between I/Os. A LUN is named either by its
+ * address or by a ready `--image-opts` string (what an ISCSIExport's connection output holds).
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { promisify } from "node:util";
@@ -15,8 +16,16 @@ export interface LunAddress {
   chap?: { username: string; secret: string } | undefined;
 }
 
+export type Lun = LunAddress | string;
+
+function describe(lun: Lun): string {
+  return typeof lun === "string" ? lun : lun.targetIqn;
+}
+
 /** `--image-opts` of a raw image on an iSCSI LUN (libiscsi via qemu's iscsi block driver). */
-export function lunImageOpts(address: LunAddress): string {
+export function lunImageOpts(lun: Lun): string {
+  if (typeof lun === "string") return lun;
+  const address = lun;
   const options = [
     "driver=raw",
     "file.driver=iscsi",
@@ -36,7 +45,7 @@ export interface IoOutcome {
 }
 
 /** One qemu-io command; never throws (a refused login is an outcome, not an error). */
-export async function runQemuIo(address: LunAddress, command: string, timeoutMs = 60_000): Promise<IoOutcome> {
+export async function runQemuIo(address: Lun, command: string, timeoutMs = 60_000): Promise<IoOutcome> {
   try {
     const { stdout, stderr } = await execFileAsync("qemu-io", ["--image-opts", lunImageOpts(address), "-c", command], { timeout: timeoutMs });
     const output = `${stdout}${stderr}`;
@@ -47,15 +56,15 @@ export async function runQemuIo(address: LunAddress, command: string, timeoutMs 
   }
 }
 
-export async function writePattern(address: LunAddress, byte: number, offset: number, length: number): Promise<void> {
+export async function writePattern(address: Lun, byte: number, offset: number, length: number): Promise<void> {
   const outcome = await runQemuIo(address, `write -P ${byte} ${offset} ${length}`);
-  if (!outcome.ok) throw new Error(`qemu-io write to ${address.targetIqn} failed: ${outcome.output}`);
+  if (!outcome.ok) throw new Error(`qemu-io write to ${describe(address)} failed: ${outcome.output}`);
 }
 
-export async function holdsPattern(address: LunAddress, byte: number, offset: number, length: number): Promise<boolean> {
+export async function holdsPattern(address: Lun, byte: number, offset: number, length: number): Promise<boolean> {
   const outcome = await runQemuIo(address, `read -P ${byte} ${offset} ${length}`);
   if (outcome.output.includes("Pattern verification failed")) return false;
-  if (!outcome.ok) throw new Error(`qemu-io read from ${address.targetIqn} failed: ${outcome.output}`);
+  if (!outcome.ok) throw new Error(`qemu-io read from ${describe(address)} failed: ${outcome.output}`);
   return true;
 }
 
@@ -74,12 +83,12 @@ export class QemuIoSession {
     });
   }
 
-  static async open(address: LunAddress): Promise<QemuIoSession> {
+  static async open(address: Lun): Promise<QemuIoSession> {
     const child = spawn("qemu-io", ["--image-opts", lunImageOpts(address)], { stdio: ["pipe", "pipe", "pipe"] });
     const session = new QemuIoSession(child);
     await session.prompt(0, 30_000);
     const length = await session.command("length", 30_000);
-    if (!/\d+ (bytes|[KMGT]iB)/.test(length)) throw new Error(`qemu-io could not open ${address.targetIqn}: ${session.output}`);
+    if (!/\d+ (bytes|[KMGT]iB)/.test(length)) throw new Error(`qemu-io could not open ${describe(address)}: ${session.output}`);
     return session;
   }
 
