@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { BlockVolume } from "./block-volume";
 import { sharedProviderShim } from "./provider-shim";
 import { poolIdOf, snapshotIdOf, volumeIdOf, type PoolReference, type SnapshotReference, type VolumeReference } from "./references";
 
@@ -23,20 +24,7 @@ export interface CloneArgs extends DplResourceArgs {
 }
 
 /** A new, independent volume made from a volume or one of its snapshots (no data copied within a pool). */
-export class Clone extends pulumi.dynamic.Resource {
-  /** The new volume's DPL id (32 hex characters), the same as the resource id. */
-  declare public readonly volumeId: pulumi.Output<string>;
-  /** The clone's logical size in bytes. */
-  declare public readonly sizeBytes: pulumi.Output<number>;
-  /** Bytes allocated on the pool for the clone alone. */
-  declare public readonly usedBytes: pulumi.Output<number>;
-  /** The pool the clone lives in. */
-  declare public readonly poolId: pulumi.Output<string>;
-  /** "creating", "available", "deleting" or "error". */
-  declare public readonly state: pulumi.Output<string>;
-  /** The name the server shows. */
-  declare public readonly displayName: pulumi.Output<string>;
-
+export class Clone extends BlockVolume {
   constructor(name: string, args: CloneArgs, opts?: pulumi.CustomResourceOptions) {
     super(sharedProviderShim("clone"), name, {
       objectId: declaredId("Clone", name),

@@ -11,6 +11,7 @@
  * operation runs; nothing of them is stored in the state.
  */
 export { Pool, type PoolArgs, type PoolDeviceArgs } from "./pool";
+export { BlockVolume } from "./block-volume";
 export { Volume, type VolumeArgs } from "./volume";
 export { Snapshot, type SnapshotArgs } from "./snapshot";
 export { Clone, type CloneArgs } from "./clone";

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { BlockVolume } from "./block-volume";
 import { sharedProviderShim } from "./provider-shim";
 import { poolIdOf, type PoolReference } from "./references";
 
@@ -23,20 +24,7 @@ export interface VolumeArgs extends DplResourceArgs {
 }
 
 /** A DPL volume: a block device on a pool, thin or thick, that can be exported over iSCSI. */
-export class Volume extends pulumi.dynamic.Resource {
-  /** The volume's DPL id (32 hex characters), the same as the resource id. */
-  declare public readonly volumeId: pulumi.Output<string>;
-  /** The volume's logical size in bytes, as the server reports it. */
-  declare public readonly sizeBytes: pulumi.Output<number>;
-  /** Bytes actually allocated on the pool for this volume. */
-  declare public readonly usedBytes: pulumi.Output<number>;
-  /** The pool the volume lives in. */
-  declare public readonly poolId: pulumi.Output<string>;
-  /** "creating", "available", "deleting" or "error". */
-  declare public readonly state: pulumi.Output<string>;
-  /** The name the server shows (the id when no name was given). */
-  declare public readonly displayName: pulumi.Output<string>;
-
+export class Volume extends BlockVolume {
   constructor(name: string, args: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
     super(sharedProviderShim("volume"), name, {
       objectId: declaredId("Volume", name),
