@@ -42,18 +42,14 @@ export interface VolumeChanges {
   snapshotQuota?: number | undefined;
 }
 
-/** Copy from a snapshot or clone of a volume; `sizeBytes` may exceed the source's size. */
-export interface CopySpec {
+/**
+ * Copy from a snapshot or clone of a volume: a volume spec whose pool and size default to the
+ * source's; `sizeBytes` may exceed the source's size.
+ */
+export type CopySpec = Omit<VolumeSpec, "poolId" | "sizeBytes"> & {
   poolId?: string | undefined;
   sizeBytes?: number | undefined;
-  thin?: boolean | undefined;
-  name?: Text;
-  description?: Text;
-  compression?: Compression | undefined;
-  cacheMode?: CacheMode | undefined;
-  maximumSnapshot?: number | undefined;
-  snapshotQuota?: number | undefined;
-}
+};
 export type CopyFromSnapshotSpec = CopySpec;
 export type CloneSpec = CopySpec;
 
