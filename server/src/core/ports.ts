@@ -79,6 +79,8 @@ export interface PoolEngine {
   snapshotDataPath(poolId: string, snapshotId: string): string;
   /** Bytes allocated to the volume's data file. */
   allocatedBytes(poolId: string, volumeId: string): Promise<number>;
+  /** The logical size of the volume's data file as it is on disk. */
+  volumeSizeBytes(poolId: string, volumeId: string): Promise<number>;
   /** Volume and snapshot ids found on disk (reconciliation reports the ones no record owns). */
   listOnDisk(poolId: string): Promise<{ volumes: string[]; snapshots: string[] }>;
 }

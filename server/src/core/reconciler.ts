@@ -5,6 +5,7 @@
  */
 import type { CoreContext } from "./context";
 import type { ExportService } from "./export-service";
+import type { VolumeRecord } from "./records";
 
 export interface ReconcileReport {
   finishedAt: number;
@@ -63,6 +64,8 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
       await poolEngine.deleteVolume(volume.poolId, volume.id);
       store.deleteVolume(volume.id);
       report.cleanedUp.push(`volume ${volume.id} (${volume.state})`);
+    } else if (volume.state === "available") {
+      await adoptGrownSize(ctx, volume, report);
     }
   }
   for (const snapshot of store.listSnapshots()) {
@@ -90,4 +93,16 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   report.finishedAt = Date.now();
   log(`reconcile: ${report.pools.length} pools attached, ${report.reappliedExports} exports applied`);
   return report;
+}
+
+/**
+ * An extend cut short after the engine grew the file but before the record was written leaves
+ * the volume larger on disk than on record; tgtd serves the file's size, so the record follows
+ * the disk (the extend's "after" state). A later extend is then compared with the real size.
+ */
+async function adoptGrownSize(ctx: CoreContext, volume: VolumeRecord, report: ReconcileReport): Promise<void> {
+  const onDisk = await ctx.poolEngine.volumeSizeBytes(volume.poolId, volume.id).catch(() => undefined);
+  if (onDisk === undefined || onDisk <= volume.sizeBytes) return;
+  ctx.store.updateVolume({ ...volume, sizeBytes: onDisk });
+  report.cleanedUp.push(`volume ${volume.id} (extend finished at ${onDisk} bytes)`);
 }

@@ -331,6 +331,10 @@ export class BtrfsPoolEngine implements PoolEngine {
     }
   }
 
+  async volumeSizeBytes(poolId: string, volumeId: string): Promise<number> {
+    return (await this.statVolume(poolId, volumeId, this.volumeDataPath(poolId, volumeId))).size;
+  }
+
   async allocatedBytes(poolId: string, volumeId: string): Promise<number> {
     const data = this.volumeDataPath(poolId, volumeId);
     return (await this.statVolume(poolId, volumeId, data)).blocks * 512;
