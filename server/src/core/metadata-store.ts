@@ -8,6 +8,14 @@ import type {
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
 
+export interface PoolVolumeSummary {
+  volumeIds: string[];
+  /** Sum of the volumes' logical sizes. */
+  provisionedBytes: number;
+  /** Volumes asking for compression of their own (the pool may compress everything anyway). */
+  compressedVolumeCount: number;
+}
+
 export interface MetadataStore {
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
@@ -21,6 +29,8 @@ export interface MetadataStore {
   deletePool(id: string): void;
 
   listVolumes(poolId?: string): VolumeRecord[];
+  /** A pool's volume ids and summed sizes, without building every record (pool detail at scale). */
+  poolVolumeSummary(poolId: string): PoolVolumeSummary;
   getVolume(id: string): VolumeRecord | undefined;
   insertVolume(volume: VolumeRecord): void;
   updateVolume(volume: VolumeRecord): void;

@@ -38,7 +38,7 @@ export class PoolService {
   }
 
   provisionedBytes(poolId: string): number {
-    return this.ctx.store.listVolumes(poolId).reduce((sum, v) => sum + v.sizeBytes, 0);
+    return this.ctx.store.poolVolumeSummary(poolId).provisionedBytes;
   }
 
   async usage(pool: PoolRecord): Promise<PoolUsage> {
@@ -59,8 +59,8 @@ export class PoolService {
     } else {
       health = { state: "Offline", devices: [] };
     }
-    const childIds = this.ctx.store.listVolumes(id).map((v) => v.id);
-    return { pool, usage, health, provisionedBytes: this.provisionedBytes(id), childIds };
+    const { volumeIds, provisionedBytes } = this.ctx.store.poolVolumeSummary(id);
+    return { pool, usage, health, provisionedBytes, childIds: volumeIds };
   }
 
   /**

@@ -50,6 +50,18 @@ describe("SqliteMetadataStore", () => {
     reopened.close();
   });
 
+  it("sums a pool's volumes without reading other pools' (ids in creation order, sizes, compressed count)", () => {
+    const store = new SqliteMetadataStore(path);
+    expect(store.poolVolumeSummary(volume.poolId)).toEqual({ volumeIds: [], provisionedBytes: 0, compressedVolumeCount: 0 });
+    store.insertVolume(volume);
+    store.insertVolume({ ...volume, id: "b".repeat(32), sizeBytes: 4096, compression: "zstd", ctime: 0 });
+    store.insertVolume({ ...volume, id: "c".repeat(32), poolId: "q".repeat(32), sizeBytes: 1 << 30, compression: "lzo" });
+    expect(store.poolVolumeSummary(volume.poolId)).toEqual({
+      volumeIds: ["b".repeat(32), volume.id], provisionedBytes: 5120, compressedVolumeCount: 1,
+    });
+    store.close();
+  });
+
   it("rolls a failed transaction back", () => {
     const store = new SqliteMetadataStore(path);
     expect(() => {

@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { CacheMode, CompletionStatus, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { MetadataStore } from "../../core/metadata-store";
+import type { MetadataStore, PoolVolumeSummary } from "../../core/metadata-store";
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
@@ -219,6 +219,17 @@ export class SqliteMetadataStore implements MetadataStore {
       ? this.all("SELECT * FROM volumes ORDER BY ctime, id")
       : this.all("SELECT * FROM volumes WHERE pool_id = ? ORDER BY ctime, id", poolId);
     return rows.map((r) => this.volumeFromRow(r));
+  }
+  poolVolumeSummary(poolId: string): PoolVolumeSummary {
+    const volumeIds = this.db.prepare("SELECT id FROM volumes WHERE pool_id = ? ORDER BY ctime, id").pluck().all(poolId) as string[];
+    const totals = this.one(
+      "SELECT COALESCE(SUM(size), 0) AS provisioned, COUNT(*) FILTER (WHERE compression <> 'none') AS compressed FROM volumes WHERE pool_id = ?",
+      poolId);
+    return {
+      volumeIds,
+      provisionedBytes: totals === undefined ? 0 : num(totals, "provisioned"),
+      compressedVolumeCount: totals === undefined ? 0 : num(totals, "compressed"),
+    };
   }
   getVolume(id: string): VolumeRecord | undefined {
     const row = this.one("SELECT * FROM volumes WHERE id = ?", id);
