@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { DplClient, DplOperationError, ProtocolError, TimeoutError, iscsiUrl, type DplClientOptionsInput } from "./index";
-import { eventReply, sendJson, startLocalServer, volumeReply, type Handler, type LocalServer } from "./testing/local-server";
+import { describe, expect, it } from "vitest";
+import { DplOperationError, ProtocolError, TimeoutError, iscsiUrl } from "./index";
+import { caught, useClientTestBed } from "./testing/client-test-bed";
+import { eventReply, sendJson, volumeReply, type Handler, type LocalServer } from "./testing/local-server";
 
 const VOL = "0123456789abcdef0123456789abcdef";
 const SNAP = "fedcba9876543210fedcba9876543210";
@@ -8,22 +9,7 @@ const POOL = "a".repeat(32);
 const EV = "e".repeat(32);
 const INITIATOR = "iqn.2024-01.org.example:host1";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function serve(handler: Handler): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function clientFor(url: string, options: Partial<DplClientOptionsInput> = {}): DplClient {
-  const client = new DplClient({ endpoint: url, password: "pw", ...options });
-  cleanups.push(() => client.close());
-  return client;
-}
+const { serve, clientFor } = useClientTestBed({ password: "pw" });
 
 /** A server that accepts a PUT with 202 and reports `Processing` for the first `processingPolls` polls. */
 function asyncServer(processingPolls: number, finalStatus: "Complete" | "Error" = "Complete", volume: unknown = volumeReply(VOL)): Handler {
@@ -38,15 +24,6 @@ function asyncServer(processingPolls: number, finalStatus: "Complete" | "Error" 
     }
     sendJson(res, 200, volume);
   };
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 const polls = (server: LocalServer) => server.requests.filter((r) => r.url.includes("event_uuid="));

@@ -1,38 +1,14 @@
 import { createServer, type AddressInfo, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { DplClient, type DplClientOptionsInput } from "./index";
+import { describe, expect, it } from "vitest";
 import { AuthenticationError, DplConnectionError, DplRequestError, DplServerError, DplValidationError, NotFoundError, ProtocolError, TimeoutError } from "./errors";
-import { sendJson, startLocalServer, systemReply, volumeReply, type Handler, type LocalServer } from "./testing/local-server";
+import { caught, useClientTestBed } from "./testing/client-test-bed";
+import { sendJson, systemReply, volumeReply } from "./testing/local-server";
 
 const VOL = "0123456789abcdef0123456789abcdef";
 const POOL = "a".repeat(32);
 const PASSWORD = "s3cr3t-Pässwörd€";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function serve(handler: Handler): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function clientFor(url: string, options: Partial<DplClientOptionsInput> = {}): DplClient {
-  const client = new DplClient({ endpoint: url, username: "admin", password: PASSWORD, retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options });
-  cleanups.push(() => client.close());
-  return client;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
+const { serve, clientFor, onCleanup } = useClientTestBed({ username: "admin", password: PASSWORD, retryBaseDelayMs: 5, retryMaxDelayMs: 20 });
 
 describe("headers", () => {
   it("sends Basic auth from the UTF-8 bytes, the CDMI headers, and Content-Type only with a body", async () => {
@@ -243,7 +219,7 @@ describe("reply parsing", () => {
       socket.end("SSH-2.0-OpenSSH_9.6\r\n\r\n");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanups.push(() => new Promise((resolve) => {
+    onCleanup(() => new Promise<void>((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => { resolve(); });
     }));
