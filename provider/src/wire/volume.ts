@@ -81,17 +81,22 @@ export type SnapshotCreateBody = z.input<typeof SnapshotCreateBody>;
 export const RollbackBody = z.object({ copy: SnapshotPath }).strict();
 export type RollbackBody = z.input<typeof RollbackBody>;
 
+/** What a volume made from another object may set; pool and size default to the source's. */
+const derivedVolumeFields = {
+  display_name: OptionalName,
+  display_description: OptionalDescription,
+  pool_uuid: HexId.optional(),
+  total_capacity: PositiveBytes.optional(),
+  maximum_snapshot: MaximumSnapshot,
+  snapshot_quota: SnapshotQuota,
+  properties: VolumeProperties.optional(),
+};
+
 /** Create this new volume as a full, independent copy of a snapshot (extension: larger size). */
 export const CopyFromSnapshotBody = z.object({
   metadata: z.object({
     snapshot_operation: z.literal("copy"),
-    display_name: OptionalName,
-    display_description: OptionalDescription,
-    pool_uuid: HexId.optional(),
-    total_capacity: PositiveBytes.optional(),
-    maximum_snapshot: MaximumSnapshot,
-    snapshot_quota: SnapshotQuota,
-    properties: VolumeProperties.optional(),
+    ...derivedVolumeFields,
   }).strict(),
   copy: SnapshotPath,
 }).strict();
@@ -112,13 +117,7 @@ export type SpawnBody = z.input<typeof SpawnBody>;
 export const CloneBody = z.object({
   metadata: z.object({
     snapshot_operation: z.literal("clone"),
-    display_name: OptionalName,
-    display_description: OptionalDescription,
-    pool_uuid: HexId.optional(),
-    total_capacity: PositiveBytes.optional(),
-    maximum_snapshot: MaximumSnapshot,
-    snapshot_quota: SnapshotQuota,
-    properties: VolumeProperties.optional(),
+    ...derivedVolumeFields,
   }).strict(),
   copy: HexId,
 }).strict();
