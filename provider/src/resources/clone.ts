@@ -2,13 +2,13 @@ import { z } from "zod";
 import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
-import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
+import { recordFoundAtCreate } from "./found-at-create";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks, UpdateResult } from "./hook-types";
 import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
-import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
-import { convergeVolume, volumeOutputs } from "./volume";
+import { OperationTimeoutSeconds } from "./operation-timeout";
+import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure } from "./size-inputs";
+import { blockVolumeReader, convergeVolume, deleteVolume, volumeOutputs } from "./volume";
 
 /**
  * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
@@ -101,19 +101,6 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function readClone(id: string, props: PropertyBag): Promise<ReadResult> {
-  return withClient(timeoutOf(props), async (client) => {
-    const reply = await client.getVolume(id);
-    if (reply === undefined) return { id: "" };
-    const previous = pick(props, INPUT_KEYS);
-    const { sizeBytes: _b, sizeGib: _g, ...rest } = previous;
-    const inputs: PropertyBag = { ...rest, ...sizeInputsFor(previous, reply.metadata.total_capacity) };
-    if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
-    if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
-    return { id, props: { ...props, ...inputs, ...volumeOutputs(reply) }, inputs };
-  });
-}
-
 async function updateClone(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
   const inputs = parseInputs(CloneInputs, news, "Clone");
   return withClient(inputs.operationTimeoutSeconds, async (client) => {
@@ -122,16 +109,11 @@ async function updateClone(id: string, _olds: PropertyBag, news: PropertyBag): P
   });
 }
 
-async function deleteClone(id: string, props: PropertyBag): Promise<void> {
-  if (claimedByReplacement(id)) return;
-  await withClient(timeoutOf(props), (client) => client.deleteVolume(id));
-}
-
 export const cloneHooks: ResourceHooks = {
   check: (olds, news) => Promise.resolve(checkClone(olds, news)),
   diff: (id, olds, news) => Promise.resolve(diffClone(id, olds, news)),
   create: createClone,
-  read: readClone,
+  read: blockVolumeReader(INPUT_KEYS),
   update: updateClone,
-  delete: deleteClone,
+  delete: deleteVolume,
 };

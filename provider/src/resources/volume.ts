@@ -143,18 +143,24 @@ export async function createVolume(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-export async function readVolume(id: string, props: PropertyBag): Promise<ReadResult> {
-  return withClient(timeoutOf(props), async (client) => {
+/**
+ * Refresh for any block volume (Volume, Clone): live outputs, and the inputs the user declared
+ * brought in line with the server (size in the unit they used, names when they set them).
+ */
+export function blockVolumeReader(inputKeys: readonly string[]): (id: string, props: PropertyBag) => Promise<ReadResult> {
+  return (id, props) => withClient(timeoutOf(props), async (client) => {
     const reply = await client.getVolume(id);
     if (reply === undefined) return { id: "" };
     const live = volumeOutputs(reply);
-    const previous = pick(props, INPUT_KEYS);
+    const previous = pick(props, inputKeys);
     const inputs: PropertyBag = { ...withoutSizeInputs(previous), ...sizeInputsFor(previous, reply.metadata.total_capacity) };
     if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
     if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
     return { id, props: { ...props, ...inputs, ...live }, inputs };
   });
 }
+
+export const readVolume = blockVolumeReader(INPUT_KEYS);
 
 export async function updateVolume(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
   const inputs = parseInputs(VolumeInputs, news, "Volume");
