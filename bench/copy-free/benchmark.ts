@@ -43,7 +43,7 @@ function planFor(mode: Mode): Plan {
   }
 }
 
-const OPERATIONS = ["snapshot", "clone", "copy-from-snapshot", "rollback"] as const;
+const OPERATIONS = ["snapshot", "clone", "copy-from-snapshot", "rollback (swap)", "rollback (in place)"] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 /** Writes 1 GiB at the start of the file with O_DIRECT in random block order: one extent per write. */
@@ -130,13 +130,15 @@ export const copyFreeBenchmark: Benchmark = {
             "copy-from-snapshot": await sampleLatency(plan.repetitions,
               (i) => engine.volumeFromSnapshot(poolId, `${volume}-base`, `${volume}-f${i}`),
               (i) => engine.deleteVolume(poolId, `${volume}-f${i}`)),
-            rollback: await sampleLatency(plan.rollbackRepetitions, () => engine.rollbackVolume(poolId, volume, `${volume}-base`)),
+            "rollback (swap)": await sampleLatency(plan.rollbackRepetitions, () => engine.rollbackVolume(poolId, volume, `${volume}-base`, "swap")),
+            "rollback (in place)": await sampleLatency(plan.rollbackRepetitions, () => engine.rollbackVolume(poolId, volume, `${volume}-base`, "in-place")),
           };
           for (const operation of OPERATIONS) {
             const summary = summarize(timings[operation]);
             byCase.set(`${operation}|${layout.name}|${sizeGiB}`, summary.p50);
             addPoint(`${operation}, ${layout.name}`, sizeGiB, summary.p50);
-            const copyFree = operation !== "rollback";
+            // The issue's targets are on snapshot and clone; rollbacks are reported as measured.
+            const copyFree = !operation.startsWith("rollback");
             const measurement = {
               case: `${operation}: ${label}`, metric: "p50", unit: "ms", value: summary.p50, baseline,
               ratio: summary.p50 / fullCopy.p50,
@@ -166,11 +168,11 @@ export const copyFreeBenchmark: Benchmark = {
               case: `${operation}: ${largest} GiB vs ${smallest} GiB, ${layout.name}`, metric: "p50 ratio", unit: "ms", value: large,
               baseline: { label: `${smallest} GiB`, value: small }, ratio,
             };
-            ctx.record(operation === "rollback" ? fields : { ...fields, target: { description: "≤ 1.5×", met: ratio <= 1.5 } });
+            ctx.record(operation.startsWith("rollback") ? fields : { ...fields, target: { description: "≤ 1.5×", met: ratio <= 1.5 } });
           }
         }
       }
-      ctx.note("Engine-level latency (BtrfsPoolEngine, as the server calls it; HTTP not included). Snapshot, clone and copy-from-snapshot are btrfs subvolume snapshots; rollback reflinks (FICLONE) the snapshot's file over the volume's, so it follows the extent count.");
+      ctx.note("Engine-level latency (BtrfsPoolEngine, as the server calls it; HTTP not included). Snapshot, clone and copy-from-snapshot are btrfs subvolume snapshots; rollback (swap), what an unexported volume gets, renames a writable snapshot of the snapshot into the volume's place; rollback (in place), what an exported volume gets so tgtd's open file serves the result, reflinks (FICLONE) the snapshot's file over the volume's and follows the extent count.");
       ctx.chart({
         file: "copy-free-latency",
         title: "p50 latency vs logical volume size (1 GiB of data)",

@@ -70,10 +70,15 @@ export interface PoolEngine {
   /** Copies across pools (different filesystems), sparse-aware. */
   copyAcrossPools(source: { poolId: string; path: string }, targetPoolId: string, newVolumeId: string): Promise<void>;
   /**
-   * Makes the volume's contents the snapshot's, in place (same inode), so an exported LUN whose
-   * target holds the file open sees the rolled-back data without being re-created.
+   * Makes the volume's contents the snapshot's. "in-place" keeps the inode, so an exported LUN
+   * whose target holds the file open serves the rolled-back data without being re-created; its
+   * cost follows the snapshot's extent count. "swap" puts a writable snapshot of the snapshot
+   * where the volume was: constant time, but only for a volume no one holds open. Either way a
+   * volume that grew after the snapshot keeps its size.
    */
-  rollbackVolume(poolId: string, volumeId: string, snapshotId: string): Promise<void>;
+  rollbackVolume(poolId: string, volumeId: string, snapshotId: string, mode: RollbackMode): Promise<void>;
+  /** Finishes or undoes rollback swaps a crash cut short (at start, before anything else runs). */
+  repairInterruptedRollbacks(poolId: string): Promise<string[]>;
   /** The file tgtd serves for this volume. */
   volumeDataPath(poolId: string, volumeId: string): string;
   snapshotDataPath(poolId: string, snapshotId: string): string;
@@ -84,6 +89,8 @@ export interface PoolEngine {
   /** Volume and snapshot ids found on disk (reconciliation reports the ones no record owns). */
   listOnDisk(poolId: string): Promise<{ volumes: string[]; snapshots: string[] }>;
 }
+
+export type RollbackMode = "in-place" | "swap";
 
 // ---------------------------------------------------------------- target engine (tgtd)
 

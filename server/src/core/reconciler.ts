@@ -56,6 +56,13 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   }
 
   const attached = new Set(report.pools.filter((p) => p.attached).map((p) => p.id));
+  for (const poolId of attached) {
+    const repaired = await poolEngine.repairInterruptedRollbacks(poolId).catch((e: unknown) => {
+      log(`reconcile: repairing rollbacks in pool ${poolId}: ${String(e)}`);
+      return [];
+    });
+    report.cleanedUp.push(...repaired);
+  }
   for (const volume of store.listVolumes()) {
     if (!attached.has(volume.poolId)) continue;
     if (volume.state === "creating" || volume.state === "deleting") {

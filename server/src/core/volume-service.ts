@@ -371,7 +371,10 @@ export class VolumeService {
     });
   }
 
-  /** In place (same inode): an exported LUN keeps serving, now with the snapshot's data. */
+  /**
+   * An exported volume is rolled back in place (same inode): its LUN keeps serving, now with the
+   * snapshot's data. Any other swaps in a copy of the snapshot, in constant time.
+   */
   rollback(volumeId: string, body: RollbackRequest): Promise<StartedJob> {
     const snapshotId = snapshotIdOfPath(body.copy);
     return this.ctx.jobs.start({
@@ -390,7 +393,9 @@ export class VolumeService {
         return { volume, snapshot };
       },
       work: async ({ volume, snapshot }) => {
-        await this.ctx.poolEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id);
+        // tgtd holds an exported volume's file open: only an in-place rollback reaches its LUN.
+        const mode = this.ctx.store.getExport(volume.id) === undefined ? "swap" : "in-place";
+        await this.ctx.poolEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
         // The volume keeps its current size when it grew after the snapshot.
         if (volume.sizeBytes > snapshot.sizeBytes) {
           await this.ctx.poolEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);

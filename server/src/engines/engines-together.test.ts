@@ -73,7 +73,7 @@ it("rolls an exported volume back under tgtd's open LUN", async () => {
   await qemuIo(["write -P 0x11 0 4M"]);
   await pools.createSnapshot("p", "v", "s");
   await qemuIo(["write -P 0x22 0 4M", "read -P 0x22 0 4M"]);
-  await pools.rollbackVolume("p", "v", "s");
+  await pools.rollbackVolume("p", "v", "s", "in-place");
   // No re-apply: tgtd's file descriptor is the same inode, now holding the snapshot's extents.
   await qemuIo(["read -P 0x11 0 4M"]);
   await expect(qemuIo(["read -P 0x22 0 4M"])).rejects.toThrow(/Pattern verification failed/);

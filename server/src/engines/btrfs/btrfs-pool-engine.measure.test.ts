@@ -51,7 +51,7 @@ describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB v
     await timed("createSnapshot", () => engine.createSnapshot(pool, "v", "s1"));
     await timed("volumeFromVolume", () => engine.volumeFromVolume(pool, "v", "c1"));
     await runCommand("dd", ["if=/dev/urandom", `of=${data}`, "bs=4M", "count=64", "conv=notrunc,fsync", "status=none"], { timeoutMs: 300_000 });
-    await timed("rollbackVolume (few extents)", () => engine.rollbackVolume(pool, "v", "s1"));
+    await timed("rollbackVolume (few extents)", () => engine.rollbackVolume(pool, "v", "s1", "in-place"));
 
     // A volume after many small random writes holds many extents: what reflink cost follows.
     await runCommand(
@@ -63,7 +63,7 @@ describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB v
     console.log(`after random 4 KiB writes: ${await extents(data)}`);
     await timed("createSnapshot (fragmented)", () => engine.createSnapshot(pool, "v", "s2"));
     await timed("volumeFromVolume (fragmented)", () => engine.volumeFromVolume(pool, "v", "c2"));
-    await timed("rollbackVolume (fragmented snapshot)", () => engine.rollbackVolume(pool, "v", "s2"));
+    await timed("rollbackVolume (fragmented snapshot)", () => engine.rollbackVolume(pool, "v", "s2", "in-place"));
 
     const thick = await timed("createVolume thick 10 GiB", () => engine.createVolume(pool, "thick", 10 * GiB, false, "none"));
     expect(await engine.allocatedBytes(pool, "thick")).toBe(10 * GiB);

@@ -48,6 +48,10 @@ async function writeRange(file: string, offset: number, data: Buffer): Promise<v
   }
 }
 
+async function subvolumeIdOf(dir: string): Promise<string> {
+  return (await runCommand("btrfs", ["inspect-internal", "rootid", dir])).stdout.trim();
+}
+
 let stateDir: string;
 let engine: BtrfsPoolEngine;
 /** Pools still to destroy if a test fails half-way. */
@@ -268,7 +272,7 @@ describe("volumes and snapshots", () => {
 
     const heldOpen = await open(file, "r");
     try {
-      await engine.rollbackVolume(pool, "rb", "rb-s");
+      await engine.rollbackVolume(pool, "rb", "rb-s", "in-place");
       expect((await stat(file)).ino).toBe(inodeBefore);
       const seen = Buffer.alloc(MiB);
       await heldOpen.read(seen, 0, MiB, 0);
@@ -281,7 +285,60 @@ describe("volumes and snapshots", () => {
     }
     // The volume keeps the size it grew to: an initiator never sees its disk shrink.
     expect((await stat(file)).size).toBe(12 * MiB);
-    await expect(engine.rollbackVolume(pool, "rb", "no-such-snapshot")).rejects.toBeInstanceOf(VolumeNotFoundError);
+    await expect(engine.rollbackVolume(pool, "rb", "no-such-snapshot", "in-place")).rejects.toBeInstanceOf(VolumeNotFoundError);
+  });
+
+  it("rolls back by swap: the snapshot's data under the volume's name, grown size kept, nothing left beside it", async () => {
+    const snapshotData = randomBytes(MiB);
+    await engine.createVolume(pool, "sw", 8 * MiB, true, "none");
+    const file = engine.volumeDataPath(pool, "sw");
+    await writeRange(file, 0, snapshotData);
+    await engine.createSnapshot(pool, "sw", "sw-s");
+    await writeRange(file, 0, randomBytes(MiB));
+    await writeRange(file, 6 * MiB, randomBytes(MiB));
+    await engine.resizeVolume(pool, "sw", 12 * MiB, true);
+    const subvolumeBefore = await subvolumeIdOf(path.dirname(file));
+
+    await engine.rollbackVolume(pool, "sw", "sw-s", "swap");
+    // Not rewritten in place: another subvolume now holds the volume's name.
+    expect(await subvolumeIdOf(path.dirname(file))).not.toBe(subvolumeBefore);
+    expect(digest(await readRange(file, 0, MiB))).toBe(digest(snapshotData));
+    expect(digest(await readRange(file, 6 * MiB, MiB))).toBe(digest(Buffer.alloc(MiB)));
+    expect((await stat(file)).size).toBe(12 * MiB);
+    expect(await engine.allocatedBytes(pool, "sw")).toBeLessThanOrEqual(2 * MiB);
+    // The snapshot itself is untouched and can be rolled back to again.
+    expect(digest(await readRange(engine.snapshotDataPath(pool, "sw-s"), 0, MiB))).toBe(digest(snapshotData));
+    await writeRange(file, 0, randomBytes(MiB));
+    await engine.rollbackVolume(pool, "sw", "sw-s", "swap");
+    expect(digest(await readRange(file, 0, MiB))).toBe(digest(snapshotData));
+    const onDisk = await engine.listOnDisk(pool);
+    expect(onDisk.volumes.filter((name) => name.includes("sw"))).toEqual(["sw"]);
+    await expect(engine.rollbackVolume(pool, "sw", "no-such-snapshot", "swap")).rejects.toBeInstanceOf(VolumeNotFoundError);
+    expect(digest(await readRange(file, 0, MiB))).toBe(digest(snapshotData));
+  });
+
+  it("repairs a swap a crash cut short: undone between the renames, leftovers removed after", async () => {
+    const before = randomBytes(MiB);
+    await engine.createVolume(pool, "cut", 4 * MiB, true, "none");
+    await writeRange(engine.volumeDataPath(pool, "cut"), 0, before);
+    await engine.createSnapshot(pool, "cut", "cut-s");
+    const volumes = path.join(engine.mountPoint(pool), "volumes");
+    // The state after the first rename: the volume renamed aside, the staged copy not yet in place.
+    await runCommand("btrfs", ["subvolume", "snapshot", path.join(engine.mountPoint(pool), "snapshots", "cut-s"), path.join(volumes, ".rollback-cut")]);
+    await runCommand("mv", [path.join(volumes, "cut"), path.join(volumes, ".retired-cut")]);
+    expect(existsSync(engine.volumeDataPath(pool, "cut"))).toBe(false);
+
+    const repaired = await engine.repairInterruptedRollbacks(pool);
+    expect(repaired).toEqual(expect.arrayContaining(["volume cut (rollback undone)", "volume cut (rollback leftover removed)"]));
+    expect(digest(await readRange(engine.volumeDataPath(pool, "cut"), 0, MiB))).toBe(digest(before));
+    expect((await engine.listOnDisk(pool)).volumes.filter((name) => name.includes("cut"))).toEqual(["cut"]);
+
+    // After both renames only the retired copy is left: it goes, the rolled-back volume stays.
+    await runCommand("btrfs", ["subvolume", "snapshot", path.join(volumes, "cut"), path.join(volumes, ".retired-cut")]);
+    await writeRange(path.join(volumes, ".retired-cut", "data"), 0, randomBytes(MiB));
+    expect(await engine.repairInterruptedRollbacks(pool)).toEqual(["volume cut (rollback leftover removed)"]);
+    expect(digest(await readRange(engine.volumeDataPath(pool, "cut"), 0, MiB))).toBe(digest(before));
+    expect(await engine.repairInterruptedRollbacks(pool)).toEqual([]);
   });
 
   it("copies a volume into another pool keeping holes", async () => {

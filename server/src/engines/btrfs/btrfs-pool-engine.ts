@@ -2,15 +2,15 @@
  * PoolEngine on btrfs: a pool is one btrfs filesystem over loop devices (image files under the
  * state dir) or block devices; a volume is a subvolume holding one file `data`; a snapshot is a
  * read-only subvolume snapshot. Snapshot and clone cost the same whatever a volume holds (a
- * subvolume snapshot copies one tree root); rollback reflinks the snapshot's file over the volume's
- * file in place.
+ * subvolume snapshot copies one tree root); so does rollback by swap, while rollback in place
+ * (exported volumes) reflinks the snapshot's file over the volume's and follows its extents.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage } from "../../core/ports";
+import type { DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, RollbackMode } from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
 
 export interface BtrfsPoolEngineOptions {
@@ -65,6 +65,12 @@ function mountOptions(compression: Compression): string {
 const SLOW_COMMAND_MS = 10 * 60_000;
 const COPY_COMMAND_MS = 6 * 60 * 60_000;
 const HEALTH_READING_TTL_MS = 1_000;
+
+interface FileSize {
+  size: number;
+  /** 512-byte blocks allocated (fewer than size / 512 for a thin file). */
+  blocks: number;
+}
 
 export class BtrfsPoolEngine implements PoolEngine {
   private readonly stateDir: string;
@@ -312,23 +318,87 @@ export class BtrfsPoolEngine implements PoolEngine {
     }
   }
 
+  async rollbackVolume(poolId: string, volumeId: string, snapshotId: string, mode: RollbackMode): Promise<void> {
+    const data = this.volumeDataPath(poolId, volumeId);
+    const current = await this.statVolume(poolId, volumeId, data);
+    const snapshotData = this.snapshotDataPath(poolId, snapshotId);
+    if (!existsSync(snapshotData)) throw new VolumeNotFoundError(`snapshot ${snapshotId} not found in pool ${poolId}`);
+    if (mode === "in-place") await this.rollbackInPlace(snapshotData, data, current);
+    else await this.rollbackBySwap(poolId, volumeId, snapshotId, current);
+  }
+
   /**
    * cp opens the existing file with O_TRUNC and clones the snapshot's extents into it (FICLONE):
    * the inode stays, so a tgtd holding the file open serves the snapshot's data at once. A volume
    * that grew after the snapshot keeps its current size (the tail reads as zeros), so an
    * initiator never sees its disk shrink.
    */
-  async rollbackVolume(poolId: string, volumeId: string, snapshotId: string): Promise<void> {
-    const data = this.volumeDataPath(poolId, volumeId);
-    const snapshotData = this.snapshotDataPath(poolId, snapshotId);
-    const current = await this.statVolume(poolId, volumeId, data);
-    if (!existsSync(snapshotData)) throw new VolumeNotFoundError(`snapshot ${snapshotId} not found in pool ${poolId}`);
+  private async rollbackInPlace(snapshotData: string, data: string, current: FileSize): Promise<void> {
     const snapshotSize = (await stat(snapshotData)).size;
     await runCommand("cp", ["--reflink=always", "--sparse=auto", snapshotData, data], { timeoutMs: SLOW_COMMAND_MS });
-    if (current.size > snapshotSize) {
-      const thin = current.blocks * 512 < current.size;
-      await this.growFile(data, snapshotSize, current.size, thin);
+    await this.keepGrownSize(data, snapshotSize, current);
+  }
+
+  /**
+   * A writable snapshot of the snapshot is staged beside the volume, then takes the volume's
+   * name: two renames and one tree-root copy, whatever the data's size or extent count. The old
+   * subvolume is renamed aside first, so a crash between the renames leaves something
+   * repairInterruptedRollbacks can put back.
+   */
+  private async rollbackBySwap(poolId: string, volumeId: string, snapshotId: string, current: FileSize): Promise<void> {
+    const { live, staged, retired } = this.rollbackPaths(poolId, volumeId);
+    await this.deleteSubvolume(staged);
+    await runCommand("btrfs", ["subvolume", "snapshot", this.snapshotDir(poolId, snapshotId), staged]);
+    try {
+      const stagedData = path.join(staged, "data");
+      await this.keepGrownSize(stagedData, (await stat(stagedData)).size, current);
+      await rename(live, retired);
+    } catch (error) {
+      await this.deleteSubvolume(staged).catch(() => undefined);
+      throw error;
     }
+    try {
+      await rename(staged, live);
+    } catch (error) {
+      await rename(retired, live);
+      await this.deleteSubvolume(staged).catch(() => undefined);
+      throw error;
+    }
+    // Nothing needs the old data's space back at once: btrfs's cleaner frees it at its next commit.
+    await runCommand("btrfs", ["subvolume", "delete", retired], { timeoutMs: SLOW_COMMAND_MS });
+  }
+
+  async repairInterruptedRollbacks(poolId: string): Promise<string[]> {
+    const volumesDir = path.join(this.mountPoint(poolId), "volumes");
+    const repaired: string[] = [];
+    for (const name of await readdir(volumesDir).catch(() => [])) {
+      const match = /^\.(rollback|retired)-(.+)$/.exec(name);
+      const volumeId = match?.[2];
+      if (volumeId === undefined) continue;
+      const { live, staged, retired } = this.rollbackPaths(poolId, volumeId);
+      if (match?.[1] === "retired" && !existsSync(live)) {
+        // Cut between the two renames: the volume goes back to its data before the rollback.
+        await rename(retired, live);
+        repaired.push(`volume ${volumeId} (rollback undone)`);
+      } else {
+        await this.deleteSubvolume(match?.[1] === "retired" ? retired : staged);
+        repaired.push(`volume ${volumeId} (rollback leftover removed)`);
+      }
+    }
+    return repaired;
+  }
+
+  private rollbackPaths(poolId: string, volumeId: string): { live: string; staged: string; retired: string } {
+    const live = this.volumeDir(poolId, volumeId);
+    const parent = path.dirname(live);
+    return { live, staged: path.join(parent, `.rollback-${volumeId}`), retired: path.join(parent, `.retired-${volumeId}`) };
+  }
+
+  /** A volume that grew after the snapshot keeps its size: an initiator never sees its disk shrink. */
+  private async keepGrownSize(data: string, snapshotSize: number, current: FileSize): Promise<void> {
+    if (current.size <= snapshotSize) return;
+    const thin = current.blocks * 512 < current.size;
+    await this.growFile(data, snapshotSize, current.size, thin);
   }
 
   async volumeSizeBytes(poolId: string, volumeId: string): Promise<number> {
@@ -352,7 +422,7 @@ export class BtrfsPoolEngine implements PoolEngine {
 
   // ------------------------------------------------------------------ internals
 
-  private async statVolume(poolId: string, volumeId: string, file: string): Promise<{ size: number; blocks: number }> {
+  private async statVolume(poolId: string, volumeId: string, file: string): Promise<FileSize> {
     try {
       return await stat(file);
     } catch (error) {
