@@ -8,8 +8,7 @@ import type {
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
 
-export interface PoolVolumeSummary {
-  volumeIds: string[];
+export interface PoolVolumeTotals {
   /** Sum of the volumes' logical sizes. */
   provisionedBytes: number;
   /** Volumes asking for compression of their own (the pool may compress everything anyway). */
@@ -29,8 +28,12 @@ export interface MetadataStore {
   deletePool(id: string): void;
 
   listVolumes(poolId?: string): VolumeRecord[];
-  /** A pool's volume ids and summed sizes, without building every record (pool detail at scale). */
-  poolVolumeSummary(poolId: string): PoolVolumeSummary;
+  /** Ids and names in creation order, without building every record (the list reply at scale). */
+  listVolumeNames(): Array<{ id: string; name: string }>;
+  /** A pool's volume ids in creation order (its `children`). */
+  poolVolumeIds(poolId: string): string[];
+  /** Summed over a pool's volumes in SQL (pool detail and admission checks at scale). */
+  poolVolumeTotals(poolId: string): PoolVolumeTotals;
   getVolume(id: string): VolumeRecord | undefined;
   insertVolume(volume: VolumeRecord): void;
   updateVolume(volume: VolumeRecord): void;

@@ -82,7 +82,7 @@ export class PoolMaintenanceService {
     const pool = this.ctx.store.getPool(poolId);
     let compressionRatio: number | null = null;
     if (pool?.state === "available") {
-      const compressed = pool.compression !== "none" || this.ctx.store.poolVolumeSummary(poolId).compressedVolumeCount > 0;
+      const compressed = pool.compression !== "none" || this.ctx.store.poolVolumeTotals(poolId).compressedVolumeCount > 0;
       // Nothing is ever compressed there: spare every pool read a filesystem sync and a tree walk.
       compressionRatio = compressed ? ratio(await this.engine.compressionUsage(poolId).catch(() => undefined)) : 1;
     }

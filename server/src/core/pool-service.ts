@@ -38,7 +38,7 @@ export class PoolService {
   }
 
   provisionedBytes(poolId: string): number {
-    return this.ctx.store.poolVolumeSummary(poolId).provisionedBytes;
+    return this.ctx.store.poolVolumeTotals(poolId).provisionedBytes;
   }
 
   async usage(pool: PoolRecord): Promise<PoolUsage> {
@@ -59,8 +59,7 @@ export class PoolService {
     } else {
       health = { state: "Offline", devices: [] };
     }
-    const { volumeIds, provisionedBytes } = this.ctx.store.poolVolumeSummary(id);
-    return { pool, usage, health, provisionedBytes, childIds: volumeIds };
+    return { pool, usage, health, provisionedBytes: this.provisionedBytes(id), childIds: this.ctx.store.poolVolumeIds(id) };
   }
 
   /**

@@ -42,6 +42,11 @@ export class VolumeService {
     return this.ctx.store.listVolumes();
   }
 
+  /** What the list reply shows, read without building every record. */
+  listNames(): Array<{ id: string; name: string }> {
+    return this.ctx.store.listVolumeNames();
+  }
+
   require(id: string): VolumeRecord {
     const volume = this.ctx.store.getVolume(id);
     if (volume === undefined) throw notFound("volume", id);

@@ -19,7 +19,7 @@ export function volumeRoutes(core: DplCore) {
     };
 
     app.get("/dpl_volume/", () =>
-      listReply(PARENT, core.volumes.list().map((v) => [v.id, v.name] as [string, string])));
+      listReply(PARENT, core.volumes.listNames().map((v) => [v.id, v.name] as [string, string])));
 
     app.get("/dpl_volume/:volume/", async (request, reply) => {
       const id = hexParam(request, "volume");

@@ -28,8 +28,8 @@ describe("SqliteMetadataStore", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    // 2: pool_maintenance (last scrub / dedupe results).
-    expect(db.pragma("user_version", { simple: true })).toBe(2);
+    // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale.
+    expect(db.pragma("user_version", { simple: true })).toBe(3);
     db.close();
   });
 
@@ -52,13 +52,16 @@ describe("SqliteMetadataStore", () => {
 
   it("sums a pool's volumes without reading other pools' (ids in creation order, sizes, compressed count)", () => {
     const store = new SqliteMetadataStore(path);
-    expect(store.poolVolumeSummary(volume.poolId)).toEqual({ volumeIds: [], provisionedBytes: 0, compressedVolumeCount: 0 });
+    expect(store.poolVolumeIds(volume.poolId)).toEqual([]);
+    expect(store.poolVolumeTotals(volume.poolId)).toEqual({ provisionedBytes: 0, compressedVolumeCount: 0 });
     store.insertVolume(volume);
     store.insertVolume({ ...volume, id: "b".repeat(32), sizeBytes: 4096, compression: "zstd", ctime: 0 });
     store.insertVolume({ ...volume, id: "c".repeat(32), poolId: "q".repeat(32), sizeBytes: 1 << 30, compression: "lzo" });
-    expect(store.poolVolumeSummary(volume.poolId)).toEqual({
-      volumeIds: ["b".repeat(32), volume.id], provisionedBytes: 5120, compressedVolumeCount: 1,
-    });
+    expect(store.poolVolumeIds(volume.poolId)).toEqual(["b".repeat(32), volume.id]);
+    expect(store.poolVolumeTotals(volume.poolId)).toEqual({ provisionedBytes: 5120, compressedVolumeCount: 1 });
+    expect(store.listVolumeNames()).toEqual([
+      { id: "b".repeat(32), name: "vol" }, { id: volume.id, name: "vol" }, { id: "c".repeat(32), name: "vol" },
+    ]);
     store.close();
   });
 

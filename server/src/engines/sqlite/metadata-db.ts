@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { CacheMode, CompletionStatus, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { MetadataStore, PoolVolumeSummary } from "../../core/metadata-store";
+import type { MetadataStore, PoolVolumeTotals } from "../../core/metadata-store";
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
@@ -71,6 +71,13 @@ const migrations: string[] = [
     pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, operation TEXT NOT NULL,
     result TEXT NOT NULL, PRIMARY KEY (pool_id, operation)
   );
+  `,
+  // 3: replies and admission checks stay fast at 10,000s of volumes: creation-ordered scans
+  // without a sort (the list's covering index), and an event lookup by object without a scan.
+  `
+  CREATE INDEX volumes_pool_order ON volumes(pool_id, ctime, id);
+  CREATE INDEX volumes_order ON volumes(ctime, id, name);
+  CREATE INDEX events_object ON events(object_id, operation, started);
   `,
 ];
 
@@ -220,13 +227,17 @@ export class SqliteMetadataStore implements MetadataStore {
       : this.all("SELECT * FROM volumes WHERE pool_id = ? ORDER BY ctime, id", poolId);
     return rows.map((r) => this.volumeFromRow(r));
   }
-  poolVolumeSummary(poolId: string): PoolVolumeSummary {
-    const volumeIds = this.db.prepare("SELECT id FROM volumes WHERE pool_id = ? ORDER BY ctime, id").pluck().all(poolId) as string[];
+  listVolumeNames(): Array<{ id: string; name: string }> {
+    return this.db.prepare("SELECT id, name FROM volumes ORDER BY ctime, id").all() as Array<{ id: string; name: string }>;
+  }
+  poolVolumeIds(poolId: string): string[] {
+    return this.db.prepare("SELECT id FROM volumes WHERE pool_id = ? ORDER BY ctime, id").pluck().all(poolId) as string[];
+  }
+  poolVolumeTotals(poolId: string): PoolVolumeTotals {
     const totals = this.one(
       "SELECT COALESCE(SUM(size), 0) AS provisioned, COUNT(*) FILTER (WHERE compression <> 'none') AS compressed FROM volumes WHERE pool_id = ?",
       poolId);
     return {
-      volumeIds,
       provisionedBytes: totals === undefined ? 0 : num(totals, "provisioned"),
       compressedVolumeCount: totals === undefined ? 0 : num(totals, "compressed"),
     };
