@@ -45,7 +45,7 @@ function parseCli(argv: string[]): CliOptions {
     .option("--only <names>", `comma-separated subset of: ${allBenchmarks.map((b) => b.name).join(", ")}`)
     .option("--results-dir <dir>", "where runs are written", defaultResultsRoot)
     .option("--print <results.json>", "print the tables of an earlier run and exit")
-    .option("--update-readme", "put this run's tables in bench/README.md", false)
+    .option("--update-readme", "put this run's tables in README.md and bench/README.md", false)
     .option("--skip-unavailable", "skip (instead of fail) a benchmark whose prerequisites are missing", false)
     .parse(argv);
   const o = program.opts<{ smoke?: boolean; quick?: boolean; full?: boolean; only?: string; resultsDir: string; print?: string; updateReadme: boolean; skipUnavailable: boolean }>();
@@ -170,7 +170,9 @@ async function main(): Promise<number> {
   writeFileSync(join(runDir, "report.md"), report);
   const chartProblems = await drawCharts(outcomes, runDir);
   for (const problem of chartProblems) process.stderr.write(`bench: ${problem}\n`);
-  if (options.updateReadme) replaceLatestTable(join(__dirname, "README.md"), report);
+  if (options.updateReadme) {
+    for (const readme of [join(__dirname, "README.md"), join(__dirname, "..", "README.md")]) replaceLatestTable(readme, report);
+  }
   process.stdout.write(`\n${report.split("\n")[0] ?? ""}\nResults: ${resultsPath}\nCharts and report: ${runDir}\n`);
 
   const failed = outcomes.filter((o) => o.error !== undefined);
