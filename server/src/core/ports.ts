@@ -122,6 +122,13 @@ export interface TargetEngine {
   refreshLunSize(spec: TargetSpec): Promise<void>;
   /** Target ids tgtd currently has (reconciliation). */
   listTargetIds(): Promise<number[]>;
+  /**
+   * Runs `work` while the initiators of these targets get no command carried out: commands they
+   * send meanwhile wait and run afterwards (they see latency, never an error), and no write is
+   * half done while `work` runs. An engine may hold more targets than asked (tgtd holds all of its
+   * own). Fails, after resuming, when `work` outlasts the engine's longest pause.
+   */
+  withIoPaused<T>(tids: readonly number[], work: () => Promise<T>): Promise<T>;
 }
 
 // ---------------------------------------------------------------- pool maintenance (btrfs)
