@@ -5,9 +5,9 @@
 import { createServer } from "node:net";
 import { basename } from "node:path";
 import type { CacheMode } from "@prophetstor/dpl-provider/wire";
-import type { ChapAccount, TargetEngine, TargetSpec } from "../../core/ports";
+import type { ChapAccount, LunSessionCounters, TargetEngine, TargetSpec } from "../../core/ports";
 import { CommandFailedError, DaemonProcess, findProcesses, freezeProcess, runCommand, thawProcess } from "../command";
-import { parseConnections, parsePortals, parseTargets, type ShownTarget } from "./tgtadm-show";
+import { parseConnections, parseLunStats, parsePortals, parseTargets, type ShownTarget } from "./tgtadm-show";
 
 export interface TgtTargetEngineOptions {
   /** tgtd's management channel (`tgtd -C`, 1..32767; a unix socket, not a TCP port); unique per server on one host. */
@@ -196,6 +196,12 @@ export class TgtTargetEngine implements TargetEngine {
 
   async listTargetIds(): Promise<number[]> {
     return (await this.showTargets()).map((target) => target.tid);
+  }
+
+  /** Read-only, so not queued behind convergence; tgtd answers it between commands. */
+  async ioCounters(): Promise<LunSessionCounters[]> {
+    const { stdout } = await this.tgtadm(["--mode", "system", "--op", "stat"], 5_000);
+    return parseLunStats(stdout);
   }
 
   // ------------------------------------------------------------------ pausing I/O
