@@ -34,7 +34,7 @@ export class BenchTgtd {
     const portal = `127.0.0.1:${await freeTcpPort()}`;
     const args = ["-f", "-C", String(controlPort), "--iscsi", `portal=${portal}`];
     if (settings.ioThreads !== undefined) args.push("-t", String(settings.ioThreads));
-    const daemon = await DaemonProcess.start("tgtd", args, settings.env);
+    const daemon = await DaemonProcess.start("tgtd", args, { env: settings.env });
     const iqn = `iqn.2026-11.dev.dpl.bench:${settings.name.replace(/[^a-z0-9-]/g, "-")}-${controlPort}`;
     const tgtd = new BenchTgtd(settings, daemon, controlPort, portal, iqn);
     try {
@@ -44,7 +44,7 @@ export class BenchTgtd {
         "--lld", "iscsi", "--mode", "logicalunit", "--op", "new", "--tid", String(TID), "--lun", "1",
         "--backing-store", backingFile, "--bstype", settings.bstype,
         // tgtd's aio backing store always opens with O_DIRECT and refuses --bsoflags.
-        ...(settings.bstype === "aio" ? [] : ["--bsoflags", settings.bsoflags]),
+        ...(settings.bstype === "aio" || settings.bsoflags === "" ? [] : ["--bsoflags", settings.bsoflags]),
       ]);
       for (const [name, value] of Object.entries(settings.sessionParams)) {
         await tgtd.admin(["--lld", "iscsi", "--mode", "target", "--op", "update", "--tid", String(TID), "--name", name, "--value", value]);

@@ -11,8 +11,12 @@ export interface TgtdSettings {
   /** tgtd -t (I/O threads per backing store); undefined = tgtd's default (16). */
   ioThreads?: number;
   bstype: "rdwr" | "aio";
-  /** "direct" = O_DIRECT on the backing file (the baseline then uses O_DIRECT too); aio is always O_DIRECT. */
-  bsoflags: "direct";
+  /**
+   * "direct" = O_DIRECT on the backing file (the baseline then uses O_DIRECT too); aio is always
+   * O_DIRECT. "sync" (O_SYNC) and "" (page cache) are the server's writethrough and writeback
+   * cache modes, which the cache-modes benchmark compares.
+   */
+  bsoflags: "direct" | "sync" | "";
   /** iSCSI session parameters set per target with `tgtadm --op update --name N --value V`. */
   sessionParams: Record<string, string>;
 }
@@ -66,7 +70,7 @@ export function describeSettings(s: TgtdSettings): string {
     `${s.name}:`,
     env === "" ? "no env" : `env ${env}`,
     `tgtd${s.ioThreads === undefined ? "" : ` -t ${s.ioThreads}`}`,
-    s.bstype === "aio" ? "--bstype aio (O_DIRECT)" : `--bstype ${s.bstype} --bsoflags ${s.bsoflags}`,
+    s.bstype === "aio" ? "--bstype aio (O_DIRECT)" : `--bstype ${s.bstype}${s.bsoflags === "" ? "" : ` --bsoflags ${s.bsoflags}`}`,
     params === "" ? "default session params" : `session ${params}`,
   ].join(" ");
 }

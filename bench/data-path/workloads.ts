@@ -23,12 +23,14 @@ export interface Workload {
   pattern: "sequential" | "random";
   blockBytes: number;
   depth: number;
+  /** iSCSI side only: a SYNCHRONIZE CACHE after every this many requests (qemu-img bench --flush-interval). */
+  flushEvery?: number;
 }
 
 const MIB = 2 ** 20;
 const KIB = 1024;
 
-function workload(direction: Workload["direction"], pattern: Workload["pattern"], blockBytes: number, depth: number): Workload {
+export function workload(direction: Workload["direction"], pattern: Workload["pattern"], blockBytes: number, depth: number): Workload {
   const size = blockBytes >= MIB ? `${blockBytes / MIB} MiB` : `${blockBytes / KIB} KiB`;
   const shortPattern = pattern === "sequential" ? "seq" : "rand";
   return {
@@ -65,6 +67,7 @@ function qemuBenchArgs(url: string, w: Workload, count: number): string[] {
   const args = ["bench", "-f", "raw", "-t", "none", "-s", String(w.blockBytes), "-d", String(w.depth), "-c", String(count), "--pattern=165"];
   if (w.pattern === "random") args.push("-S", String(w.blockBytes * STRIDE_BLOCKS));
   if (w.direction === "write") args.push("-w");
+  if (w.flushEvery !== undefined) args.push(`--flush-interval=${w.flushEvery}`);
   args.push(url);
   return args;
 }

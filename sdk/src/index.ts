@@ -18,6 +18,8 @@ export { Clone, type CloneArgs } from "./clone";
 export { ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo } from "./iscsi-export";
 export { FCExport, type FCExportArgs } from "./fc-export";
 export { Rollback, type RollbackArgs } from "./rollback";
+export { VolumeGroup, type VolumeGroupArgs } from "./volume-group";
+export { GroupSnapshot, type GroupSnapshotArgs, type VolumeGroupReference } from "./group-snapshot";
 export { getPool, getVolume, type LookupArgs, type PoolLookup, type VolumeLookup } from "./lookups";
 export type { DplResourceArgs } from "./declaration";
 export type { VolumeReference, PoolReference, SnapshotReference } from "./references";

@@ -43,6 +43,17 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
       expect(out.state).toBe("Online");
     },
   },
+  {
+    name: "consistent-group-snapshot",
+    config: {},
+    check: async (out, client) => {
+      const members = out.memberSnapshots as Record<string, string>;
+      expect(Object.keys(members).sort()).toEqual([String(out.data), String(out.wal)].sort());
+      expect(new Set((await client.getVolumeGroup(String(out.groupId)))?.children)).toEqual(new Set([out.data, out.wal]));
+      // A clone of a snapshot names that snapshot as its origin.
+      expect((await client.getVolume(String(out.restoreTest)))?.metadata.origin_uuid).toBe(members[String(out.data)]);
+    },
+  },
 ];
 
 describe("the example programs", () => {

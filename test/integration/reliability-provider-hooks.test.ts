@@ -65,6 +65,11 @@ const validInputs: Record<ResourceKind, fc.Arbitrary<PropertyBag>> = {
     volume: hexId, targetWwpn: wwpn, initiatorWwpns: fc.uniqueArray(wwpn, { minLength: 1, maxLength: 4, selector: (w) => w.replaceAll(":", "").toLowerCase() }),
     lun: optional(fc.integer({ min: 0, max: 255 })),
   }).map(bag),
+  volumeGroup: fc.record({
+    objectId: hexId, volumes: fc.uniqueArray(hexId, { maxLength: 5 }), name: optional(name), description: optional(name),
+    maximumSnapshots: optional(fc.integer({ min: 1, max: 1024 })), snapshotRotation: optional(fc.boolean()),
+  }).map(bag),
+  groupSnapshot: fc.record({ objectId: hexId, volumeGroup: hexId, name: optional(name), description: optional(name) }).map(bag),
 };
 
 /** Fields a wrong-typed value must be refused for, per kind (objectId is settled by check itself). */
@@ -76,6 +81,8 @@ const typedFields: Record<ResourceKind, string[]> = {
   iscsiExport: ["volume", "initiators", "portals", "chap", "mutualChap", "adopt"],
   rollback: ["volume", "snapshot", "triggers"],
   fcExport: ["volume", "targetWwpn", "initiatorWwpns", "lun"],
+  volumeGroup: ["volumes", "name", "description", "maximumSnapshots", "snapshotRotation", "adopt"],
+  groupSnapshot: ["volumeGroup", "name", "description", "adopt"],
 };
 
 /** What create() adds to the inputs in the state: the server's view (sizes as the server has them). */
@@ -96,6 +103,10 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
       return { ...inputs, rolledBackAt: "2026-01-01T00:00:00.000Z" };
     case "fcExport":
       return { ...inputs, assignedLun: inputs.lun ?? 0, grantedInitiatorWwpns: inputs.initiatorWwpns };
+    case "volumeGroup":
+      return { ...inputs, volumeGroupId: inputs.objectId, memberIds: inputs.volumes, totalBytes: 0 };
+    case "groupSnapshot":
+      return { ...inputs, groupSnapshotId: inputs.objectId, volumeGroupId: inputs.volumeGroup, memberSnapshots: {} };
   }
 }
 
@@ -172,6 +183,24 @@ describe.each(["volume", "clone"] as const)("%s sizes", (kind) => {
       fc.pre(after < before && after > 0);
       const checked = await hooks.check(state, { ...raw, [key]: after });
       expect((checked.failures ?? []).map((f) => f.property), JSON.stringify(checked.failures)).toContain(key);
+    }), { numRuns: RUNS });
+  });
+});
+
+describe("volumeGroup membership", () => {
+  const hooks = hooksOf("volumeGroup");
+
+  it("any change of the member volumes is an in-place change, never a replace", async () => {
+    await fc.assert(fc.asyncProperty(validInputs.volumeGroup, fc.uniqueArray(hexId, { maxLength: 5 }), async (raw, members) => {
+      const state = stateAfterCreate("volumeGroup", (await hooks.check({}, raw)).inputs ?? raw);
+      const moved = { ...raw, volumes: members };
+      const checked = await hooks.check(state, moved);
+      expect(checked.failures ?? []).toEqual([]);
+      expect(checked.inputs?.objectId).toBe(state.objectId);
+      const diff = await hooks.diff(String(state.objectId), state, checked.inputs ?? moved);
+      const same = new Set(members).size === new Set(raw.volumes as string[]).size && members.every((m) => (raw.volumes as string[]).includes(m));
+      expect(diff.changes).toBe(!same);
+      expect(diff.replaces ?? []).toEqual([]);
     }), { numRuns: RUNS });
   });
 });

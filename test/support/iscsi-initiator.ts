@@ -74,13 +74,15 @@ export async function holdsPattern(address: Lun, byte: number, offset: number, l
  */
 export class QemuIoSession {
   private output = "";
+  /** Woken on every chunk of output, so a command returns as soon as qemu-io prompts again. */
+  private onOutput: (() => void) | undefined;
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.on("data", (c: Buffer) => {
+    const keep = (c: Buffer): void => {
       this.output += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      this.output += c.toString();
-    });
+      this.onOutput?.();
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
   }
 
   static async open(address: Lun): Promise<QemuIoSession> {
@@ -105,7 +107,14 @@ export class QemuIoSession {
     while (!this.output.slice(start).includes("qemu-io> ")) {
       if (this.child.exitCode !== null) throw new Error(`qemu-io exited: ${this.output.slice(start)}`);
       if (Date.now() > deadline) throw new Error(`qemu-io did not answer within ${timeoutMs} ms: ${this.output.slice(start)}`);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.onOutput = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onOutput = undefined;
     }
     return this.output.slice(start);
   }

@@ -26,6 +26,7 @@ import {
   VolgroupReply,
   VolgroupSnapshotBody,
   VolgroupSnapshotReply,
+  IoStatsReply,
   VolumeCreateBody,
   VolumeDeleteBody,
   VolumeListReply,
@@ -112,6 +113,8 @@ const paths = {
   volumeGroup: (id: string) => `/dpl_volgroup/${id}/`,
   volumeGroupV1: (id: string) => `/v1/dpl_volgroup/${id}/`,
   groupSnapshot: (vg: string, snap: string) => `/v1/dpl_volgroup/${vg}/cdmi_snapshots/${snap}/`,
+  poolStats: (id: string) => `/v1/dpl_pool/${id}/stats/`,
+  volumeStats: (id: string) => `/v1/dpl_volume/${id}/stats/`,
 } as const;
 
 interface MutationOptions {
@@ -461,6 +464,20 @@ export class DplClient {
       { method: "DELETE", path: paths.groupSnapshot(groupId, this.hexId(ctx, snapshotId)) },
       { eventPath: groupPath, notFoundMeansDone: true },
     );
+  }
+
+  // ---------------------------------------------------------------- I/O statistics (this server's extension)
+
+  /** Block I/O of the pool's devices: totals, and rates with latency over the last sampling window. */
+  async poolIoStats(id: string): Promise<Reply<typeof IoStatsReply> | undefined> {
+    const ctx = this.context("read pool I/O statistics", id);
+    return this.fetchIfExists(ctx, paths.poolStats(this.hexId(ctx, id)), IoStatsReply);
+  }
+
+  /** iSCSI I/O of the volume (all sessions): totals and rates; no latency (tgtd does not measure it). */
+  async volumeIoStats(id: string): Promise<Reply<typeof IoStatsReply> | undefined> {
+    const ctx = this.context("read volume I/O statistics", id);
+    return this.fetchIfExists(ctx, paths.volumeStats(this.hexId(ctx, id)), IoStatsReply);
   }
 
   // ---------------------------------------------------------------- plumbing

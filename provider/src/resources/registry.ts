@@ -1,12 +1,14 @@
 import { rememberProviderConfig } from "../config/connection-settings";
 import { cloneHooks } from "./clone";
 import { fcExportHooks } from "./fc-export";
+import { groupSnapshotHooks } from "./group-snapshot";
 import type { ConfigSource, ResourceHooks } from "./hook-types";
 import { iscsiExportHooks } from "./iscsi-export";
 import { poolHooks } from "./pool";
 import { rollbackHooks } from "./rollback";
 import { snapshotHooks } from "./snapshot";
 import { volumeHooks } from "./volume";
+import { volumeGroupHooks } from "./volume-group";
 
 /** Every resource kind the SDK's serialized shims name, with its hooks. */
 export const RESOURCE_HOOKS = {
@@ -17,6 +19,8 @@ export const RESOURCE_HOOKS = {
   iscsiExport: iscsiExportHooks,
   fcExport: fcExportHooks,
   rollback: rollbackHooks,
+  volumeGroup: volumeGroupHooks,
+  groupSnapshot: groupSnapshotHooks,
 } as const satisfies Record<string, ResourceHooks>;
 
 export type ResourceKind = keyof typeof RESOURCE_HOOKS;

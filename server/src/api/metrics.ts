@@ -6,10 +6,11 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DplCore } from "../core/dpl-core";
+import type { IoTotals } from "../core/io-stats-service";
 import type { PoolView } from "../core/pool-service";
 
 export interface MetricsOptions {
-  /** Adds dpl_volume_size_bytes and dpl_volume_allocated_bytes per volume. */
+  /** Adds dpl_volume_size_bytes, dpl_volume_allocated_bytes and the volume I/O counters per volume. */
   perVolume: boolean;
 }
 
@@ -147,6 +148,51 @@ function volumeCollectors(registry: Registry, core: DplCore): void {
   });
 }
 
+/**
+ * I/O counters; Prometheus derives the rates: IOPS = rate(..._ops_total), throughput =
+ * rate(..._bytes_total), pool latency = rate(dpl_pool_io_time_seconds_total) / rate(dpl_pool_io_ops_total).
+ * Counters are set to the sampled totals (a pool's restart when its devices are attached again).
+ */
+function ioCollectors(registry: Registry, core: DplCore, perVolume: boolean): void {
+  const kinds = [
+    { suffix: "ops_total", help: "completed I/Os", read: (t: IoTotals) => t.readOps, write: (t: IoTotals) => t.writeOps },
+    { suffix: "bytes_total", help: "bytes transferred", read: (t: IoTotals) => t.readBytes, write: (t: IoTotals) => t.writeBytes },
+  ];
+  const series: { scope: "pool" | "volume"; suffix: string; help: string; read: (t: IoTotals) => number; write: (t: IoTotals) => number }[] = [
+    ...kinds.map((k) => ({ scope: "pool" as const, ...k, help: `Block ${k.help} of the pool's devices, by direction` })),
+    { scope: "pool", suffix: "time_seconds_total", help: "Time the pool's device I/Os took, summed, by direction", read: (t) => t.readMs / 1000, write: (t) => t.writeMs / 1000 },
+    ...(perVolume ? kinds.map((k) => ({ scope: "volume" as const, ...k, help: `iSCSI ${k.help} of the volume (SCSI commands by data direction, tgtd's counters), by direction` })) : []),
+  ];
+  for (const s of series) {
+    new Counter({
+      name: `dpl_${s.scope}_io_${s.suffix}`,
+      help: s.help,
+      labelNames: [s.scope, "direction"],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const sample = await core.ioStats.all();
+        for (const [id, totals] of s.scope === "pool" ? sample.pools : sample.volumes) {
+          this.inc({ [s.scope]: id, direction: "read" }, s.read(totals));
+          this.inc({ [s.scope]: id, direction: "write" }, s.write(totals));
+        }
+      },
+    });
+  }
+  if (perVolume) {
+    new Counter({
+      name: "dpl_volume_io_errors_total",
+      help: "SCSI commands of the volume tgtd answered with an error",
+      labelNames: ["volume"],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [id, totals] of (await core.ioStats.all()).volumes) this.inc({ volume: id }, totals.errors);
+      },
+    });
+  }
+}
+
 export function registerMetrics(app: FastifyInstance, core: DplCore, options: MetricsOptions): void {
   const registry = new Registry();
   const requests = new Counter({ name: "dpl_http_requests_total", help: "HTTP requests by method, route and status", labelNames: ["method", "route", "status"], registers: [registry] });
@@ -174,6 +220,7 @@ export function registerMetrics(app: FastifyInstance, core: DplCore, options: Me
   new Gauge({ name: "dpl_exports", help: "iSCSI exports (one target per exported volume)", registers: [registry], collect() { this.set(core.ctx.store.listExports().length); } });
   poolCollectors(registry, core);
   if (options.perVolume) volumeCollectors(registry, core);
+  ioCollectors(registry, core, options.perVolume);
 
   app.addHook("onResponse", (request, reply, done) => {
     // The route pattern, never the raw URL: ids would make a series per object.

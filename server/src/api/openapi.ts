@@ -35,6 +35,12 @@ const paths: Record<string, Record<string, Operation>> = {
     },
     delete: { summary: "Delete a pool (metadata.force deletes its volumes and snapshots too)", body: { delete: wire.PoolDeleteBody }, replies: { "200": wire.EventReply, ...accepted } },
   },
+  "/v1/dpl_pool/{pool}/stats/": {
+    get: { summary: "Pool I/O: block I/O of its devices (ops, bytes, time), totals and rates over the last sampling window", replies: { "200": wire.IoStatsReply } },
+  },
+  "/v1/dpl_volume/{volume}/stats/": {
+    get: { summary: "Volume I/O: SCSI commands its iSCSI initiators sent (tgtd's per-session counters, summed over sessions), totals and rates", replies: { "200": wire.IoStatsReply } },
+  },
   "/v1/dpl_volume/": { get: { summary: "List volumes as [uuid, name] pairs", replies: { "200": wire.VolumeListReply } } },
   "/v1/dpl_volume/{volume}/": {
     get: { summary: "Volume detail (exports included), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.VolumeReply } },

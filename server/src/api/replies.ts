@@ -5,13 +5,14 @@
 import {
   CDMI_CONTAINER,
   type CompletionStatus, type Envelope, type EventReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
-  type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
+  type IoStatsReply, type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
 } from "@prophetstor/dpl-provider/wire";
 import type { CoreSettings } from "../core/context";
 import type { PoolView } from "../core/pool-service";
 import type {
   EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, SnapshotRecord, TargetRecord,
 } from "../core/records";
+import type { IoStatsView } from "../core/io-stats-service";
 import type { VolumeGroupView } from "../core/volgroup-service";
 import type { VolumeView } from "../core/volume-service";
 
@@ -251,4 +252,28 @@ export function systemReply(settings: CoreSettings): SystemReply {
 /** A list reply: `[id, name]` pairs (or longer tuples) under the collection's envelope. */
 export function listReply<T>(parentURI: string, children: T[]): Envelope & { children: T[]; metadata: Record<string, never> } {
   return { ...envelope({ id: "", name: parentURI.replace(/^\//, ""), parentURI: "/" }), children, metadata: {} };
+}
+
+export function ioStatsReply(view: IoStatsView): IoStatsReply {
+  const parent = view.kind === "pool" ? "/dpl_pool" : "/dpl_volume";
+  const r = view.rates;
+  return {
+    ...envelope({ id: view.id, name: view.id, parentURI: `${parent}/${view.id}`, parentID: view.id }),
+    metadata: {
+      type: view.kind,
+      object_uuid: view.id,
+      sampled_at: view.sampledAt,
+      window_seconds: view.windowSeconds,
+      read: {
+        ops: view.totals.readOps, bytes: view.totals.readBytes,
+        ops_per_second: r?.readOpsPerSecond ?? null, bytes_per_second: r?.readBytesPerSecond ?? null, average_latency_ms: r?.readLatencyMs ?? null,
+      },
+      write: {
+        ops: view.totals.writeOps, bytes: view.totals.writeBytes,
+        ops_per_second: r?.writeOpsPerSecond ?? null, bytes_per_second: r?.writeBytesPerSecond ?? null, average_latency_ms: r?.writeLatencyMs ?? null,
+      },
+      errors: view.totals.errors,
+      latency_source: view.latencySource,
+    },
+  };
 }

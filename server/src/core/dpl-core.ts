@@ -1,6 +1,7 @@
 /** The server's domain: one object wiring the services over a store and two engines. */
 import type { CoreContext, CoreSettings } from "./context";
 import { ExportService } from "./export-service";
+import { IoStatsService } from "./io-stats-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
@@ -20,6 +21,7 @@ export class DplCore {
   readonly volumeGroups: VolumeGroupService;
   readonly targets: TargetService;
   readonly watchdog: TargetWatchdog;
+  readonly ioStats: IoStatsService;
   /** Absent when the server runs without a maintenance engine (scrub/dedupe then unsupported). */
   readonly maintenance: PoolMaintenanceService | undefined;
   lastReconcile: ReconcileReport | undefined;
@@ -37,6 +39,7 @@ export class DplCore {
     this.volumeGroups = new VolumeGroupService(this.ctx);
     this.targets = new TargetService(this.ctx);
     this.watchdog = new TargetWatchdog(this.ctx, this.exportService);
+    this.ioStats = new IoStatsService(this.ctx);
     this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
   }
 
@@ -47,6 +50,7 @@ export class DplCore {
   async start(): Promise<ReconcileReport> {
     this.lastReconcile = await reconcile(this.ctx, this.exportService);
     this.watchdog.start();
+    this.ioStats.start();
     return this.lastReconcile;
   }
 
@@ -57,6 +61,7 @@ export class DplCore {
 
   /** Lets running jobs finish, then releases every engine; data and records stay. */
   async stop(): Promise<void> {
+    this.ioStats.stop();
     await this.watchdog.stop();
     await this.ctx.jobs.lock.idle();
     try {

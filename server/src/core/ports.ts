@@ -39,6 +39,17 @@ export interface PoolHealth {
   devices: DeviceHealth[];
 }
 
+/** Cumulative block I/O counters of a pool's devices (/sys/block/<dev>/stat), summed. */
+export interface BlockIoCounters {
+  readOps: number;
+  readBytes: number;
+  /** Milliseconds the reads spent, summed over reads (the kernel's read ticks). */
+  readMs: number;
+  writeOps: number;
+  writeBytes: number;
+  writeMs: number;
+}
+
 export interface PoolEngine {
   /** Makes image files (if any), loop devices, the filesystem, and mounts it. Undoes all on failure. */
   createPool(poolId: string, raid: RaidLevel, compression: Compression, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]>;
@@ -52,6 +63,8 @@ export interface PoolEngine {
   /** Optional: waits until space that deletes free lazily (btrfs's cleaner) counts as free. */
   reclaimFreedSpace?(poolId: string): Promise<void>;
   health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;
+  /** Block I/O counters of the pool's mounted devices; they restart when a device is attached again. */
+  ioCounters(poolId: string): Promise<BlockIoCounters>;
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
@@ -114,6 +127,19 @@ export interface TargetSpec {
   mutualChap?: ChapAccount;
 }
 
+/** tgtd's counters of one LUN in one session; they vanish when the session ends. */
+export interface LunSessionCounters {
+  tid: number;
+  lun: number;
+  /** Session id, unique while tgtd runs. */
+  sid: number;
+  readOps: number;
+  readBytes: number;
+  writeOps: number;
+  writeBytes: number;
+  errors: number;
+}
+
 export interface TargetEngine {
   /** Starts (or adopts) the tgtd this server owns, on its own control port. */
   start(): Promise<void>;
@@ -129,6 +155,15 @@ export interface TargetEngine {
   refreshLunSize(spec: TargetSpec): Promise<void>;
   /** Target ids tgtd currently has (reconciliation). */
   listTargetIds(): Promise<number[]>;
+  /**
+   * Runs `work` while the initiators of these targets get no command carried out: commands they
+   * send meanwhile wait and run afterwards (they see latency, never an error), and no write is
+   * half done while `work` runs. An engine may hold more targets than asked (tgtd holds all of its
+   * own). Fails, after resuming, when `work` outlasts the engine's longest pause.
+   */
+  withIoPaused<T>(tids: readonly number[], work: () => Promise<T>): Promise<T>;
+  /** Completed-command counters of every LUN in every logged-in session. */
+  ioCounters(): Promise<LunSessionCounters[]>;
 }
 
 // ---------------------------------------------------------------- pool maintenance (btrfs)

@@ -1,6 +1,7 @@
 /**
  * Volume groups (Cinder consistency groups): membership is bookkeeping only; a group snapshot
- * snapshots every member (each a normal volume snapshot) and records `member: {volume: snap}`.
+ * snapshots every member (each a normal volume snapshot) at one instant as initiators see it
+ * (their I/O held meanwhile) and records `member: {volume: snap}`.
  * Deleting a group keeps its member volumes and their snapshots; only the grouping goes.
  */
 import type { CoreContext } from "./context";
@@ -175,11 +176,14 @@ export class VolumeGroupService {
         return { record, memberSnapshots, rotateOut };
       },
       work: async ({ memberSnapshots, rotateOut }) => {
-        // Members are locked, so no write request runs between their snapshots.
-        for (const s of memberSnapshots) {
-          await this.ctx.poolEngine.createSnapshot(s.poolId, s.volumeId, s.id);
-          this.ctx.store.setSnapshotState(s.id, "available");
-        }
+        // The locks keep other requests out, but initiators of exported members keep writing:
+        // their targets hold I/O while all members are snapshotted, so the snapshots share one
+        // instant as the initiators see it.
+        const tids = memberSnapshots.flatMap((s) => this.ctx.store.getExport(s.volumeId)?.tid ?? []);
+        await this.ctx.targetEngine.withIoPaused(tids, async () => {
+          for (const s of memberSnapshots) await this.ctx.poolEngine.createSnapshot(s.poolId, s.volumeId, s.id);
+        });
+        for (const s of memberSnapshots) this.ctx.store.setSnapshotState(s.id, "available");
         for (const old of rotateOut) await this.removeGroupSnapshot(old);
       },
       undo: async ({ record, memberSnapshots }) => {

@@ -3,7 +3,8 @@
  * shell), a timeout on every call, and typed errors that carry the command and its stderr.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
+import { basename } from "node:path";
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 /** Generous: output of a stuck command should never be able to exhaust memory. */
@@ -191,4 +192,78 @@ export class DaemonProcess {
     clearTimeout(timer);
     return result;
   }
+}
+
+// ------------------------------------------------------------------ freezing a daemon
+
+export class ProcessFreezeError extends Error {
+  override name = "ProcessFreezeError";
+}
+
+/** The state letter of every thread of a process (from /proc/<pid>/task/<tid>/stat), empty when it is gone. */
+function threadStates(pid: number): string[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const states: string[] = [];
+  for (const task of tasks) {
+    try {
+      // The command name in parentheses may hold spaces: the state follows the last ")".
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      states.push(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+    } catch {
+      // A thread that ended meanwhile is not running either.
+    }
+  }
+  return states;
+}
+
+/**
+ * Stops every thread of a process (SIGSTOP) and resolves once the kernel reports each of them
+ * stopped: a thread inside a system call (a write to a backing file) finishes that call first, so
+ * when this resolves no write of the process is half done and none starts until thawProcess().
+ */
+export async function freezeProcess(pid: number, timeoutMs: number): Promise<void> {
+  process.kill(pid, "SIGSTOP");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = threadStates(pid);
+    if (states.length === 0) throw new ProcessFreezeError(`process ${pid} is gone`);
+    if (states.every((state) => state === "T" || state === "t")) return;
+    if (Date.now() > deadline) {
+      process.kill(pid, "SIGCONT");
+      throw new ProcessFreezeError(`process ${pid} did not stop within ${timeoutMs} ms (thread states ${states.join("")})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** Lets a frozen process run again; harmless on a running one. */
+export function thawProcess(pid: number): void {
+  try {
+    process.kill(pid, "SIGCONT");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
+/** Pids of running programs named `program` whose arguments include `args` in this order, adjacent. */
+export function findProcesses(program: string, args: readonly string[]): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (basename(argv[0] ?? "") !== program) continue;
+    const at = argv.findIndex((_, i) => args.every((arg, j) => argv[i + j] === arg));
+    if (at > 0) found.push(Number(entry));
+  }
+  return found;
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import { withPoolMaintenance } from "../maintenance-replies";
-import { listReply, poolReply } from "../replies";
+import { ioStatsReply, listReply, poolReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 
 const PARENT = "/dpl_pool";
@@ -23,6 +23,8 @@ export function poolRoutes(core: DplCore) {
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => poolObject(id));
       return withPoolMaintenance(poolReply(await core.pools.view(id), core.ctx.settings), core);
     });
+
+    app.get("/dpl_pool/:pool/stats/", async (request) => ioStatsReply(await core.ioStats.pool(hexParam(request, "pool"))));
 
     app.put("/dpl_pool/:pool/", async (request, reply) => {
       const id = hexParam(request, "pool");

@@ -6,7 +6,7 @@ import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import type { StartedJob } from "../../core/jobs";
 import { withVolumeCompression } from "../maintenance-replies";
-import { listReply, snapshotReply, volumeReply } from "../replies";
+import { ioStatsReply, listReply, snapshotReply, volumeReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 
 const PARENT = "/dpl_volume";
@@ -89,6 +89,8 @@ export function volumeRoutes(core: DplCore) {
       const job = await core.volumes.delete(id, body.metadata?.force === true);
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
     });
+
+    app.get("/dpl_volume/:volume/stats/", async (request) => ioStatsReply(await core.ioStats.volume(hexParam(request, "volume"))));
 
     app.get("/dpl_volume/:volume/cdmi_snapshots/", (request) => {
       const id = hexParam(request, "volume");

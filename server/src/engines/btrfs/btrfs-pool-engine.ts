@@ -10,8 +10,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, RollbackMode } from "../../core/ports";
+import type { BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, RollbackMode } from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
+import { mountedBlockIoCounters } from "./block-io-counters";
 
 export interface BtrfsPoolEngineOptions {
   /** The server's state dir: image files go to `<stateDir>/images/<pool>/`, mounts to `<stateDir>/pools/<pool>/`. */
@@ -219,6 +220,10 @@ export class BtrfsPoolEngine implements PoolEngine {
    * Health takes three commands plus a losetup per device; pool replies are polled often (stats)
    * while error counters and device presence change rarely, so a reading serves for a moment.
    */
+  ioCounters(poolId: string): Promise<BlockIoCounters> {
+    return mountedBlockIoCounters(this.mountPoint(poolId));
+  }
+
   async health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth> {
     const cached = this.healthReadings.get(poolId);
     if (cached !== undefined && Date.now() - cached.at < HEALTH_READING_TTL_MS) return cached.health;

@@ -2,7 +2,7 @@
  * A real tgtd on a random control port and a free portal, read and written through libiscsi's
  * user-space initiator (qemu-io, iscsi-readcapacity16). Needs root.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, truncate } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -73,6 +73,14 @@ async function readCapacityBytes(portal: number, iqn: string, lun: number, initi
   const lba = /RETURNED LOGICAL BLOCK ADDRESS:(\d+)/.exec(stdout);
   const blockLength = /LOGICAL BLOCK LENGTH IN BYTES:(\d+)/.exec(stdout);
   return (Number(lba?.[1]) + 1) * Number(blockLength?.[1]);
+}
+
+/** The state letter of each of a process's threads ("T" when stopped). */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((task) => {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  });
 }
 
 let dir: string;
@@ -245,6 +253,34 @@ describe("TgtTargetEngine", () => {
     await engine.removeTarget(6);
     expect(await engine.listTargetIds()).not.toContain(6);
     await expect(qemuIo(portal, spec.iqn, 1, { initiator: GRANTED }, ["read 0 4k"])).rejects.toThrow(/Target not found|log in/);
+  });
+
+  it("holds an initiator's commands while I/O is paused and runs them after; a tgtd left frozen is thawed at start", async () => {
+    const spec = specFor(9);
+    await backingFile(spec);
+    await engine.applyTarget(spec);
+    const pid = engine.pid ?? 0;
+    const done = { at: 0 };
+    let writing: Promise<unknown> = Promise.resolve();
+    const resumedAt = await engine.withIoPaused([9], async () => {
+      expect(threadStates(pid).every((state) => state === "T" || state === "t")).toBe(true);
+      writing = qemuIo(portal, spec.iqn, 1, { initiator: GRANTED }, ["write -P 0x5c 0 64k"]).then(() => {
+        done.at = Date.now();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(done.at).toBe(0);
+      return Date.now();
+    });
+    await writing;
+    expect(done.at).toBeGreaterThanOrEqual(resumedAt);
+    await qemuIo(portal, spec.iqn, 1, { initiator: GRANTED }, ["read -P 0x5c 0 64k"]);
+
+    // A server that died inside a pause left tgtd stopped; the next one must not hang on it.
+    process.kill(pid, "SIGSTOP");
+    const next = new TgtTargetEngine({ controlPort, portal: { host: "127.0.0.1", port: portal } });
+    await next.start();
+    expect(threadStates(pid).some((state) => state === "T" || state === "t")).toBe(false);
+    await qemuIo(portal, spec.iqn, 1, { initiator: GRANTED }, ["read -P 0x5c 0 64k"]);
   });
 
   it("notices a dead tgtd, starts a new one, and stops leaving no tgtd behind", async () => {

@@ -3,10 +3,11 @@
  * portal, and re-applies every export after tgtd restarts (tgtd keeps its state in memory only).
  */
 import { createServer } from "node:net";
+import { basename } from "node:path";
 import type { CacheMode } from "@prophetstor/dpl-provider/wire";
-import type { ChapAccount, TargetEngine, TargetSpec } from "../../core/ports";
-import { CommandFailedError, DaemonProcess, runCommand } from "../command";
-import { parseConnections, parsePortals, parseTargets, type ShownTarget } from "./tgtadm-show";
+import type { ChapAccount, LunSessionCounters, TargetEngine, TargetSpec } from "../../core/ports";
+import { CommandFailedError, DaemonProcess, findProcesses, freezeProcess, runCommand, thawProcess } from "../command";
+import { parseConnections, parseLunStats, parsePortals, parseTargets, type ShownTarget } from "./tgtadm-show";
 
 export interface TgtTargetEngineOptions {
   /** tgtd's management channel (`tgtd -C`, 1..32767; a unix socket, not a TCP port); unique per server on one host. */
@@ -50,6 +51,13 @@ const BS_FLAGS: Record<CacheMode, string> = { direct: "direct", writethrough: "s
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 const TGTADM_TIMEOUT_MS = 30_000;
+/** Time tgtd's threads get to finish the system call they are in before the pause gives up. */
+const FREEZE_TIMEOUT_MS = 5_000;
+/**
+ * The longest tgtd stays frozen. Initiators time a command out after tens of seconds at the
+ * earliest; a pause that outlasts this is resumed and the work it guarded reported as failed.
+ */
+const MAX_PAUSE_MS = 10_000;
 
 export class TgtdStartError extends Error {
   override name = "TgtdStartError";
@@ -93,6 +101,8 @@ export class TgtTargetEngine implements TargetEngine {
   async start(): Promise<void> {
     if (this.daemon?.running) return;
     this.daemon = undefined;
+    // A server that died inside withIoPaused() left its tgtd frozen: it would answer nothing.
+    for (const pid of this.adoptableTgtdPids()) thawProcess(pid);
     const existing = await this.portals();
     if (existing !== undefined) {
       if (existing.includes(this.portalAddress)) return;
@@ -186,6 +196,57 @@ export class TgtTargetEngine implements TargetEngine {
 
   async listTargetIds(): Promise<number[]> {
     return (await this.showTargets()).map((target) => target.tid);
+  }
+
+  /** Read-only, so not queued behind convergence; tgtd answers it between commands. */
+  async ioCounters(): Promise<LunSessionCounters[]> {
+    const { stdout } = await this.tgtadm(["--mode", "system", "--op", "stat"], 5_000);
+    return parseLunStats(stdout);
+  }
+
+  // ------------------------------------------------------------------ pausing I/O
+
+  /**
+   * tgtd offers no way to hold one target's commands: `--name state --value offline` makes tgtd
+   * drop every command that arrives meanwhile without any answer (the initiator waits for it
+   * forever), so the pause stops the whole tgtd instead (SIGSTOP, every thread). Commands that
+   * arrive meanwhile stay in the socket buffers and run after SIGCONT; every target of this tgtd
+   * waits, not just the asked ones.
+   */
+  withIoPaused<T>(tids: readonly number[], work: () => Promise<T>): Promise<T> {
+    if (tids.length === 0) return work();
+    return this.serialized(async () => {
+      const pid = this.tgtdPid();
+      await freezeProcess(pid, FREEZE_TIMEOUT_MS);
+      const pause = { overran: false };
+      const limit = setTimeout(() => {
+        pause.overran = true;
+        thawProcess(pid);
+      }, MAX_PAUSE_MS);
+      try {
+        const result = await work();
+        if (pause.overran) throw new Error(`I/O was paused longer than ${MAX_PAUSE_MS} ms and resumed before the work ended`);
+        return result;
+      } finally {
+        clearTimeout(limit);
+        thawProcess(pid);
+      }
+    });
+  }
+
+  private tgtdPid(): number {
+    const own = this.pid;
+    if (own !== undefined) return own;
+    const adopted = this.adoptableTgtdPids();
+    if (adopted.length !== 1 || adopted[0] === undefined) {
+      throw new Error(`cannot tell which process is the tgtd on control port ${this.options.controlPort} (found ${adopted.length})`);
+    }
+    return adopted[0];
+  }
+
+  /** tgtd processes started with this engine's control port (the one a crashed server left, if any). */
+  private adoptableTgtdPids(): number[] {
+    return findProcesses(basename(this.options.tgtdPath), ["-C", String(this.options.controlPort)]);
   }
 
   // ------------------------------------------------------------------ convergence

@@ -111,3 +111,31 @@ export function parseConnections(output: string): ShownConnection[] {
 export function parsePortals(output: string): string[] {
   return [...output.matchAll(/^Portal: (\S+),\d+$/gm)].map((match) => match[1] ?? "");
 }
+
+export interface ShownLunStats {
+  tid: number;
+  lun: number;
+  sid: number;
+  readOps: number;
+  readBytes: number;
+  writeOps: number;
+  writeBytes: number;
+  errors: number;
+}
+
+/**
+ * `tgtadm --mode system --op stat` (not in tgtadm's --help, present in tgt 1.0.85): one line per
+ * target, LUN and session with submitted and completed bytes and commands by data direction, and
+ * errors. Completed counts are kept; LUN 0 (the controller) is skipped.
+ */
+export function parseLunStats(output: string): ShownLunStats[] {
+  const stats: ShownLunStats[] = [];
+  for (const line of output.split("\n")) {
+    const fields = line.trim().split(/\s+/).map(Number);
+    if (fields.length !== 12 || fields.some((field) => !Number.isInteger(field))) continue;
+    const [tid, lun, sid, , , readBytes, readOps, , , writeBytes, writeOps, errors] = fields as [number, number, number, number, number, number, number, number, number, number, number, number];
+    if (lun === 0) continue;
+    stats.push({ tid, lun, sid, readOps, readBytes, writeOps, writeBytes, errors });
+  }
+  return stats;
+}
