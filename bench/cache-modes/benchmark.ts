@@ -13,7 +13,7 @@ import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
 import { runCommand } from "../../server/src/engines/command";
 import { BenchTgtd } from "../data-path/bench-tgtd";
 import { SHIPPED, type TgtdSettings } from "../data-path/tgtd-settings";
-import { fillFile, runOverIscsi, workload, type Workload, type WorkloadResult } from "../data-path/workloads";
+import { fillFile, missingDataPathTool, runOverIscsi, workload, type Workload, type WorkloadResult } from "../data-path/workloads";
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
@@ -54,13 +54,7 @@ export const cacheModesBenchmark: Benchmark = {
   name: "cache-modes",
   title: "6. Cache modes: direct vs writethrough vs writeback through tgtd",
 
-  async unavailableReason() {
-    for (const tool of ["tgtd", "tgtadm", "qemu-img", "fio", "mkfs.btrfs", "losetup"]) {
-      const found = await runCommand("which", [tool], { timeoutMs: 5_000 }).then(() => true, () => false);
-      if (!found) return `${tool} is not installed`;
-    }
-    return undefined;
-  },
+  unavailableReason: missingDataPathTool,
 
   async run(ctx: BenchmarkContext) {
     const plan = planFor(ctx.mode);

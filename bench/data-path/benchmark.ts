@@ -7,10 +7,9 @@
 import { join } from "node:path";
 import { compared, type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
 import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
-import { runCommand } from "../../server/src/engines/command";
 import { BenchTgtd } from "./bench-tgtd";
 import { SHIPPED, STOCK, TUNING_MATRIX, describeSettings, type TgtdSettings } from "./tgtd-settings";
-import { ALL_WORKLOADS, fillFile, runLocally, runOverIscsi, type Workload, type WorkloadResult } from "./workloads";
+import { ALL_WORKLOADS, fillFile, missingDataPathTool, runLocally, runOverIscsi, type Workload, type WorkloadResult } from "./workloads";
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
@@ -63,13 +62,7 @@ export const dataPathBenchmark: Benchmark = {
   name: "data-path",
   title: "4. Data path: iSCSI (tgtd + libiscsi) vs local O_DIRECT",
 
-  async unavailableReason() {
-    for (const tool of ["tgtd", "tgtadm", "qemu-img", "fio", "mkfs.btrfs", "losetup"]) {
-      const found = await runCommand("which", [tool], { timeoutMs: 5_000 }).then(() => true, () => false);
-      if (!found) return `${tool} is not installed`;
-    }
-    return undefined;
-  },
+  unavailableReason: missingDataPathTool,
 
   async run(ctx: BenchmarkContext) {
     const plan = planFor(ctx.mode);

@@ -119,3 +119,12 @@ export async function fillFile(file: string, fileBytes: number): Promise<void> {
     "--ioengine=libaio", "--direct=1", "--output-format=terse",
   ], { timeoutMs: 300_000 });
 }
+
+/** Why the iSCSI benchmarks cannot run here (a tool they drive is missing), or undefined. */
+export async function missingDataPathTool(): Promise<string | undefined> {
+  for (const tool of ["tgtd", "tgtadm", "qemu-img", "fio", "mkfs.btrfs", "losetup"]) {
+    const found = await runCommand("which", [tool], { timeoutMs: 5_000 }).then(() => true, () => false);
+    if (!found) return `${tool} is not installed`;
+  }
+  return undefined;
+}

@@ -2,6 +2,7 @@
  * Reads tgtd's state from `tgtadm --mode target --op show` and `--mode conn --op show`: the only
  * way to learn what tgtd holds (it keeps everything in memory and has no machine-readable output).
  */
+import type { LunSessionCounters } from "../../core/ports";
 
 export interface ShownLun {
   lun: number;
@@ -112,24 +113,14 @@ export function parsePortals(output: string): string[] {
   return [...output.matchAll(/^Portal: (\S+),\d+$/gm)].map((match) => match[1] ?? "");
 }
 
-export interface ShownLunStats {
-  tid: number;
-  lun: number;
-  sid: number;
-  readOps: number;
-  readBytes: number;
-  writeOps: number;
-  writeBytes: number;
-  errors: number;
-}
 
 /**
  * `tgtadm --mode system --op stat` (not in tgtadm's --help, present in tgt 1.0.85): one line per
  * target, LUN and session with submitted and completed bytes and commands by data direction, and
  * errors. Completed counts are kept; LUN 0 (the controller) is skipped.
  */
-export function parseLunStats(output: string): ShownLunStats[] {
-  const stats: ShownLunStats[] = [];
+export function parseLunStats(output: string): LunSessionCounters[] {
+  const stats: LunSessionCounters[] = [];
   for (const line of output.split("\n")) {
     const fields = line.trim().split(/\s+/).map(Number);
     if (fields.length !== 12 || fields.some((field) => !Number.isInteger(field))) continue;
