@@ -5,6 +5,7 @@ import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { isoTimeOf } from "./server-time";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 /**
@@ -46,7 +47,7 @@ function groupSnapshotOutputs(reply: VolgroupSnapshotReply): PropertyBag {
     groupSnapshotId: m.snapshot_uuid,
     volumeGroupId: m.origin_uuid,
     memberSnapshots: m.member,
-    createdAt: new Date(m.ctime > 1e11 ? m.ctime : m.ctime * 1000).toISOString(),
+    createdAt: isoTimeOf(m.ctime),
   };
 }
 

@@ -5,6 +5,7 @@ import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { isoTimeOf } from "./server-time";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 export const SnapshotInputs = z.object({
@@ -43,7 +44,7 @@ export function snapshotOutputs(reply: SnapshotReply): PropertyBag {
     volumeId: m.origin_uuid,
     sizeBytes: m.total_capacity,
     usedBytes: m.snapshot_used_capacity,
-    createdAt: new Date(m.ctime > 1e11 ? m.ctime : m.ctime * 1000).toISOString(), // servers differ: ms or s
+    createdAt: isoTimeOf(m.ctime),
   };
 }
 

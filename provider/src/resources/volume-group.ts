@@ -5,6 +5,7 @@ import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { isoTimeOf } from "./server-time";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 /**
@@ -61,7 +62,7 @@ function groupOutputs(reply: VolgroupReply): PropertyBag {
     volumeGroupId: m.volume_group_uuid,
     memberIds: reply.children,
     totalBytes: m.total_capacity,
-    createdAt: new Date(m.ctime > 1e11 ? m.ctime : m.ctime * 1000).toISOString(),
+    createdAt: isoTimeOf(m.ctime),
   };
 }
 
