@@ -52,6 +52,23 @@ export interface PoolEngine {
   /** Optional: waits until space that deletes free lazily (btrfs's cleaner) counts as free. */
   reclaimFreedSpace?(poolId: string): Promise<void>;
   health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;
+  /**
+   * Adds devices to a mounted pool (an image file each gets a new file and loop device); existing
+   * data stays where it is. Undoes its own partial work on failure.
+   */
+  addDevices(poolId: string, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]>;
+  /**
+   * Moves the data of `remove` (present or missing devices of `all`) onto the others and takes
+   * them out of the pool; their image files and loop devices go too.
+   */
+  removeDevices(poolId: string, raid: RaidLevel, remove: PoolDeviceRecord[], all: PoolDeviceRecord[]): Promise<void>;
+  /**
+   * Rebuilds `old` (present, or missing and rebuilt from redundancy) onto a new device. Undoes
+   * its own partial work on failure; the old device's image file and loop device go on success.
+   */
+  replaceDevice(poolId: string, old: PoolDeviceRecord, all: PoolDeviceRecord[], device: DeviceSpec): Promise<PoolDeviceRecord>;
+  /** Gives every chunk the pool's profile again (chunks written while it ran degraded are "single"). */
+  restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void>;
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
