@@ -231,3 +231,70 @@ describe("self-heal of a mirrored pool", () => {
     expect(await lunMatchesFile(dataFile, connection, DATA_BYTES)).toBe(true);
   });
 });
+
+describe("device changes a crash cut short", () => {
+  /** Mounts the pool's images outside the server (which is stopped), runs `change`, unmounts. */
+  async function behindTheServer(poolId: string, change: (mountPoint: string) => Promise<void>): Promise<void> {
+    const imageDir = join(server.stateDir, "images", poolId);
+    const loops: string[] = [];
+    const mountPoint = mkdtempSync(join(scratch, "mnt-"));
+    try {
+      for (const name of readdirSync(imageDir)) {
+        const { stdout } = await execFileAsync("losetup", ["--find", "--show", join(imageDir, name)]);
+        loops.push(stdout.trim());
+      }
+      const [first] = loops;
+      await execFileAsync("mount", ["-t", "btrfs", "-o", loops.map((loop) => `device=${loop}`).join(","), first ?? "", mountPoint]);
+      try {
+        await change(mountPoint);
+      } finally {
+        await execFileAsync("umount", [mountPoint]);
+      }
+    } finally {
+      for (const loop of await currentLoops(imageDir)) await execFileAsync("losetup", ["-d", loop]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
+  }
+
+  async function currentLoops(imageDir: string): Promise<string[]> {
+    const { stdout } = await execFileAsync("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"]);
+    return stdout.split("\n").map((line) => line.trim().split(/\s+/)).filter(([, file]) => file?.startsWith(imageDir + "/") === true).map(([loop]) => loop ?? "");
+  }
+
+  it("adopts a device btrfs got but the records did not, drops one btrfs removed, deletes images btrfs never saw", async () => {
+    const poolId = await mirroredPool("crash-cut", 512 * MiB);
+    const connection = await volumeWithData(poolId);
+    const imageDir = join(server.stateDir, "images", poolId);
+    const addedImage = join(imageDir, `${newId()}.img`);
+    const strayImage = join(imageDir, `${newId()}.img`);
+
+    // The crash came after `btrfs device add` of one image and before the record; another image
+    // was made but never reached btrfs.
+    await server.restart(() => behindTheServer(poolId, async (mountPoint) => {
+      await execFileAsync("truncate", ["-s", String(512 * MiB), addedImage, strayImage]);
+      const { stdout } = await execFileAsync("losetup", ["--find", "--show", addedImage]);
+      await execFileAsync("btrfs", ["device", "add", "--nodiscard", stdout.trim(), mountPoint]);
+    }));
+    const adopted = await client.getPool(poolId);
+    expect(adopted?.metadata.devices.map((d) => d.path)).toContain(addedImage);
+    expect(adopted?.metadata.devices).toHaveLength(3);
+    expect(adopted?.metadata.state).toBe("Online");
+    expect(existsSync(strayImage)).toBe(false);
+    await expectNoOrphans(poolId);
+    expect(await lunMatchesFile(dataFile, connection, DATA_BYTES)).toBe(true);
+
+    // The crash came after `btrfs device remove` and before the record.
+    await server.restart(() => behindTheServer(poolId, async (mountPoint) => {
+      const { stdout } = await execFileAsync("losetup", ["--list", "--noheadings", "--output", "NAME", "--associated", addedImage]);
+      await execFileAsync("btrfs", ["device", "remove", stdout.trim(), mountPoint]);
+    }));
+    const dropped = await client.getPool(poolId);
+    expect(dropped?.metadata.devices).toHaveLength(2);
+    expect(dropped?.metadata.devices.map((d) => d.path)).not.toContain(addedImage);
+    expect(dropped?.metadata.state).toBe("Online");
+    expect(existsSync(addedImage)).toBe(false);
+    await expectNoOrphans(poolId);
+    expect(await lunMatchesFile(dataFile, connection, DATA_BYTES)).toBe(true);
+  });
+});
+

@@ -67,6 +67,12 @@ export interface PoolEngine {
    * its own partial work on failure; the old device's image file and loop device go on success.
    */
   replaceDevice(poolId: string, old: PoolDeviceRecord, all: PoolDeviceRecord[], device: DeviceSpec): Promise<PoolDeviceRecord>;
+  /**
+   * The devices of a mounted pool as btrfs has them, for records a crash left behind a device
+   * change: a member no record names is adopted, a recorded device btrfs no longer has (while
+   * none is missing) is dropped, and image files of neither kind are deleted.
+   */
+  reconcileDevices(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolDeviceRecord[]>;
   /** Gives every chunk the pool's profile again (chunks written while it ran degraded are "single"). */
   restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void>;
 

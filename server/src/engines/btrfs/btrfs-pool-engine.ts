@@ -150,6 +150,11 @@ export class BtrfsPoolEngine implements PoolEngine {
       }
       blockDevices.push(device.type === "image_file" ? ((await this.loopsOf(device.path))[0] ?? (await this.attachLoop(device.path))) : device.path);
     }
+    // A device a crash left added to btrfs but not yet recorded is still a member: without it the
+    // mount would fail. Only a member's image has a superblock (remove and replace wipe theirs).
+    for (const image of await this.strayImages(poolId, devices)) {
+      if (await hasBtrfsSuperblock(image)) blockDevices.push((await this.loopsOf(image))[0] ?? (await this.attachLoop(image)));
+    }
     if (blockDevices.length === 0) throw new InvalidPoolRequestError(`pool ${poolId}: none of its devices exist`);
     // A redundant pool with a device gone can still serve its data; health reports it Degraded.
     await this.mount(mountPoint, blockDevices, compression, missing > 0);
@@ -238,6 +243,62 @@ export class BtrfsPoolEngine implements PoolEngine {
     ], { timeoutMs: COPY_COMMAND_MS });
   }
 
+  async reconcileDevices(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolDeviceRecord[]> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    const members = await this.members(mountPoint);
+    const memberPaths = new Set(members.filter((m) => m.path !== undefined).map((m) => m.path));
+    const someMissing = members.some((m) => m.path === undefined);
+    const kept: PoolDeviceRecord[] = [];
+    const claimed = new Set<string>();
+    for (const record of devices) {
+      const blockDevices = await this.blockDevicesOf(record);
+      const member = blockDevices.find((device) => memberPaths.has(device));
+      if (member !== undefined) claimed.add(member);
+      // Not a member while nothing is missing: a remove or replace finished before its record.
+      if (member !== undefined || someMissing) kept.push(record);
+      else await this.releaseDevice(record);
+    }
+    for (const image of await this.strayImages(poolId, devices)) {
+      const member = (await this.loopsOf(image)).find((loop) => memberPaths.has(loop));
+      if (member === undefined) {
+        // An add or replace that never reached btrfs.
+        await this.releaseDevice({ deviceId: "", type: "image_file", path: image, size: 0 });
+        continue;
+      }
+      claimed.add(member);
+      kept.push({ deviceId: path.basename(image, ".img"), type: "image_file", path: image, size: (await stat(image)).size });
+    }
+    for (const member of members) {
+      if (member.path === undefined || claimed.has(member.path) || member.path.startsWith("/dev/loop")) continue;
+      kept.push({ deviceId: randomUUID().replaceAll("-", ""), type: "block_device", path: member.path, size: await this.blockDeviceSize(member.path) });
+    }
+    return kept;
+  }
+
+  /** Image files in the pool's image directory that no record names. */
+  private async strayImages(poolId: string, devices: PoolDeviceRecord[]): Promise<string[]> {
+    const recorded = new Set(devices.map((d) => d.path));
+    const dir = this.imageDir(poolId);
+    const names = await readdir(dir).catch(() => []);
+    return names.filter((name) => name.endsWith(".img")).map((name) => path.join(dir, name)).filter((image) => !recorded.has(image));
+  }
+
+  /** The block devices btrfs knows a record by: its loop devices, or the block device itself. */
+  private async blockDevicesOf(record: PoolDeviceRecord): Promise<string[]> {
+    if (record.type === "image_file") return this.loopsOf(record.path);
+    return [...new Set([record.path, await realpath(record.path).catch(() => record.path)])];
+  }
+
+  /** btrfs's members of a mounted pool: devid and block device (undefined when missing). */
+  private async members(mountPoint: string): Promise<Array<{ devid: number; path: string | undefined }>> {
+    const { stdout } = await runCommand("btrfs", ["filesystem", "show", "--raw", mountPoint]);
+    return [...stdout.matchAll(/^\s*devid\s+(\d+)\s.*\spath\s+(\S+)/gm)].map((m) => {
+      const device = m[2] ?? "";
+      return { devid: Number(m[1]), path: device.startsWith("/dev/") ? device : undefined };
+    });
+  }
+
   private newDeviceRecord(poolId: string, device: DeviceSpec): PoolDeviceRecord {
     const deviceId = randomUUID().replaceAll("-", "");
     return device.type === "image_file"
@@ -276,15 +337,13 @@ export class BtrfsPoolEngine implements PoolEngine {
    * be told, and makes no difference: every missing device's data is rebuilt from the others).
    */
   private async devidsOf(mountPoint: string, wanted: PoolDeviceRecord[], all: PoolDeviceRecord[]): Promise<number[]> {
-    const { stdout } = await runCommand("btrfs", ["filesystem", "show", "--raw", mountPoint]);
-    const members = [...stdout.matchAll(/^\s*devid\s+(\d+)\s.*\spath\s+(\S+)/gm)].map((m) => ({ devid: Number(m[1]), path: m[2] ?? "" }));
-    const byPath = new Map(members.filter((m) => m.path.startsWith("/dev/")).map((m) => [m.path, m.devid]));
-    const missingDevids = members.filter((m) => !m.path.startsWith("/dev/")).map((m) => m.devid);
+    const members = await this.members(mountPoint);
+    const byPath = new Map(members.flatMap((m) => (m.path === undefined ? [] : [[m.path, m.devid] as const])));
+    const missingDevids = members.filter((m) => m.path === undefined).map((m) => m.devid);
     const located = new Map<string, number>();
     const lost: PoolDeviceRecord[] = [];
     for (const record of all) {
-      const blockDevices = record.type === "image_file" ? await this.loopsOf(record.path) : [await realpath(record.path).catch(() => record.path)];
-      const devid = blockDevices.map((device) => byPath.get(device)).find((id) => id !== undefined);
+      const devid = (await this.blockDevicesOf(record)).map((device) => byPath.get(device)).find((id) => id !== undefined);
       if (devid === undefined) lost.push(record);
       else located.set(record.deviceId, devid);
     }
