@@ -187,6 +187,48 @@ describe("pool devices in place", () => {
   });
 });
 
+/** Runs the built `dpl` command; resolves with its output and exit status (never rejects on a non-zero one). */
+async function dpl(args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
+  const cli = resolve(__dirname, "..", "..", "provider", "dist", "cli", "main.js");
+  const env = { ...process.env, DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem, DPL_CA_FILE: "" };
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [cli, ...args], { env, timeout: 120_000 });
+    return { stdout, stderr, status: 0 };
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", status: failed.code ?? -1 };
+  }
+}
+
+describe("pool devices through the dpl command", () => {
+  it("lists, adds and removes devices; a bad size is refused naming the option", async () => {
+    const poolId = await mirroredPool("cli", 512 * MiB);
+    const listed = await dpl(["--json", "pool", "devices", poolId]);
+    expect(listed.status).toBe(0);
+    const devices = (JSON.parse(listed.stdout) as { state: string; devices: Array<{ device_uuid: string; errors: Record<string, number> }> });
+    expect(devices.state).toBe("Online");
+    expect(devices.devices).toHaveLength(2);
+    expect(devices.devices[0]?.errors).toEqual({ read: 0, write: 0, flush: 0, corruption: 0, generation: 0 });
+
+    const added = await dpl(["--json", "pool", "add-device", poolId, "--size-gib", "0.5"]);
+    expect(added.status).toBe(0);
+    const after = JSON.parse(added.stdout) as { devices: Array<{ device_uuid: string }> };
+    expect(after.devices).toHaveLength(3);
+    const newest = after.devices[2]?.device_uuid ?? "";
+    const removed = await dpl(["pool", "remove-device", poolId, newest]);
+    expect(removed.status).toBe(0);
+    expect(removed.stdout).not.toContain(newest);
+    await expectNoOrphans(poolId);
+
+    const tooSmall = await dpl(["pool", "add-device", poolId, "--size-gib", "0.01"]);
+    expect(tooSmall.status).toBe(1);
+    expect(tooSmall.stderr).toMatch(/--size-gib: must be at least 128 MiB/);
+    const tooFew = await dpl(["pool", "remove-device", poolId, devices.devices[0]?.device_uuid ?? ""]);
+    expect(tooFew.status).toBe(1);
+    expect(tooFew.stderr).toMatch(/raid1 needs at least 2 working devices/);
+  });
+});
+
 describe("self-heal of a mirrored pool", () => {
   it("mounts degraded when a device lost its superblock, reports it, and a replace brings it back Online", async () => {
     const poolId = await mirroredPool("self-heal", 256 * MiB);
