@@ -200,6 +200,56 @@ async function dpl(args: string[]): Promise<{ stdout: string; stderr: string; st
   }
 }
 
+describe("block devices on the allow-list", () => {
+  it("adds one, replaces it by another, refuses one already in a pool, and removes it", async () => {
+    // Loop devices stand in for disks: to the server they are block devices like any other.
+    const disks: string[] = [];
+    const blockServer = await (async () => {
+      for (const name of ["disk-a", "disk-b"]) {
+        const file = join(scratch, `${name}.raw`);
+        await execFileAsync("truncate", ["-s", String(640 * MiB), file]);
+        disks.push((await execFileAsync("losetup", ["--find", "--show", file])).stdout.trim());
+      }
+      return startServer({ embeddedPoolSize: "512MiB", extraArgs: ["--allow-block-device", ...disks] });
+    })().catch(async (error: unknown) => {
+      for (const disk of disks) await execFileAsync("losetup", ["-d", disk]).catch(() => undefined);
+      throw error;
+    });
+    const [diskA, diskB] = disks as [string, string];
+    const blockClient = new DplClient({ endpoint: blockServer.url, password: blockServer.password, ca: blockServer.caPem });
+    try {
+      const poolId = newId();
+      await blockClient.createPool(poolId, { name: "disks", raidLevel: "raid1", devices: [{ type: "image_file", size: 512 * MiB }, { type: "image_file", size: 512 * MiB }] });
+      const added = await blockClient.changePoolDevices(poolId, { device_operation: "add", devices: [{ type: "block_device", path: diskA }] });
+      const diskDevice = added.metadata.devices.find((d) => d.path === diskA);
+      expect(diskDevice).toMatchObject({ type: "block_device", size: 640 * MiB, state: "Online" });
+
+      const twice = await dplRequest(blockServer, "PUT", `/v1/dpl_pool/${poolId}/`, { body: { metadata: { device_operation: "add", devices: [{ type: "block_device", path: diskA }] } } });
+      expect(twice.status).toBe(409);
+      expect(twice.body).toMatchObject({ error: { code: "CONFLICT", field: "metadata.devices.0.path" } });
+
+      const replaced = await blockClient.changePoolDevices(poolId, { device_operation: "replace", device_uuid: diskDevice?.device_uuid ?? "", device: { type: "block_device", path: diskB } });
+      expect(replaced.metadata.devices.map((d) => d.path)).toContain(diskB);
+      expect(replaced.metadata.devices.map((d) => d.path)).not.toContain(diskA);
+      expect(replaced.metadata.state).toBe("Online");
+
+      const onB = replaced.metadata.devices.find((d) => d.path === diskB)?.device_uuid ?? "";
+      const removed = await blockClient.changePoolDevices(poolId, { device_operation: "remove", device_uuids: [onB] });
+      expect(removed.metadata.devices.map((d) => d.path)).not.toContain(diskB);
+      // btrfs wiped the superblocks of both disks it gave back: each could make a new pool.
+      for (const disk of disks) {
+        const { stdout } = await execFileAsync("blkid", ["-p", "-o", "value", "-s", "TYPE", disk]).catch(() => ({ stdout: "" }));
+        expect(stdout.trim()).toBe("");
+      }
+      await blockClient.deletePool(poolId);
+    } finally {
+      await blockClient.close();
+      await blockServer.stop();
+      for (const disk of disks) await execFileAsync("losetup", ["-d", disk]).catch(() => undefined);
+    }
+  });
+});
+
 describe("pool devices through the dpl command", () => {
   it("lists, adds and removes devices; a bad size is refused naming the option", async () => {
     const poolId = await mirroredPool("cli", 512 * MiB);

@@ -70,7 +70,7 @@ export class PoolDeviceService {
         if (pool.devices.length + change.devices.length > MAX_DEVICES) {
           throw new DomainError("INVALID_ARGUMENT", `pool ${poolId} has ${pool.devices.length} devices; it can take at most ${MAX_DEVICES}`, "metadata.devices");
         }
-        return change.devices.map((device, i) => this.deviceSpec(pool, device, `metadata.devices.${i}`));
+        return change.devices.map((device, i) => this.deviceSpec(device, `metadata.devices.${i}`));
       },
       work: async (specs) => {
         const added = await this.ctx.poolEngine.addDevices(poolId, specs);
@@ -117,7 +117,7 @@ export class PoolDeviceService {
       admit: () => {
         const pool = this.requireAvailable(poolId);
         const old = this.requireDevice(pool, change.device_uuid, "metadata.device_uuid");
-        const spec = this.deviceSpec(pool, change.device, "metadata.device");
+        const spec = this.deviceSpec(change.device, "metadata.device", old);
         if (spec.type === "image_file" && spec.size < old.size) {
           throw new DomainError("INVALID_ARGUMENT",
             `the new device must be at least as large as device ${old.deviceId} (${old.size} bytes)`, "metadata.device.size");
@@ -150,12 +150,13 @@ export class PoolDeviceService {
     return device;
   }
 
-  private deviceSpec(pool: PoolRecord, device: PoolDevice, field: string): DeviceSpec {
+  /** `replacing`: a new disk put in at a failed one's path may take its place. */
+  private deviceSpec(device: PoolDevice, field: string, replacing?: PoolDeviceRecord): DeviceSpec {
     if (device.type === "image_file") return { type: "image_file", size: device.size };
     if (!this.ctx.settings.allowedBlockDevices.includes(device.path)) {
       throw new DomainError("INVALID_ARGUMENT", `block device ${device.path} is not on this server's allow-list`, `${field}.path`);
     }
-    const owner = this.ctx.store.listPools().find((p) => p.devices.some((d) => d.path === device.path));
+    const owner = this.ctx.store.listPools().find((p) => p.devices.some((d) => d.path === device.path && d.deviceId !== replacing?.deviceId));
     if (owner !== undefined) {
       throw new DomainError("CONFLICT", `block device ${device.path} already belongs to pool ${owner.id}`, `${field}.path`);
     }
