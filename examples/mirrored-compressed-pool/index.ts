@@ -1,7 +1,8 @@
 /**
  * A pool mirrored over two devices (btrfs raid1: reads repair from the good copy) with zstd
  * compression. Image files are made by the server in its state directory; on real hardware give
- * block devices instead: `devices: [{ path: "/dev/sdb" }, { path: "/dev/sdc" }]`.
+ * block devices instead: `devices: [{ path: "/dev/sdb" }, { path: "/dev/sdc" }]`. Changing the
+ * devices later is an in-place update (see ../pool-device-changes).
  */
 import * as dpl from "@prophetstor/pulumi-dpl";
 
@@ -19,4 +20,5 @@ const logs = new dpl.Volume("logs", { pool, sizeGib: 0.5, name: "logs" });
 export const poolId = pool.poolId;
 export const usableBytes = pool.totalBytes;
 export const state = pool.state;
+export const deviceStates = pool.deviceHealth.apply((devices) => devices.map((d) => d.state));
 export const volumeId = logs.volumeId;

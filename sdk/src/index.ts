@@ -10,7 +10,7 @@
  * (secret), dpl:caFile or dpl:caPem, dpl:insecure) or DPL_* environment variables, read when each
  * operation runs; nothing of them is stored in the state.
  */
-export { Pool, type PoolArgs, type PoolDeviceArgs } from "./pool";
+export { Pool, type PoolArgs, type PoolDeviceArgs, type PoolDeviceHealth } from "./pool";
 export { BlockVolume } from "./block-volume";
 export { Volume, type VolumeArgs } from "./volume";
 export { Snapshot, type SnapshotArgs } from "./snapshot";

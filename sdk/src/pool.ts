@@ -17,16 +17,48 @@ export interface PoolArgs extends DplResourceArgs {
   name: pulumi.Input<string>;
   /** Free-text description (changing it replaces the pool). */
   description?: pulumi.Input<string>;
-  /** The devices to build the pool from (1..16). Required unless adopting. Changing them replaces the pool. */
+  /**
+   * The devices of the pool (1..16). Required unless adopting. Changing them is an in-place
+   * update (the pool and its volumes stay): a device no longer named is replaced by a newly named
+   * one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new
+   * devices are added, other dropped ones removed after their data moved to the rest. Devices are
+   * matched by what they are (size or path), not by position. The server refuses a removal that
+   * would leave too few devices for the RAID level or too little room for the data.
+   */
   devices?: pulumi.Input<pulumi.Input<PoolDeviceArgs>[]>;
-  /** "single" (default), "raid0" (striping), "raid1" (mirroring), "raid10" or "raid1c3". */
-  raidLevel?: pulumi.Input<"single" | "raid0" | "raid1" | "raid10" | "raid1c3">;
+  /**
+   * "single" (default), "raid0" (striping), "raid1" (mirroring), "raid10", "raid1c3", or the
+   * parity levels "raid5" and "raid6", which need `allowUnsafeRaid56`. Changing it replaces the pool.
+   */
+  raidLevel?: pulumi.Input<"single" | "raid0" | "raid1" | "raid10" | "raid1c3" | "raid5" | "raid6">;
+  /**
+   * Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power
+   * loss in the middle of a stripe write can leave parity that no longer matches its data (the
+   * "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower
+   * than on mirrors and is the only way to find such stripes. Metadata is kept on raid1
+   * (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
+   */
+  allowUnsafeRaid56?: pulumi.Input<boolean>;
   /** "none" (default), "lzo", "zstd" or "zstd:<1-15>". */
   compression?: pulumi.Input<string>;
   /** Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity. */
   maxOversubscription?: pulumi.Input<number>;
   /** Delete the pool on destroy even when volumes remain in it. */
   forceDestroy?: pulumi.Input<boolean>;
+}
+
+/** Health of one device of a pool, as btrfs reports it. */
+export interface PoolDeviceHealth {
+  /** The server's id of the device. */
+  deviceId: string;
+  type: "image_file" | "block_device";
+  /** Image file or block device path on the server. */
+  path: string;
+  sizeBytes: number;
+  /** "Online", "Missing", or "Unknown" when the pool is not mounted. */
+  state: string;
+  /** btrfs's cumulative per-device error counters (`btrfs device stats`). */
+  errors: { read: number; write: number; flush: number; corruption: number; generation: number };
 }
 
 /** A DPL storage pool (btrfs over image files or block devices), with RAID and compression. */
@@ -41,8 +73,10 @@ export class Pool extends pulumi.dynamic.Resource {
   declare public readonly freeBytes: pulumi.Output<number>;
   /** Sum of the logical sizes of all volumes (thin volumes count in full). */
   declare public readonly provisionedBytes: pulumi.Output<number>;
-  /** "Online", "Degraded" or "Offline". */
+  /** "Online", "Degraded" (a device is missing; the pool serves from redundancy) or "Offline". */
   declare public readonly state: pulumi.Output<string>;
+  /** Every device with its state and btrfs error counters (read on create, update and refresh). */
+  declare public readonly deviceHealth: pulumi.Output<PoolDeviceHealth[]>;
   /** The RAID level the server reports. */
   declare public readonly effectiveRaidLevel: pulumi.Output<string>;
   /** The compression the server reports. */
@@ -59,6 +93,7 @@ export class Pool extends pulumi.dynamic.Resource {
       raidLevel: args.raidLevel,
       compression: args.compression,
       maxOversubscription: args.maxOversubscription,
+      allowUnsafeRaid56: args.allowUnsafeRaid56,
       forceDestroy: args.forceDestroy,
       poolId: undefined,
       totalBytes: undefined,
@@ -66,6 +101,7 @@ export class Pool extends pulumi.dynamic.Resource {
       freeBytes: undefined,
       provisionedBytes: undefined,
       state: undefined,
+      deviceHealth: undefined,
       effectiveRaidLevel: undefined,
       effectiveCompression: undefined,
     }, opts, MODULE, "Pool");

@@ -41,6 +41,17 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
       const pool = await client.getPool(String(out.poolId));
       expect(pool?.metadata.properties).toEqual({ raid_level: "raid1", compression: "zstd" });
       expect(out.state).toBe("Online");
+      expect(out.deviceStates).toEqual(["Online", "Online"]);
+    },
+  },
+  {
+    name: "pool-device-changes",
+    config: { devicesGib: "0.5,0.5,0.5" },
+    check: async (out, client) => {
+      expect((await client.getPool(String(out.poolId)))?.metadata.devices.map((d) => d.size)).toEqual([2 ** 29, 2 ** 29, 2 ** 29]);
+      expect(out.state).toBe("Online");
+      expect(out.unhealthyDevices).toEqual([]);
+      expect(out.deviceErrors).toBe(0);
     },
   },
   {

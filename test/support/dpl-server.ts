@@ -41,8 +41,11 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** A crash: SIGKILL of the server process only. */
   kill(): Promise<void>;
-  /** Starts the server again on the same state dir and ports (after kill() or a graceful stop). */
-  restart(): Promise<void>;
+  /**
+   * Starts the server again on the same state dir and ports (after kill() or a graceful stop);
+   * `whileStopped` runs between the stop and the start (e.g. to break a pool's device).
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
   /** What the server printed (stdout and stderr) since its last start, the last 20 KB of it. */
   log(): string;
 }
@@ -188,8 +191,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     if (proc.exitCode !== 0) throw new Error(`dpl server stopped with ${proc.exitCode ?? proc.signalCode}:\n${output}`);
   }
 
-  async function restart(): Promise<void> {
+  async function restart(whileStopped?: () => Promise<void>): Promise<void> {
     await gracefulStop();
+    await whileStopped?.();
     await launch();
   }
 

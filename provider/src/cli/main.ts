@@ -6,11 +6,12 @@
  *
  *   dpl pools | volumes | snapshots [volume] | exports | health
  *   dpl pool scrub <pool> | dpl pool dedupe <pool>
+ *   dpl pool devices <pool> | add-device | remove-device | replace-device
  */
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { DplClient, DplClientOptions } from "../client";
-import type { PoolOperation, PoolReply, VolumeReply } from "../wire";
+import { PoolDevice, type PoolDeviceChange, type PoolOperation, type PoolReply, type VolumeReply } from "../wire";
 import { formatBytes, formatTime, printer, type Printer } from "./cli-output";
 
 interface GlobalOptions {
@@ -175,6 +176,47 @@ function runPoolJob(program: Command, operation: PoolOperation, poolId: string):
   });
 }
 
+interface DeviceOptions {
+  sizeGib?: string;
+  path?: string;
+}
+
+/** `--size-gib N` (a new image file on the server) or `--path /dev/x` (an allowed block device). */
+function deviceFromOptions(options: DeviceOptions): PoolDevice {
+  if ((options.sizeGib === undefined) === (options.path === undefined)) throw new Error("give exactly one of --size-gib or --path");
+  const candidate = options.path !== undefined
+    ? { type: "block_device", path: options.path }
+    : { type: "image_file", size: Math.round(Number(options.sizeGib) * 2 ** 30) };
+  const parsed = PoolDevice.safeParse(candidate);
+  if (!parsed.success) throw new Error(`${options.path !== undefined ? "--path" : "--size-gib"}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  return parsed.data;
+}
+
+function printDevices(out: Printer, pool: PoolReply): void {
+  const m = pool.metadata;
+  out.table(
+    ["device", "type", "path", "size", "state", "read err", "write err", "flush err", "corruption", "generation"],
+    m.devices.map((d) => [d.device_uuid, d.type, d.path, formatBytes(d.size), d.state, d.errors.read, d.errors.write, d.errors.flush, d.errors.corruption, d.errors.generation]),
+    { pool_uuid: m.pool_uuid, state: m.state, devices: m.devices },
+  );
+}
+
+function listDevices(program: Command, poolId: string): Promise<void> {
+  return withCli(program, async (client, out) => {
+    const pool = await client.getPool(poolId);
+    if (pool === undefined) throw new Error(`no pool ${poolId}`);
+    printDevices(out, pool);
+    if (pool.metadata.state !== "Online") process.exitCode = UNHEALTHY_EXIT;
+  });
+}
+
+/** Runs one device change to its end (btrfs may be moving or rebuilding data) and prints the devices. */
+function changeDevices(program: Command, poolId: string, change: () => PoolDeviceChange): Promise<void> {
+  return withCli(program, async (client, out) => {
+    printDevices(out, await client.changePoolDevices(poolId, change()));
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command()
     .name("dpl")
@@ -190,6 +232,17 @@ export function buildProgram(): Command {
     .action((poolId: string) => runPoolJob(program, "scrub", poolId));
   pool.command("dedupe <pool>").description("share identical blocks between volumes; waits with a progress bar")
     .action((poolId: string) => runPoolJob(program, "dedupe", poolId));
+  pool.command("devices <pool>").description(`a pool's devices with state and btrfs error counters (exit status ${UNHEALTHY_EXIT} when the pool is not Online)`)
+    .action((poolId: string) => listDevices(program, poolId));
+  pool.command("add-device <pool>").description("add a device in place (a new image file, or an allowed block device)")
+    .option("--size-gib <n>", "size of a new image file").option("--path <dev>", "block device on the server's allow-list")
+    .action((poolId: string, options: DeviceOptions) => changeDevices(program, poolId, () => ({ device_operation: "add", devices: [deviceFromOptions(options)] })));
+  pool.command("remove-device <pool> <device...>").description("move the devices' data to the others and take them out")
+    .action((poolId: string, devices: string[]) => changeDevices(program, poolId, () => ({ device_operation: "remove", device_uuids: devices })));
+  pool.command("replace-device <pool> <device>").description("copy (or rebuild, when missing) a device onto a new one")
+    .option("--size-gib <n>", "size of a new image file").option("--path <dev>", "block device on the server's allow-list")
+    .action((poolId: string, device: string, options: DeviceOptions) =>
+      changeDevices(program, poolId, () => ({ device_operation: "replace", device_uuid: device, device: deviceFromOptions(options) })));
   return program;
 }
 

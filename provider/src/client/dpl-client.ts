@@ -9,6 +9,7 @@ import {
   HexId,
   PoolCreateBody,
   PoolDeleteBody,
+  PoolDeviceChangeBody,
   PoolListReply,
   PoolOperationBody,
   PoolReply,
@@ -34,6 +35,7 @@ import {
   VolumeReply,
   snapshotPath,
   type ChapCredentials,
+  type PoolDeviceChange,
   type PoolOperation,
 } from "../wire";
 import { DplOperationError, DplValidationError, NotFoundError, ProtocolError, TimeoutError } from "./errors";
@@ -168,6 +170,17 @@ export class DplClient {
     const ctx = this.context("create pool", id);
     const path = paths.pool(this.hexId(ctx, id));
     const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolCreateBody, { metadata: poolCreateMetadata(spec) }) });
+    return this.finalObject(ctx, reply, id, path, PoolReply);
+  }
+
+  /**
+   * Adds, removes or replaces devices of an existing pool in place and waits for btrfs to finish
+   * (a removal moves the data off first; a replace copies or rebuilds one device). Returns the pool.
+   */
+  async changePoolDevices(id: string, change: PoolDeviceChange): Promise<Reply<typeof PoolReply>> {
+    const ctx = this.context(`${change.device_operation} devices of pool`, id);
+    const path = paths.pool(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolDeviceChangeBody, { metadata: change }) });
     return this.finalObject(ctx, reply, id, path, PoolReply);
   }
 

@@ -67,6 +67,8 @@ export interface PoolSpec {
   raidLevel?: RaidLevel | undefined;
   compression?: Compression | undefined;
   maxOversubscription?: number | undefined;
+  /** Accept raid5/raid6 and their caveats (write hole, slow scrub). */
+  forceRaid56?: boolean | undefined;
   devices: PoolDevice[];
 }
 
@@ -140,7 +142,9 @@ export function poolCreateMetadata(spec: PoolSpec): z.input<typeof PoolCreateBod
   return {
     display_name: spec.name,
     ...defined({ display_description: spec.description }),
-    properties: defined({ raid_level: spec.raidLevel, compression: spec.compression, max_oversubscription: spec.maxOversubscription }),
+    properties: defined({
+      raid_level: spec.raidLevel, compression: spec.compression, max_oversubscription: spec.maxOversubscription, force_raid56: spec.forceRaid56,
+    }),
     devices: spec.devices,
   };
 }

@@ -166,8 +166,21 @@ describe("Snapshot, Clone, Rollback, Pool diffs", () => {
     const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { sizeGib: 1 }], raidLevel: "raid1" };
     expect((await pool.check({}, inputs)).failures).toBeUndefined();
     expect((await pool.check({}, { ...inputs, devices: [{ sizeGib: 1, path: "/dev/sdb" }] })).failures?.[0]?.property).toBe("devices[0]");
-    expect((await pool.check({}, { ...inputs, raidLevel: "raid5" })).failures?.[0]?.property).toBe("raidLevel");
+    expect((await pool.check({}, { ...inputs, raidLevel: "raid5" })).failures?.[0]?.property).toBe("allowUnsafeRaid56");
+    expect((await pool.check({}, { ...inputs, raidLevel: "raid5", allowUnsafeRaid56: true })).failures).toBeUndefined();
+    expect((await pool.check({}, { ...inputs, raidLevel: "raid7" })).failures?.[0]?.property).toBe("raidLevel");
     expect((await pool.diff(OBJECT, inputs, { ...inputs, raidLevel: "raid0" })).replaces).toEqual(["raidLevel"]);
+  });
+
+  it("Pool: a device list change is an in-place update; a reordering is no change", async () => {
+    const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { path: "/dev/sdb" }], raidLevel: "raid1" };
+    const grown = await pool.diff(OBJECT, inputs, { ...inputs, devices: [...inputs.devices, { sizeGib: 2 }] });
+    expect(grown).toMatchObject({ changes: true, replaces: [] });
+    const swapped = await pool.diff(OBJECT, inputs, { ...inputs, devices: [{ path: "/dev/sdb" }, { sizeBytes: 2 ** 30 }] });
+    expect(swapped.changes).toBe(false);
+    expect((await pool.diff(OBJECT, inputs, { ...inputs, devices: UNKNOWN_VALUE })).changes).toBe(true);
+    const check = await pool.check(inputs, { ...inputs, devices: [{ sizeGib: 2 }, { sizeGib: 2 }] });
+    expect(check.inputs?.objectId).toBe(OBJECT);
   });
 });
 

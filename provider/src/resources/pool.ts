@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
-import { Compression, Description, DisplayName, HexId, PositiveBytes, RaidLevel, type PoolDevice, type PoolReply } from "../wire";
+import { Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, PositiveBytes, RaidLevel, type PoolDevice, type PoolReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
+import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { planDeviceChanges, sameDevices } from "./pool-devices";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 import { compressionAlgorithm, requireSupported, serverCapabilities } from "./server-capabilities";
 import { GIB, SizeGib } from "./size-inputs";
@@ -30,15 +31,27 @@ export const PoolInputs = z.object({
   raidLevel: RaidLevel.optional(),
   compression: Compression.optional(),
   maxOversubscription: z.number().positive().max(1000).optional(),
+  /** raid5/raid6 only with this set: btrfs parity RAID has a write hole and scrubs slowly. */
+  allowUnsafeRaid56: z.boolean().optional(),
   /** Delete the pool even when volumes remain in it. */
   forceDestroy: z.boolean().optional(),
   operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-}).refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" });
+})
+  .refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
+  .refine((p) => p.raidLevel === undefined || !isUnsafeRaidLevel(p.raidLevel) || p.allowUnsafeRaid56 === true, {
+    path: ["allowUnsafeRaid56"],
+    message: "must be true to use raid5 or raid6 (btrfs parity RAID: a crash can leave stripes whose parity no longer matches — the write hole — and scrub is slow; see docs/OPERATIONS.md)",
+  });
 export type PoolInputs = z.output<typeof PoolInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "forceDestroy", "operationTimeoutSeconds"] as const;
-/** DPL has no pool modify: every property that reaches the server makes a new pool. */
-const REPLACE_KEYS = ["name", "description", "devices", "raidLevel", "compression", "maxOversubscription"] as const;
+const INPUT_KEYS = [
+  "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
+  "operationTimeoutSeconds",
+] as const;
+/** DPL cannot rename a pool or change its profile in place: these make a new pool. */
+const REPLACE_KEYS = ["name", "description", "raidLevel", "compression", "maxOversubscription"] as const;
+/** Changed in place: devices are added, removed or replaced; the rest only live in state. */
+const UPDATE_KEYS = ["allowUnsafeRaid56", "forceDestroy", "operationTimeoutSeconds"] as const;
 
 export function poolReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key));
@@ -50,9 +63,23 @@ function checkPool(olds: PropertyBag, news: PropertyBag): CheckResult {
   return validation.ok ? { inputs } : { inputs, failures: validation.failures };
 }
 
+/** The devices as the wire names them; undefined while any is unknown or invalid. */
+function wireDevicesOf(value: unknown): PoolDevice[] | undefined {
+  if (containsUnknown(value)) return undefined;
+  const parsed = z.array(PoolDeviceInput).safeParse(value ?? []);
+  return parsed.success ? parsed.data.map(wireDevice) : undefined;
+}
+
+function devicesChanged(olds: PropertyBag, news: PropertyBag): boolean {
+  const before = wireDevicesOf(olds.devices);
+  const after = wireDevicesOf(news.devices);
+  return before === undefined || after === undefined ? differs(olds, news, "devices") : !sameDevices(before, after);
+}
+
 function diffPool(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
   const replaces = poolReplaceKeys(olds, news);
-  return { changes: replaces.length > 0, replaces, stables: ["poolId"], deleteBeforeReplace: false };
+  const updates = [...(devicesChanged(olds, news) ? ["devices"] : []), ...UPDATE_KEYS.filter((key) => differs(olds, news, key))];
+  return { changes: replaces.length > 0 || updates.length > 0, replaces, stables: replaces.length > 0 ? [] : ["poolId"], deleteBeforeReplace: false };
 }
 
 export function poolOutputs(reply: PoolReply): PropertyBag {
@@ -66,6 +93,14 @@ export function poolOutputs(reply: PoolReply): PropertyBag {
     state: m.state,
     effectiveRaidLevel: m.properties.raid_level,
     effectiveCompression: m.properties.compression,
+    deviceHealth: m.devices.map((d) => ({
+      deviceId: d.device_uuid,
+      type: d.type,
+      path: d.path,
+      sizeBytes: d.size,
+      state: d.state,
+      errors: { ...d.errors },
+    })),
   };
 }
 
@@ -98,6 +133,7 @@ async function createPool(bag: PropertyBag): Promise<CreateResult> {
         raidLevel: inputs.raidLevel ?? "single",
         compression: inputs.compression ?? "none",
         maxOversubscription: inputs.maxOversubscription,
+        forceRaid56: inputs.allowUnsafeRaid56,
         devices: (inputs.devices ?? []).map(wireDevice),
       });
     } else {
@@ -118,8 +154,20 @@ async function readPool(id: string, props: PropertyBag): Promise<ReadResult> {
   });
 }
 
-function updatePool(_id: string, olds: PropertyBag, news: PropertyBag): UpdateResult {
-  return { outs: withInputs(olds, news, INPUT_KEYS) };
+/**
+ * Converges the devices in place, one change at a time (each waits for btrfs: a removal moves
+ * the data off, a replace copies or rebuilds one device), then reports the pool as it is.
+ */
+async function updatePool(id: string, olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
+  const inputs = parseInputs(PoolInputs, news, "Pool");
+  if (inputs.devices === undefined) return { outs: withInputs(olds, news, INPUT_KEYS) };
+  const wanted = inputs.devices.map(wireDevice);
+  return withClient(inputs.operationTimeoutSeconds, async (client) => {
+    let reply = await client.getPool(id);
+    if (reply === undefined) throw new Error(`pool ${id} no longer exists on the DPL server; run pulumi refresh`);
+    for (const change of planDeviceChanges(reply.metadata.devices, wanted)) reply = await client.changePoolDevices(id, change);
+    return { outs: { ...withInputs(olds, news, INPUT_KEYS), ...poolOutputs(reply) } };
+  });
 }
 
 async function deletePool(id: string, props: PropertyBag): Promise<void> {
@@ -132,6 +180,6 @@ export const poolHooks: ResourceHooks = {
   diff: (id, olds, news) => Promise.resolve(diffPool(id, olds, news)),
   create: createPool,
   read: readPool,
-  update: (id, olds, news) => Promise.resolve(updatePool(id, olds, news)),
+  update: updatePool,
   delete: deletePool,
 };

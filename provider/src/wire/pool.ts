@@ -2,8 +2,16 @@ import { z } from "zod";
 import { Bytes, Description, DisplayName, HexId, PositiveBytes } from "./ids";
 import { Envelope, IdNamePair } from "./envelope";
 
-export const RaidLevel = z.enum(["single", "raid0", "raid1", "raid10", "raid1c3"]);
+export const RaidLevel = z.enum(["single", "raid0", "raid1", "raid10", "raid1c3", "raid5", "raid6"]);
 export type RaidLevel = z.infer<typeof RaidLevel>;
+
+/**
+ * btrfs raid5/raid6 keep a write hole (a crash mid-stripe can leave parity that no longer matches
+ * its data, found only by a later read or scrub) and scrub them slowly: a pool gets them only
+ * when the request says so explicitly.
+ */
+export const UNSAFE_RAID_LEVELS: readonly RaidLevel[] = ["raid5", "raid6"];
+export const isUnsafeRaidLevel = (raid: RaidLevel): boolean => UNSAFE_RAID_LEVELS.includes(raid);
 
 /** "none", "lzo", "zstd" or "zstd:<1..15>" (btrfs's compress mount option vocabulary). */
 export const Compression = z
@@ -34,6 +42,8 @@ export const PoolCreateBody = z.object({
       compression: Compression.default("none"),
       /** Thin over-subscription cap: provisioned may reach this multiple of usable capacity. */
       max_oversubscription: z.number().positive().max(1000).optional(),
+      /** Required (true) for raid5 and raid6, whose caveats (write hole, scrub) the caller accepts. */
+      force_raid56: z.boolean().optional(),
     }).strict(),
     devices: z.array(PoolDevice).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
   }).strict(),
@@ -53,15 +63,48 @@ export const PoolOperationBody = z.object({
 }).strict();
 export type PoolOperationBody = z.infer<typeof PoolOperationBody>;
 
+/**
+ * Device changes of an existing pool, in place (not in the historical client; same multiplexed
+ * PUT): `{"metadata":{"device_operation":"add","devices":[...]}}` adds devices,
+ * `"remove"` with `device_uuids` removes them (their data moves to the others first), `"replace"`
+ * with `device_uuid` and `device` copies one device onto a new one (a missing device is rebuilt
+ * from the pool's redundancy). Each answers 202 + event_uuid; the final reply is the pool.
+ */
+export const PoolDeviceChangeBody = z.object({
+  metadata: z.discriminatedUnion("device_operation", [
+    z.object({
+      device_operation: z.literal("add"),
+      devices: z.array(PoolDevice).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
+    }).strict(),
+    z.object({
+      device_operation: z.literal("remove"),
+      device_uuids: z.array(z.string().min(1)).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
+    }).strict(),
+    z.object({
+      device_operation: z.literal("replace"),
+      device_uuid: z.string().min(1),
+      device: PoolDevice,
+    }).strict(),
+  ]),
+}).strict();
+export type PoolDeviceChangeBody = z.infer<typeof PoolDeviceChangeBody>;
+export type PoolDeviceChange = PoolDeviceChangeBody["metadata"];
+
 export type PoolPut =
   | { op: "create"; schema: typeof PoolCreateBody }
-  | { op: "operation"; schema: typeof PoolOperationBody };
+  | { op: "operation"; schema: typeof PoolOperationBody }
+  | { op: "devices"; schema: typeof PoolDeviceChangeBody };
 
-/** A body naming `metadata.pool_operation` asks for maintenance; anything else is a create. */
+/**
+ * A body naming `metadata.pool_operation` asks for maintenance, one naming
+ * `metadata.device_operation` changes devices; anything else is a create.
+ */
 export function classifyPoolPut(body: unknown): PoolPut {
   const meta = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).metadata : undefined;
-  const isOperation = typeof meta === "object" && meta !== null && "pool_operation" in meta;
-  return isOperation ? { op: "operation", schema: PoolOperationBody } : { op: "create", schema: PoolCreateBody };
+  const has = (key: string): boolean => typeof meta === "object" && meta !== null && key in meta;
+  if (has("pool_operation")) return { op: "operation", schema: PoolOperationBody };
+  if (has("device_operation")) return { op: "devices", schema: PoolDeviceChangeBody };
+  return { op: "create", schema: PoolCreateBody };
 }
 
 /** What the last scrub found and did (btrfs scrub's raw counters, summed over devices). */

@@ -3,7 +3,7 @@
  * container envelope; `completionStatus` says whether the object is usable yet.
  */
 import {
-  CDMI_CONTAINER,
+  CDMI_CONTAINER, RaidLevel,
   type CompletionStatus, type Envelope, type EventReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
   type IoStatsReply, type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
 } from "@prophetstor/dpl-provider/wire";
@@ -233,7 +233,7 @@ export function systemReply(settings: CoreSettings): SystemReply {
       iscsi_portals: settings.portals,
       capabilities: {
         protocols: ["iscsi"],
-        raid_levels: ["single", "raid0", "raid1", "raid10", "raid1c3"],
+        raid_levels: [...RaidLevel.options],
         compression: ["none", "lzo", "zstd"],
         thin_provisioning: true,
         snapshots: true,

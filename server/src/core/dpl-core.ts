@@ -4,6 +4,7 @@ import { ExportService } from "./export-service";
 import { IoStatsService } from "./io-stats-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
+import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
 import type { PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
@@ -16,6 +17,7 @@ import { VolumeService } from "./volume-service";
 export class DplCore {
   readonly ctx: CoreContext;
   readonly pools: PoolService;
+  readonly poolDevices: PoolDeviceService;
   readonly exportService: ExportService;
   readonly volumes: VolumeService;
   readonly volumeGroups: VolumeGroupService;
@@ -34,6 +36,7 @@ export class DplCore {
     const { maintenanceEngine, ...shared } = deps;
     this.ctx = { ...shared, jobs };
     this.pools = new PoolService(this.ctx);
+    this.poolDevices = new PoolDeviceService(this.ctx, this.pools);
     this.exportService = new ExportService(this.ctx);
     this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
     this.volumeGroups = new VolumeGroupService(this.ctx);

@@ -1,3 +1,4 @@
+import { isUnsafeRaidLevel, type RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { PoolCreateRequest } from "./requests";
 import type { CoreContext } from "./context";
 import { TARGET_ENGINE_LOCK, poolLock, poolMaintenanceLock } from "./context";
@@ -101,8 +102,14 @@ export class PoolService {
       }
       return { type: "block_device", path: d.path };
     });
-    const minDevices: Record<string, number> = { single: 1, raid0: 1, raid1: 2, raid10: 4, raid1c3: 3 };
-    const needed = minDevices[metadata.properties.raid_level] ?? 1;
+    const raid = metadata.properties.raid_level;
+    if (isUnsafeRaidLevel(raid) && metadata.properties.force_raid56 !== true) {
+      throw new DomainError("INVALID_ARGUMENT",
+        `${raid} risks data on a crash (btrfs parity RAID has a write hole) and scrubs slowly; set metadata.properties.force_raid56 to true to accept that`,
+        "metadata.properties.force_raid56");
+    }
+    const minDevices: Record<RaidLevel, number> = { single: 1, raid0: 1, raid1: 2, raid10: 4, raid1c3: 3, raid5: 2, raid6: 3 };
+    const needed = minDevices[raid];
     if (devices.length < needed) {
       throw new DomainError("INVALID_ARGUMENT", `${metadata.properties.raid_level} needs at least ${needed} devices`, "metadata.devices");
     }

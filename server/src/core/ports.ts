@@ -65,6 +65,29 @@ export interface PoolEngine {
   health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;
   /** Block I/O counters of the pool's mounted devices; they restart when a device is attached again. */
   ioCounters(poolId: string): Promise<BlockIoCounters>;
+  /**
+   * Adds devices to a mounted pool (an image file each gets a new file and loop device); existing
+   * data stays where it is. Undoes its own partial work on failure.
+   */
+  addDevices(poolId: string, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]>;
+  /**
+   * Moves the data of `remove` (present or missing devices of `all`) onto the others and takes
+   * them out of the pool; their image files and loop devices go too.
+   */
+  removeDevices(poolId: string, raid: RaidLevel, remove: PoolDeviceRecord[], all: PoolDeviceRecord[]): Promise<void>;
+  /**
+   * Rebuilds `old` (present, or missing and rebuilt from redundancy) onto a new device. Undoes
+   * its own partial work on failure; the old device's image file and loop device go on success.
+   */
+  replaceDevice(poolId: string, old: PoolDeviceRecord, all: PoolDeviceRecord[], device: DeviceSpec): Promise<PoolDeviceRecord>;
+  /**
+   * The devices of a mounted pool as btrfs has them, for records a crash left behind a device
+   * change: a member no record names is adopted, a recorded device btrfs no longer has (while
+   * none is missing) is dropped, and image files of neither kind are deleted.
+   */
+  reconcileDevices(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolDeviceRecord[]>;
+  /** Gives every chunk the pool's profile again (chunks written while it ran degraded are "single"). */
+  restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void>;
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;

@@ -5,7 +5,8 @@
  */
 import type { CoreContext } from "./context";
 import type { ExportService } from "./export-service";
-import type { VolumeRecord } from "./records";
+import type { PoolDeviceRecord } from "./ports";
+import type { PoolRecord, VolumeRecord } from "./records";
 
 export interface ReconcileReport {
   finishedAt: number;
@@ -46,6 +47,10 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
     try {
       await poolEngine.attachPool(pool.id, pool.devices, pool.compression);
       if (pool.state !== "available") store.setPoolState(pool.id, "available");
+      // The pool works whatever this finds; a failure here only leaves the records as they were.
+      await reconcileDevices(ctx, pool, report).catch((e: unknown) => {
+        log(`reconcile: devices of pool ${pool.id}: ${e instanceof Error ? e.message : String(e)}`);
+      });
       report.pools.push({ id: pool.id, attached: true });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -100,6 +105,19 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   report.finishedAt = Date.now();
   log(`reconcile: ${report.pools.length} pools attached, ${report.reappliedExports} exports applied`);
   return report;
+}
+
+/** A device change a crash cut short: the records follow what btrfs has. */
+async function reconcileDevices(ctx: CoreContext, pool: PoolRecord, report: ReconcileReport): Promise<void> {
+  const devices = await ctx.poolEngine.reconcileDevices(pool.id, pool.devices);
+  const key = (list: PoolDeviceRecord[]): string => list.map((d) => `${d.deviceId}:${d.path}`).sort().join(",");
+  if (key(devices) === key(pool.devices)) return;
+  // Keep the recorded order for what stays; what btrfs has beyond it goes at the end.
+  const byId = new Map(devices.map((d) => [d.deviceId, d]));
+  const ordered = [...pool.devices.filter((d) => byId.has(d.deviceId)), ...devices.filter((d) => !pool.devices.some((r) => r.deviceId === d.deviceId))];
+  ctx.store.setPoolDevices(pool.id, ordered);
+  report.cleanedUp.push(`pool ${pool.id} devices (${pool.devices.length} recorded, ${ordered.length} in btrfs)`);
+  ctx.log(`reconcile: pool ${pool.id} devices now as btrfs has them: ${ordered.map((d) => d.path).join(", ")}`);
 }
 
 /**

@@ -35,6 +35,10 @@ export function poolRoutes(core: DplCore) {
         const job = await core.maintenance.start(id, operation);
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
+      if (put.op === "devices") {
+        const job = await core.poolDevices.change(id, parseBody(put.schema, request.body).metadata);
+        return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
+      }
       const job = await core.pools.create(id, parseBody(put.schema, request.body));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => poolObject(id) });
     });

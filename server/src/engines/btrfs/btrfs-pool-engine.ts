@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, RollbackMode } from "../../core/ports";
@@ -36,11 +36,16 @@ function metadataProfile(raid: RaidLevel, deviceCount: number): string {
       return deviceCount === 1 ? "dup" : "raid1";
     case "raid1c3":
       return "raid1c3";
+    // Parity RAID's write hole must not reach the metadata: it is mirrored instead (btrfs's advice).
+    case "raid5":
+      return "raid1";
+    case "raid6":
+      return "raid1c3";
   }
 }
 
 // btrfs-progs 6 accepts raid10 on two devices; raid0 on one would stripe nothing.
-const MIN_DEVICES: Record<RaidLevel, number> = { single: 1, raid0: 2, raid1: 2, raid10: 2, raid1c3: 3 };
+const MIN_DEVICES: Record<RaidLevel, number> = { single: 1, raid0: 2, raid1: 2, raid10: 2, raid1c3: 3, raid5: 2, raid6: 3 };
 
 /** Ids become path components: nothing that could climb out of the pool's directory. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -117,26 +122,10 @@ export class BtrfsPoolEngine implements PoolEngine {
     }
     const mountPoint = this.mountPoint(poolId);
     if (await this.isMounted(mountPoint)) throw new InvalidPoolRequestError(`pool ${poolId} is already mounted at ${mountPoint}`);
-    const imageDir = this.imageDir(poolId);
-    const records: PoolDeviceRecord[] = devices.map((device) => {
-      const deviceId = randomUUID().replaceAll("-", "");
-      return device.type === "image_file"
-        ? { deviceId, type: "image_file", path: path.join(imageDir, `${deviceId}.img`), size: device.size }
-        : { deviceId, type: "block_device", path: device.path, size: 0 };
-    });
+    const records = devices.map((device) => this.newDeviceRecord(poolId, device));
     try {
       const blockDevices: string[] = [];
-      for (const record of records) {
-        if (record.type === "image_file") {
-          await mkdir(imageDir, { recursive: true });
-          // Sparse: the pool takes host space only as data is written.
-          await runCommand("truncate", ["-s", String(record.size), record.path]);
-          blockDevices.push(await this.attachLoop(record.path));
-        } else {
-          record.size = await this.blockDeviceSize(record.path);
-          blockDevices.push(record.path);
-        }
-      }
+      for (const record of records) blockDevices.push(await this.prepareDevice(record));
       await runCommand(
         "mkfs.btrfs",
         ["-q", "-L", `dpl-${poolId}`.slice(0, 255), "-d", raid, "-m", metadataProfile(raid, blockDevices.length), ...blockDevices],
@@ -160,11 +149,18 @@ export class BtrfsPoolEngine implements PoolEngine {
     const blockDevices: string[] = [];
     let missing = 0;
     for (const device of devices) {
-      if (!existsSync(device.path)) {
+      // A device whose superblock is gone (a failed or wiped disk) would make the whole mount
+      // fail: it is left out like a missing one, and the rest mount degraded.
+      if (!existsSync(device.path) || !(await hasBtrfsSuperblock(device.path))) {
         missing += 1;
         continue;
       }
       blockDevices.push(device.type === "image_file" ? ((await this.loopsOf(device.path))[0] ?? (await this.attachLoop(device.path))) : device.path);
+    }
+    // A device a crash left added to btrfs but not yet recorded is still a member: without it the
+    // mount would fail. Only a member's image has a superblock (remove and replace wipe theirs).
+    for (const image of await this.strayImages(poolId, devices)) {
+      if (await hasBtrfsSuperblock(image)) blockDevices.push((await this.loopsOf(image))[0] ?? (await this.attachLoop(image)));
     }
     if (blockDevices.length === 0) throw new InvalidPoolRequestError(`pool ${poolId}: none of its devices exist`);
     // A redundant pool with a device gone can still serve its data; health reports it Degraded.
@@ -188,6 +184,185 @@ export class BtrfsPoolEngine implements PoolEngine {
       // So the device can make a new pool (mkfs.btrfs refuses a device holding a filesystem).
       if (device.type === "block_device" && existsSync(device.path)) await runCommand("wipefs", ["-a", device.path]);
     }
+  }
+
+  // ------------------------------------------------------------------ device changes (in place)
+
+  async addDevices(poolId: string, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    const records = devices.map((device) => this.newDeviceRecord(poolId, device));
+    try {
+      const blockDevices: string[] = [];
+      for (const record of records) blockDevices.push(await this.prepareDevice(record));
+      // No discard: a fresh image file is all holes already, and a TRIM pass only costs time.
+      await runCommand("btrfs", ["device", "add", "--nodiscard", ...blockDevices, mountPoint], { timeoutMs: SLOW_COMMAND_MS });
+      return records;
+    } catch (error) {
+      // btrfs adds all named devices or none; what this call made is released.
+      for (const record of records) await this.releaseDevice(record).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async removeDevices(poolId: string, raid: RaidLevel, remove: PoolDeviceRecord[], all: PoolDeviceRecord[]): Promise<void> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    const devids = await this.devidsOf(mountPoint, remove, all);
+    const remaining = all.length - remove.length;
+    if (remaining === 1 && raid === "single") {
+      // Mirrored metadata cannot live on one device: make it DUP before the other goes.
+      await runCommand("btrfs", ["balance", "start", "-f", "-mconvert=dup,soft", "-sconvert=dup,soft", mountPoint], { timeoutMs: COPY_COMMAND_MS });
+    }
+    // Moves every chunk off the devices first; refused as a whole when the rest cannot hold them.
+    await runCommand("btrfs", ["device", "remove", ...devids.map(String), mountPoint], { timeoutMs: COPY_COMMAND_MS });
+    for (const record of remove) await this.releaseDevice(record);
+  }
+
+  async replaceDevice(poolId: string, old: PoolDeviceRecord, all: PoolDeviceRecord[], device: DeviceSpec): Promise<PoolDeviceRecord> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    const [devid] = await this.devidsOf(mountPoint, [old], all);
+    if (devid === undefined) throw new InvalidPoolRequestError(`device ${old.deviceId} is not part of pool ${poolId}`);
+    const record = this.newDeviceRecord(poolId, device);
+    try {
+      const blockDevice = await this.prepareDevice(record);
+      // -B: the job ends when the copy (or the rebuild of a missing device) has.
+      await runCommand("btrfs", ["replace", "start", "-B", String(devid), blockDevice, mountPoint], { timeoutMs: COPY_COMMAND_MS });
+    } catch (error) {
+      await this.releaseDevice(record).catch(() => undefined);
+      throw error;
+    }
+    // The new device keeps the old one's devid; a larger one counts in full only once grown.
+    if (record.size > old.size) {
+      await runCommand("btrfs", ["filesystem", "resize", `${devid}:max`, mountPoint], { timeoutMs: SLOW_COMMAND_MS }).catch(() => undefined);
+    }
+    await this.releaseDevice(old);
+    return record;
+  }
+
+  async restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    // Chunks written while degraded were made "single"; soft skips those already in profile.
+    await runCommand("btrfs", [
+      "balance", "start", `-dconvert=${raid},soft`, `-mconvert=${metadataProfile(raid, deviceCount)},soft`, mountPoint,
+    ], { timeoutMs: COPY_COMMAND_MS });
+  }
+
+  async reconcileDevices(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolDeviceRecord[]> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    const members = await this.members(mountPoint);
+    const memberPaths = new Set(members.filter((m) => m.path !== undefined).map((m) => m.path));
+    const someMissing = members.some((m) => m.path === undefined);
+    const kept: PoolDeviceRecord[] = [];
+    const claimed = new Set<string>();
+    for (const record of devices) {
+      const blockDevices = await this.blockDevicesOf(record);
+      const member = blockDevices.find((device) => memberPaths.has(device));
+      if (member !== undefined) claimed.add(member);
+      // Not a member while nothing is missing: a remove or replace finished before its record.
+      if (member !== undefined || someMissing) kept.push(record);
+      else await this.releaseDevice(record);
+    }
+    for (const image of await this.strayImages(poolId, devices)) {
+      const member = (await this.loopsOf(image)).find((loop) => memberPaths.has(loop));
+      if (member === undefined) {
+        // An add or replace that never reached btrfs.
+        await this.releaseDevice({ deviceId: "", type: "image_file", path: image, size: 0 });
+        continue;
+      }
+      claimed.add(member);
+      kept.push({ deviceId: path.basename(image, ".img"), type: "image_file", path: image, size: (await stat(image)).size });
+    }
+    for (const member of members) {
+      if (member.path === undefined || claimed.has(member.path) || member.path.startsWith("/dev/loop")) continue;
+      kept.push({ deviceId: randomUUID().replaceAll("-", ""), type: "block_device", path: member.path, size: await this.blockDeviceSize(member.path) });
+    }
+    return kept;
+  }
+
+  /** Image files in the pool's image directory that no record names. */
+  private async strayImages(poolId: string, devices: PoolDeviceRecord[]): Promise<string[]> {
+    const recorded = new Set(devices.map((d) => d.path));
+    const dir = this.imageDir(poolId);
+    const names = await readdir(dir).catch(() => []);
+    return names.filter((name) => name.endsWith(".img")).map((name) => path.join(dir, name)).filter((image) => !recorded.has(image));
+  }
+
+  /** The block devices btrfs knows a record by: its loop devices, or the block device itself. */
+  private async blockDevicesOf(record: PoolDeviceRecord): Promise<string[]> {
+    if (record.type === "image_file") return this.loopsOf(record.path);
+    return [...new Set([record.path, await realpath(record.path).catch(() => record.path)])];
+  }
+
+  /** btrfs's members of a mounted pool: devid and block device (undefined when missing). */
+  private async members(mountPoint: string): Promise<Array<{ devid: number; path: string | undefined }>> {
+    const { stdout } = await runCommand("btrfs", ["filesystem", "show", "--raw", mountPoint]);
+    return [...stdout.matchAll(/^\s*devid\s+(\d+)\s.*\spath\s+(\S+)/gm)].map((m) => {
+      const device = m[2] ?? "";
+      return { devid: Number(m[1]), path: device.startsWith("/dev/") ? device : undefined };
+    });
+  }
+
+  private newDeviceRecord(poolId: string, device: DeviceSpec): PoolDeviceRecord {
+    const deviceId = randomUUID().replaceAll("-", "");
+    return device.type === "image_file"
+      ? { deviceId, type: "image_file", path: path.join(this.imageDir(poolId), `${deviceId}.img`), size: device.size }
+      : { deviceId, type: "block_device", path: device.path, size: 0 };
+  }
+
+  /** Makes an image file and its loop device, or sizes a block device; returns the device to give btrfs. */
+  private async prepareDevice(record: PoolDeviceRecord): Promise<string> {
+    if (record.type === "block_device") {
+      record.size = await this.blockDeviceSize(record.path);
+      return record.path;
+    }
+    await mkdir(path.dirname(record.path), { recursive: true });
+    // Sparse: the pool takes host space only as data is written.
+    await runCommand("truncate", ["-s", String(record.size), record.path]);
+    return this.attachLoop(record.path);
+  }
+
+  /** Detaches and deletes an image file (a block device is left as btrfs left it). */
+  private async releaseDevice(record: PoolDeviceRecord): Promise<void> {
+    if (record.type !== "image_file") return;
+    for (const loop of await this.loopsOf(record.path)) await runCommand("losetup", ["-d", loop]);
+    await rm(record.path, { force: true });
+  }
+
+  private async requireMounted(poolId: string): Promise<string> {
+    const mountPoint = this.mountPoint(poolId);
+    if (!(await this.isMounted(mountPoint))) throw new InvalidPoolRequestError(`pool ${poolId} is not mounted`);
+    return mountPoint;
+  }
+
+  /**
+   * btrfs's device ids of the given records. A present device is found by its block device; a
+   * missing one takes one of the ids btrfs lists as missing (which lost device is which cannot
+   * be told, and makes no difference: every missing device's data is rebuilt from the others).
+   */
+  private async devidsOf(mountPoint: string, wanted: PoolDeviceRecord[], all: PoolDeviceRecord[]): Promise<number[]> {
+    const members = await this.members(mountPoint);
+    const byPath = new Map(members.flatMap((m) => (m.path === undefined ? [] : [[m.path, m.devid] as const])));
+    const missingDevids = members.filter((m) => m.path === undefined).map((m) => m.devid);
+    const located = new Map<string, number>();
+    const lost: PoolDeviceRecord[] = [];
+    for (const record of all) {
+      const devid = (await this.blockDevicesOf(record)).map((device) => byPath.get(device)).find((id) => id !== undefined);
+      if (devid === undefined) lost.push(record);
+      else located.set(record.deviceId, devid);
+    }
+    lost.forEach((record, i) => {
+      const devid = missingDevids[i];
+      if (devid !== undefined) located.set(record.deviceId, devid);
+    });
+    return wanted.map((record) => {
+      const devid = located.get(record.deviceId);
+      if (devid === undefined) throw new InvalidPoolRequestError(`device ${record.deviceId} (${record.path}) is not part of the mounted pool`);
+      return devid;
+    });
   }
 
   /** Unmounts, detaches loops, deletes the image files and the pool's empty directories. */
@@ -503,6 +678,22 @@ export class BtrfsPoolEngine implements PoolEngine {
       present,
       errors: errors ?? { read: 0, write: 0, flush: 0, corruption: 0, generation: 0 },
     };
+  }
+}
+
+/** btrfs's primary superblock sits at 64 KiB; its magic is at offset 64 within it. */
+const SUPERBLOCK_MAGIC_AT = 64 * 1024 + 64;
+const SUPERBLOCK_MAGIC = "_BHRfS_M";
+
+async function hasBtrfsSuperblock(devicePath: string): Promise<boolean> {
+  const file = await open(devicePath, "r").catch(() => undefined);
+  if (file === undefined) return false;
+  try {
+    const magic = Buffer.alloc(SUPERBLOCK_MAGIC.length);
+    const { bytesRead } = await file.read(magic, 0, magic.length, SUPERBLOCK_MAGIC_AT);
+    return bytesRead === magic.length && magic.toString("latin1") === SUPERBLOCK_MAGIC;
+  } finally {
+    await file.close();
   }
 }
 
