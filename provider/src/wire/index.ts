@@ -12,3 +12,4 @@ export * from "./snapshot";
 export * from "./event";
 export * from "./target";
 export * from "./volgroup";
+export * from "./image";

@@ -4,7 +4,7 @@
  */
 import {
   CDMI_CONTAINER,
-  type CompletionStatus, type Envelope, type EventReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
+  type CompletionStatus, type Envelope, type EventReply, type ImageReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
   type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
 } from "@prophetstor/dpl-provider/wire";
 import type { CoreSettings } from "../core/context";
@@ -12,6 +12,7 @@ import type { PoolView } from "../core/pool-service";
 import type {
   EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, SnapshotRecord, TargetRecord,
 } from "../core/records";
+import type { ImageView } from "../core/image-service";
 import type { VolumeGroupView } from "../core/volgroup-service";
 import type { VolumeView } from "../core/volume-service";
 
@@ -251,4 +252,21 @@ export function systemReply(settings: CoreSettings): SystemReply {
 /** A list reply: `[id, name]` pairs (or longer tuples) under the collection's envelope. */
 export function listReply<T>(parentURI: string, children: T[]): Envelope & { children: T[]; metadata: Record<string, never> } {
   return { ...envelope({ id: "", name: parentURI.replace(/^\//, ""), parentURI: "/" }), children, metadata: {} };
+}
+
+export function imageReply(view: ImageView, parentURI: string): ImageReply {
+  return {
+    ...envelope({ id: view.id, name: view.path.split("/").pop() ?? view.id, parentURI }),
+    metadata: {
+      image_uuid: view.id,
+      format: view.format,
+      path: view.path,
+      virtual_size: view.virtualSize,
+      file_size: view.fileSize,
+      allocated_size: view.allocatedBytes,
+      content_uri: `/v1/dpl_image/${view.id}/content`,
+      ctime: Math.floor(view.ctime),
+    },
+    children: [],
+  };
 }

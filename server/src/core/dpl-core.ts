@@ -1,11 +1,12 @@
 /** The server's domain: one object wiring the services over a store and two engines. */
 import type { CoreContext, CoreSettings } from "./context";
 import { ExportService } from "./export-service";
+import { ImageService } from "./image-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
-import type { PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
+import type { ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
@@ -17,6 +18,7 @@ export class DplCore {
   readonly pools: PoolService;
   readonly exportService: ExportService;
   readonly volumes: VolumeService;
+  readonly images: ImageService;
   readonly volumeGroups: VolumeGroupService;
   readonly targets: TargetService;
   readonly watchdog: TargetWatchdog;
@@ -27,6 +29,7 @@ export class DplCore {
   constructor(deps: {
     store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
     maintenanceEngine?: PoolMaintenanceEngine;
+    imageEngine?: ImageEngine;
   }) {
     const jobs = new JobRunner(deps.store, deps.log);
     const { maintenanceEngine, ...shared } = deps;
@@ -34,6 +37,7 @@ export class DplCore {
     this.pools = new PoolService(this.ctx);
     this.exportService = new ExportService(this.ctx);
     this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
+    this.images = new ImageService(this.ctx, this.volumes);
     this.volumeGroups = new VolumeGroupService(this.ctx);
     this.targets = new TargetService(this.ctx);
     this.watchdog = new TargetWatchdog(this.ctx, this.exportService);
