@@ -65,6 +65,16 @@ const validInputs: Record<ResourceKind, fc.Arbitrary<PropertyBag>> = {
     volume: hexId, targetWwpn: wwpn, initiatorWwpns: fc.uniqueArray(wwpn, { minLength: 1, maxLength: 4, selector: (w) => w.replaceAll(":", "").toLowerCase() }),
     lun: optional(fc.integer({ min: 0, max: 255 })),
   }).map(bag),
+  volumeFromImage: fc.tuple(fc.record({
+    objectId: hexId, pool: hexId, thin: optional(fc.boolean()), name: optional(name),
+    image: fc.oneof(
+      fc.record({ path: fc.stringMatching(/^[a-z0-9_-]{1,20}$/).map((f) => `/srv/images/${f}.raw`), format: fc.constant("raw") }),
+      fc.record({ url: fc.stringMatching(/^[a-z0-9-]{1,20}$/).map((f) => `https://images.example.org/${f}.qcow2`), format: fc.constantFrom("raw", "qcow2") }),
+    ),
+  }), optional(size)).map(([r, s]) => bag({ ...r, ...s })),
+  imageExport: fc.record({
+    objectId: hexId, volume: hexId, snapshot: optional(hexId), format: fc.constantFrom("raw", "qcow2"), directory: optional(fc.constant("/srv/images")),
+  }).map(bag),
 };
 
 /** Fields a wrong-typed value must be refused for, per kind (objectId is settled by check itself). */
@@ -76,6 +86,8 @@ const typedFields: Record<ResourceKind, string[]> = {
   iscsiExport: ["volume", "initiators", "portals", "chap", "mutualChap", "adopt"],
   rollback: ["volume", "snapshot", "triggers"],
   fcExport: ["volume", "targetWwpn", "initiatorWwpns", "lun"],
+  volumeFromImage: ["pool", "image", "sizeGib", "sizeBytes", "thin", "name", "description", "compression", "cacheMode", "adopt"],
+  imageExport: ["volume", "snapshot", "format", "directory", "adopt"],
 };
 
 /** What create() adds to the inputs in the state: the server's view (sizes as the server has them). */
@@ -85,6 +97,7 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
   switch (kind) {
     case "volume":
     case "clone":
+    case "volumeFromImage":
       return { ...inputs, volumeId: inputs.objectId, sizeBytes: bytes ?? 8 * GIB, usedBytes: 0, poolId: inputs.pool ?? "f".repeat(32), state: "available" };
     case "snapshot":
       return { ...inputs, snapshotId: inputs.objectId, sizeBytes: GIB };
@@ -96,6 +109,8 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
       return { ...inputs, rolledBackAt: "2026-01-01T00:00:00.000Z" };
     case "fcExport":
       return { ...inputs, assignedLun: inputs.lun ?? 0, grantedInitiatorWwpns: inputs.initiatorWwpns };
+    case "imageExport":
+      return { ...inputs, imageId: inputs.objectId, path: `/srv/images/${String(inputs.objectId)}.${String(inputs.format)}`, virtualBytes: GIB, fileBytes: GIB, allocatedBytes: 0 };
   }
 }
 
@@ -147,7 +162,7 @@ describe.each(kinds)("%s hooks", (kind) => {
   });
 });
 
-describe.each(["volume", "clone"] as const)("%s sizes", (kind) => {
+describe.each(["volume", "clone", "volumeFromImage"] as const)("%s sizes", (kind) => {
   const hooks = hooksOf(kind);
   const sized = validInputs[kind].filter((inputs) => inputs.sizeGib !== undefined || inputs.sizeBytes !== undefined);
 

@@ -1,12 +1,14 @@
 import { rememberProviderConfig } from "../config/connection-settings";
 import { cloneHooks } from "./clone";
 import { fcExportHooks } from "./fc-export";
+import { imageExportHooks } from "./image-export";
 import type { ConfigSource, ResourceHooks } from "./hook-types";
 import { iscsiExportHooks } from "./iscsi-export";
 import { poolHooks } from "./pool";
 import { rollbackHooks } from "./rollback";
 import { snapshotHooks } from "./snapshot";
 import { volumeHooks } from "./volume";
+import { volumeFromImageHooks } from "./volume-from-image";
 
 /** Every resource kind the SDK's serialized shims name, with its hooks. */
 export const RESOURCE_HOOKS = {
@@ -17,6 +19,8 @@ export const RESOURCE_HOOKS = {
   iscsiExport: iscsiExportHooks,
   fcExport: fcExportHooks,
   rollback: rollbackHooks,
+  volumeFromImage: volumeFromImageHooks,
+  imageExport: imageExportHooks,
 } as const satisfies Record<string, ResourceHooks>;
 
 export type ResourceKind = keyof typeof RESOURCE_HOOKS;
