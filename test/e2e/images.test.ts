@@ -1,6 +1,6 @@
 /**
  * VolumeFromImage and ImageExport through the real pulumi engine against a real DPL server: bad
- * image inputs fail preview naming the field, up makes a volume from a URL and writes it out as a
+ * image inputs (a path outside the server's image directories too) fail preview naming the field, up makes a volume from a URL and writes it out as a
  * raw image file whose bytes are the image's disk, a second preview is empty, a new image URL
  * replaces the volume, and destroy removes the image file.
  */
@@ -91,6 +91,8 @@ describe("images through the pulumi engine", () => {
     expect(await failure({ url: "ftp://images.example.org/disk.qcow2", format: "qcow2" })).toMatch(/property image\.url [^\n]*has a problem: must be an http:\/\/ or https:\/\/ URL/);
     expect(await failure({ path: "/srv/images/../../etc/shadow", format: "raw" })).toMatch(/property image\.path [^\n]*has a problem: must not contain '\.' or '\.\.' segments/);
     expect(await failure({ url: `${baseUrl}/disk.vmdk`, format: "vmdk" })).toMatch(/property image\.format [^\n]*has a problem/);
+    // Asked of the server at preview: its image directories.
+    expect(await failure({ path: "/etc/hostname", format: "raw" })).toMatch(/property image\.path [^\n]*has a problem: is outside the DPL server's image directories/);
     expect(await client.listVolumes()).toEqual([]);
   });
 

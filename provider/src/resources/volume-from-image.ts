@@ -1,3 +1,4 @@
+import path from "node:path";
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { CacheMode, Compression, Description, DisplayName, HexId, ImageSource, type VolumeReply } from "../wire";
@@ -41,12 +42,42 @@ function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key, key === "thin" ? thinByDefault : undefined));
 }
 
-function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): CheckResult {
+/** Asking the server for its image directories at preview must not hold the preview up. */
+const DIRECTORY_PROBE_SECONDS = 5;
+
+function isInside(candidate: string, directory: string): boolean {
+  const relative = path.posix.relative(directory, candidate);
+  return relative !== "" && !relative.startsWith("..") && !path.posix.isAbsolute(relative);
+}
+
+/**
+ * Best effort at preview: a path outside the server's image directories fails check naming
+ * image.path. When the server cannot be asked (not configured, unreachable) the server's own
+ * check at create still refuses it; preview is not failed for that.
+ */
+async function outsideImageDirectories(file: string): Promise<string | undefined> {
+  let directories: string[];
+  try {
+    directories = await withClient(DIRECTORY_PROBE_SECONDS, async (client) => (await client.listImages()).directories);
+  } catch {
+    return undefined;
+  }
+  if (directories.some((directory) => isInside(file, directory))) return undefined;
+  return `is outside the DPL server's image directories (${directories.join(", ")})`;
+}
+
+async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promise<CheckResult> {
   const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
   const validation = validateInputs(VolumeFromImageInputs, inputs);
   const failures = validation.ok ? [] : validation.failures;
   const shrink = shrinkFailure(olds, news);
   if (shrink !== undefined) failures.push(shrink);
+  // Only a new image is checked against the server: one already in the state was accepted then.
+  const imagePath = validation.ok ? validation.value.image.path : undefined;
+  if (imagePath !== undefined && differs(olds, news, "image")) {
+    const outside = await outsideImageDirectories(imagePath);
+    if (outside !== undefined) failures.push({ property: "image.path", reason: outside });
+  }
   return failures.length > 0 ? { inputs, failures } : { inputs };
 }
 
@@ -129,7 +160,7 @@ async function deleteVolumeFromImage(id: string, props: PropertyBag): Promise<vo
 }
 
 export const volumeFromImageHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkVolumeFromImage(olds, news)),
+  check: checkVolumeFromImage,
   diff: (id, olds, news) => Promise.resolve(diffVolumeFromImage(id, olds, news)),
   create: createVolumeFromImage,
   read: readVolumeFromImage,
