@@ -12,7 +12,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
+import { createGzip, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient, DplRequestError } from "../../provider/src/client";
 import { toHexId } from "../../provider/src/wire";
@@ -29,7 +29,7 @@ let httpBase = "";
 /** Bytes the loopback HTTP server sent, per path. */
 const bytesServed = new Map<string, number>();
 /** Files the loopback HTTP server serves: URL path → file. */
-const served = new Map<string, { file: string; truncateAt?: number }>();
+const served = new Map<string, { file: string; truncateAt?: number; gzip?: boolean }>();
 const teardown: Array<() => Promise<void>> = [];
 
 const newId = (): string => toHexId(randomUUID());
@@ -120,6 +120,18 @@ beforeAll(async () => {
     }
     const size = statSync(entry.file).size;
     const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? "");
+    // Like a web server compressing on the fly: no length on HEAD, gzip on a full GET that accepts it.
+    if (entry.gzip === true && range === null && /gzip/.test(request.headers["accept-encoding"] ?? "")) {
+      response.writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "gzip" });
+      if (request.method === "HEAD") {
+        response.end();
+        return;
+      }
+      const gzip = createGzip({ level: 1 });
+      gzip.on("data", (chunk: Buffer) => bytesServed.set(path, (bytesServed.get(path) ?? 0) + chunk.length));
+      createReadStream(entry.file).pipe(gzip).pipe(response);
+      return;
+    }
     const start = range === null ? 0 : Number(range[1]);
     const end = range === null ? size - 1 : Math.min(size - 1, Number(range[2]));
     response.writeHead(range === null ? 200 : 206, {
@@ -222,6 +234,21 @@ describe("volume from a URL", () => {
     expect(volume.metadata.used_capacity).toBeLessThan(8 * MiB);
     expect(await sha256(volumeData(id))).toBe(await sha256(file));
     console.log(`FIGURE URL raw import: image 512 MiB (4 MiB data), ${bytesServed.get("/disk.raw")} bytes over the wire, ${volume.metadata.used_capacity} bytes allocated on the pool, ${ms.toFixed(0)} ms`);
+    await client.deleteVolume(id);
+    await rm(file);
+  });
+
+  it("takes a gzip-coded transfer from a compressing server: the zeros barely cross the wire", async () => {
+    const file = join(configuredDir(), "served-gzip.raw");
+    await sparseFile(file, 512 * MiB, [[0, 2 * MiB], [300 * MiB, 2 * MiB]]);
+    served.set("/gzip.raw", { file, gzip: true });
+    const id = newId();
+    const { value: volume, ms } = await timed(() => client.createVolumeFromImage(id, { poolId: server.poolId, image: { url: `${httpBase}/gzip.raw`, format: "raw" } }));
+    expect(volume.metadata.total_capacity).toBe(512 * MiB);
+    expect(volume.metadata.used_capacity).toBeLessThan(8 * MiB);
+    expect(bytesServed.get("/gzip.raw")).toBeLessThan(16 * MiB);
+    expect(await sha256(volumeData(id))).toBe(await sha256(file));
+    console.log(`FIGURE URL raw import, gzip-coded: image 512 MiB (4 MiB data), ${bytesServed.get("/gzip.raw")} bytes over the wire, ${volume.metadata.used_capacity} bytes allocated, ${ms.toFixed(0)} ms`);
     await client.deleteVolume(id);
     await rm(file);
   });

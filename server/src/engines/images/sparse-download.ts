@@ -42,20 +42,28 @@ export function qcow2Header(head: Buffer): { virtualSize: number; backingFileOff
 }
 
 export async function inspectUrlImage(url: string, declared: ImageFacts["format"]): Promise<ImageFacts> {
-  if (declared === "raw") {
-    const response = await get(url, {}, "HEAD");
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    if (!Number.isSafeInteger(length) || length <= 0) {
-      throw new UnusableImageError(`${url} did not report the image's size (Content-Length); a raw image's size is its length`);
-    }
-    return { format: "raw", virtualSize: length };
-  }
+  if (declared === "raw") return { format: "raw", virtualSize: await rawLength(url) };
   const response = await get(url, { range: "bytes=0-511" });
   const head = await readPrefix(response, 512);
   const header = qcow2Header(head);
   if (header === undefined) throw new UnusableImageError(`${url} is not a qcow2 image (no qcow2 header)`);
   if (header.backingFileOffset !== 0n) throw new UnusableImageError(`${url} is a qcow2 image with a backing file; only self-contained images are imported`);
   return { format: "qcow2", virtualSize: header.virtualSize };
+}
+
+/**
+ * A raw image's size is its length: HEAD's Content-Length, or (a server that compresses on the fly
+ * sends none) the total of a one-byte range request's Content-Range.
+ */
+async function rawLength(url: string): Promise<number> {
+  const head = await get(url, { "accept-encoding": "identity" }, "HEAD");
+  const length = Number(head.headers.get("content-length") ?? Number.NaN);
+  if (head.headers.get("content-encoding") === null && Number.isSafeInteger(length) && length > 0) return length;
+  const probe = await get(url, { range: "bytes=0-0", "accept-encoding": "identity" });
+  await probe.body?.cancel().catch(() => undefined);
+  const total = Number(/\/(\d+)\s*$/.exec(probe.headers.get("content-range") ?? "")?.[1] ?? Number.NaN);
+  if (probe.status === 206 && Number.isSafeInteger(total) && total > 0) return total;
+  throw new UnusableImageError(`${url} did not report the image's size (no Content-Length on HEAD, no Content-Range on a range request); a raw image's size is its length`);
 }
 
 /** The first `bytes` of a body (a server that ignores Range sends all of it: the rest is dropped). */
