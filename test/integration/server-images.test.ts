@@ -87,6 +87,7 @@ function leftoversOf(id: string): string[] {
   if (existsSync(join(mountPoint(), "volumes", id))) found.push(`subvolume volumes/${id}`);
   const scratch = join(mountPoint(), "scratch");
   if (existsSync(scratch)) found.push(...readdirSync(scratch).map((name) => `scratch/${name}`));
+  found.push(...readdirSync(configuredDir()).filter((name) => name.endsWith(".partial")).map((name) => `volume-images/${name}`));
   return found;
 }
 
@@ -392,6 +393,19 @@ describe("refusals leave nothing behind", () => {
     }
     await rm(file);
     await rm(join(configuredDir(), "cut.qcow2"));
+  });
+
+  it("a restart removes unfinished image files a crash left (and nothing else)", async () => {
+    const strays = [join(mountPoint(), "scratch", ".0123.qcow2.partial"), join(configuredDir(), ".abc.raw.partial"), join(poolLibrary(), ".def.qcow2.partial")];
+    const keeper = join(configuredDir(), "keep-me.raw");
+    mkdirSync(join(mountPoint(), "scratch"), { recursive: true });
+    for (const file of [...strays, keeper]) await sparseFile(file, MiB, [[0, 4096]]);
+    await server.restart();
+    for (const file of strays) expect(existsSync(file), file).toBe(false);
+    expect(existsSync(keeper)).toBe(true);
+    const report = await dplRequest(server, "GET", "/v1/dpl_system/reconcile/");
+    expect(JSON.stringify(report.body)).toContain(".abc.raw.partial");
+    await rm(keeper);
   });
 
   it("refuses bad input at the wire edge: a non-http URL, both path and url, an unknown format", async () => {

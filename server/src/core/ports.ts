@@ -86,7 +86,9 @@ export interface PoolEngine {
 
   /** The pool's own image directory, on its filesystem: raw images there reflink into volumes and back. */
   imageLibraryPath(poolId: string): string;
-  /** A path on the pool's filesystem for a temporary file (downloads); nothing is created. */
+  /** Where temporary files (downloads) go on the pool's filesystem. */
+  scratchDirectory(poolId: string): string;
+  /** A path in the scratch directory whose name marks the file unfinished (`.<name>.partial`); nothing is created. */
   scratchPath(poolId: string, name: string): string;
   /**
    * A new volume whose data file `fill` writes (it must create the file); then grown to
@@ -144,6 +146,8 @@ export interface ImageEngine {
   list(directories: readonly string[]): Promise<{ id: string; path: string; format: ImageFormat }[]>;
   /** Idempotent. */
   remove(path: string): Promise<void>;
+  /** Deletes the `.<name>.partial` files a crash left in the directories; returns their paths. */
+  removeUnfinished(directories: readonly string[]): Promise<string[]>;
   /** The image's bytes, start to end. */
   read(path: string): NodeJS.ReadableStream;
 }

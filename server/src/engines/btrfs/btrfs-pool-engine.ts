@@ -356,8 +356,12 @@ export class BtrfsPoolEngine implements PoolEngine {
     return path.join(this.mountPoint(poolId), "images");
   }
 
+  scratchDirectory(poolId: string): string {
+    return path.join(this.mountPoint(poolId), "scratch");
+  }
+
   scratchPath(poolId: string, name: string): string {
-    return path.join(this.mountPoint(poolId), "scratch", checkId("scratch file", name));
+    return path.join(this.scratchDirectory(poolId), `.${checkId("scratch file", name)}.partial`);
   }
 
   async volumeFromFill(
@@ -366,7 +370,7 @@ export class BtrfsPoolEngine implements PoolEngine {
   ): Promise<void> {
     const dir = this.volumeDir(poolId, volumeId);
     const data = path.join(dir, "data");
-    await mkdir(path.dirname(this.scratchPath(poolId, "x")), { recursive: true });
+    await mkdir(this.scratchDirectory(poolId), { recursive: true });
     await runCommand("btrfs", ["subvolume", "create", dir]);
     try {
       if (spec.compression !== "none") await runCommand("btrfs", ["property", "set", dir, "compression", spec.compression]);

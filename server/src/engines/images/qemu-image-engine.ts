@@ -15,6 +15,7 @@ import { downloadSparse, inspectUrlImage } from "./sparse-download";
 
 const COPY_COMMAND_MS = 6 * 60 * 60_000;
 const IMAGE_FILE = /^([0-9a-f]{32})\.(raw|qcow2)$/;
+const UNFINISHED_FILE = /^\..+\.partial$/;
 
 interface QemuImgInfo {
   "virtual-size"?: number;
@@ -120,6 +121,18 @@ export class QemuImageEngine implements ImageEngine {
 
   async remove(file: string): Promise<void> {
     await rm(file, { force: true });
+  }
+
+  async removeUnfinished(directories: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const directory of directories) {
+      const names = await readdir(directory).catch(() => [] as string[]);
+      for (const name of names.filter((n) => UNFINISHED_FILE.test(n))) {
+        await rm(path.join(directory, name), { force: true });
+        removed.push(path.join(directory, name));
+      }
+    }
+    return removed;
   }
 
   read(file: string): NodeJS.ReadableStream {
