@@ -76,7 +76,7 @@ export class ImageService {
       return { kind: "url", url, format: source.format, virtualSize: facts.virtualSize };
     } catch (error) {
       if (!(error instanceof UnusableImageError)) throw error;
-      const field = /is a .* image, not|not a readable|not a qcow2/.test(error.message) ? "image.format" : source.path !== undefined ? "image.path" : "image.url";
+      const field = error.aspect === "format" ? "image.format" : source.path !== undefined ? "image.path" : "image.url";
       throw new DomainError("INVALID_ARGUMENT", `${field}: ${error.message}`, field);
     }
   }

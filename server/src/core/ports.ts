@@ -120,6 +120,13 @@ export interface ImageFileFacts extends ImageFacts {
 /** The image itself is unusable as asked (wrong format, backing file, unreachable URL): the client's to fix. */
 export class UnusableImageError extends Error {
   override name = "UnusableImageError";
+  constructor(
+    message: string,
+    /** What the client got wrong: the declared format, or the source (path or URL) itself. */
+    readonly aspect: "format" | "source" = "source",
+  ) {
+    super(message);
+  }
 }
 
 export interface DownloadOutcome {

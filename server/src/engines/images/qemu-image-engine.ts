@@ -30,7 +30,7 @@ async function qemuImgInfo(file: string, format?: ImageFormat): Promise<QemuImgI
     const { stdout } = await runCommand("qemu-img", args);
     return JSON.parse(stdout) as QemuImgInfo;
   } catch (error) {
-    if (error instanceof CommandFailedError) throw new UnusableImageError(`${file} is not a readable ${format ?? "disk"} image: ${error.stderr.trim()}`);
+    if (error instanceof CommandFailedError) throw new UnusableImageError(`${file} is not a readable ${format ?? "disk"} image: ${error.stderr.trim()}`, "format");
     throw error;
   }
 }
@@ -48,7 +48,7 @@ export class QemuImageEngine implements ImageEngine {
     // Probed without -f: a qcow2 file imported as raw would give a volume full of qcow2 metadata.
     const probed = await qemuImgInfo(file);
     if (probed.format !== declared && (probed.format === "qcow2" || declared === "qcow2")) {
-      throw new UnusableImageError(`${file} is a ${probed.format ?? "unknown"} image, not ${declared}`);
+      throw new UnusableImageError(`${file} is a ${probed.format ?? "unknown"} image, not ${declared}`, "format");
     }
     const info = await qemuImgInfo(file, declared);
     // A backing or external data file would make qemu-img read some other file on the server.

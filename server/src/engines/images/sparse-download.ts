@@ -46,7 +46,7 @@ export async function inspectUrlImage(url: string, declared: ImageFacts["format"
   const response = await get(url, { range: "bytes=0-511" });
   const head = await readPrefix(response, 512);
   const header = qcow2Header(head);
-  if (header === undefined) throw new UnusableImageError(`${url} is not a qcow2 image (no qcow2 header)`);
+  if (header === undefined) throw new UnusableImageError(`${url} is not a qcow2 image (no qcow2 header)`, "format");
   if (header.backingFileOffset !== 0n) throw new UnusableImageError(`${url} is a qcow2 image with a backing file; only self-contained images are imported`);
   return { format: "qcow2", virtualSize: header.virtualSize };
 }
