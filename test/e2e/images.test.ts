@@ -18,10 +18,11 @@ import { changingSteps, createProgramStack, stepRecorder, type ProgramStack } fr
 
 const MIB = 2 ** 20;
 
-function program(poolId: string, image: { url?: string; path?: string; format: string }): string {
+function program(poolId: string, image: { url?: string; path?: string; format: string }, exportDirectory?: string): string {
+  const directory = exportDirectory === undefined ? "" : `, directory: ${JSON.stringify(exportDirectory)}`;
   return `import * as dpl from "@prophetstor/pulumi-dpl";
 const disk = new dpl.VolumeFromImage("disk", { pool: ${JSON.stringify(poolId)}, image: ${JSON.stringify(image)}, name: "e2e-image" });
-const exported = new dpl.ImageExport("disk-raw", { volume: disk, format: "raw" });
+const exported = new dpl.ImageExport("disk-raw", { volume: disk, format: "raw"${directory} });
 export const volumeId = disk.volumeId;
 export const sizeBytes = disk.sizeBytes;
 export const usedBytes = disk.usedBytes;
@@ -83,7 +84,7 @@ describe("images through the pulumi engine", () => {
   });
   afterAll(() => cleanups.run());
 
-  it("fails preview naming the field for a bad URL, a path with '..', and an unknown format", async () => {
+  it("fails preview naming the field for a bad URL, a path with '..' or outside the image directories, an unknown format, a foreign export directory", async () => {
     const failure = async (image: { url?: string; path?: string; format: string }): Promise<string> => {
       stack.writeProgram(program(server.poolId, image));
       return stack.stack.preview().then(() => "preview passed", (err: unknown) => String(err));
@@ -93,6 +94,9 @@ describe("images through the pulumi engine", () => {
     expect(await failure({ url: `${baseUrl}/disk.vmdk`, format: "vmdk" })).toMatch(/property image\.format [^\n]*has a problem/);
     // Asked of the server at preview: its image directories.
     expect(await failure({ path: "/etc/hostname", format: "raw" })).toMatch(/property image\.path [^\n]*has a problem: is outside the DPL server's image directories/);
+    stack.writeProgram(program(server.poolId, { url: `${baseUrl}/disk.qcow2`, format: "qcow2" }, "/tmp"));
+    const directoryError = await stack.stack.preview().then(() => "preview passed", (err: unknown) => String(err));
+    expect(directoryError).toMatch(/property directory [^\n]*has a problem: is not one of the DPL server's image directories/);
     expect(await client.listVolumes()).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { HexId, ImageFormat, ServerPath, type ImageReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import { serverImageDirectories } from "./image-directories";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
@@ -29,10 +30,20 @@ function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key));
 }
 
-function checkImageExport(olds: PropertyBag, news: PropertyBag): CheckResult {
+async function checkImageExport(olds: PropertyBag, news: PropertyBag): Promise<CheckResult> {
   const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
   const validation = validateInputs(ImageExportInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
+  const failures = validation.ok ? [] : validation.failures;
+  // A new directory must be one of the server's image directories (asked best effort, as for
+  // VolumeFromImage); checked on its own, since the volume is often still unknown at preview.
+  const directory = ServerPath.safeParse(news.directory);
+  if (directory.success && differs(olds, news, "directory")) {
+    const directories = await serverImageDirectories();
+    if (directories !== undefined && !directories.includes(directory.data)) {
+      failures.push({ property: "directory", reason: `is not one of the DPL server's image directories (${directories.join(", ")})` });
+    }
+  }
+  return failures.length > 0 ? { inputs, failures } : { inputs };
 }
 
 function diffImageExport(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
@@ -98,7 +109,7 @@ async function deleteImageExport(id: string, props: PropertyBag): Promise<void> 
 }
 
 export const imageExportHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkImageExport(olds, news)),
+  check: checkImageExport,
   diff: (id, olds, news) => Promise.resolve(diffImageExport(id, olds, news)),
   create: createImageExport,
   read: readImageExport,

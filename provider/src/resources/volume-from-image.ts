@@ -1,8 +1,8 @@
-import path from "node:path";
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { CacheMode, Compression, Description, DisplayName, HexId, ImageSource, type VolumeReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import { isInsideDirectory, serverImageDirectories } from "./image-directories";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
@@ -42,27 +42,10 @@ function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key, key === "thin" ? thinByDefault : undefined));
 }
 
-/** Asking the server for its image directories at preview must not hold the preview up. */
-const DIRECTORY_PROBE_SECONDS = 5;
-
-function isInside(candidate: string, directory: string): boolean {
-  const relative = path.posix.relative(directory, candidate);
-  return relative !== "" && !relative.startsWith("..") && !path.posix.isAbsolute(relative);
-}
-
-/**
- * Best effort at preview: a path outside the server's image directories fails check naming
- * image.path. When the server cannot be asked (not configured, unreachable) the server's own
- * check at create still refuses it; preview is not failed for that.
- */
+/** A path outside the server's image directories fails check (best effort: see serverImageDirectories). */
 async function outsideImageDirectories(file: string): Promise<string | undefined> {
-  let directories: string[];
-  try {
-    directories = await withClient(DIRECTORY_PROBE_SECONDS, async (client) => (await client.listImages()).directories);
-  } catch {
-    return undefined;
-  }
-  if (directories.some((directory) => isInside(file, directory))) return undefined;
+  const directories = await serverImageDirectories();
+  if (directories === undefined || directories.some((directory) => isInsideDirectory(file, directory))) return undefined;
   return `is outside the DPL server's image directories (${directories.join(", ")})`;
 }
 
@@ -73,7 +56,9 @@ async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promi
   const shrink = shrinkFailure(olds, news);
   if (shrink !== undefined) failures.push(shrink);
   // Only a new image is checked against the server: one already in the state was accepted then.
-  const imagePath = validation.ok ? validation.value.image.path : undefined;
+  // Checked on its own: the pool is often still unknown at preview.
+  const image = ImageSource.safeParse(news.image);
+  const imagePath = image.success ? image.data.path : undefined;
   if (imagePath !== undefined && differs(olds, news, "image")) {
     const outside = await outsideImageDirectories(imagePath);
     if (outside !== undefined) failures.push({ property: "image.path", reason: outside });
