@@ -15,6 +15,8 @@ export { BlockVolume } from "./block-volume";
 export { Volume, type VolumeArgs } from "./volume";
 export { Snapshot, type SnapshotArgs } from "./snapshot";
 export { Clone, type CloneArgs } from "./clone";
+export { VolumeFromImage, type VolumeFromImageArgs, type ImageSourceArgs } from "./volume-from-image";
+export { ImageExport, type ImageExportArgs } from "./image-export";
 export { ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo } from "./iscsi-export";
 export { FCExport, type FCExportArgs } from "./fc-export";
 export { Rollback, type RollbackArgs } from "./rollback";

@@ -14,6 +14,8 @@ export interface ServerConfig {
   embeddedPoolBytes: number | undefined;
   readyFile: string | undefined;
   allowedBlockDevices: string[];
+  /** Directories images are imported from and exported to (each pool's own image directory is added at run time). */
+  imageDirectories: string[];
   perVolumeMetrics: boolean;
 }
 
@@ -49,6 +51,7 @@ export interface ServeOptions {
   embeddedPool?: string;
   readyFile?: string;
   allowBlockDevice?: string[];
+  imageDir?: string[];
   perVolumeMetrics?: boolean;
 }
 
@@ -68,6 +71,8 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSize(o.embeddedPool),
     readyFile: o.readyFile === undefined ? undefined : resolve(o.readyFile),
     allowedBlockDevices: o.allowBlockDevice ?? [],
+    // Not <stateDir>/images: that directory holds the pools' own device image files.
+    imageDirectories: (o.imageDir ?? [resolve(o.stateDir, "volume-images")]).map((dir) => resolve(dir)),
     perVolumeMetrics: o.perVolumeMetrics === true,
   };
 }

@@ -18,6 +18,7 @@ import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
 import { BtrfsPoolEngine, TgtTargetEngine } from "./engines";
 import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
+import { QemuImageEngine } from "./engines/images/qemu-image-engine";
 import { SqliteMetadataStore } from "./engines/sqlite/metadata-db";
 
 const VERSION = "1.0.0";
@@ -49,11 +50,13 @@ async function ensureEmbeddedPool(core: DplCore, sizeBytes: number): Promise<voi
 
 async function serve(config: ServerConfig): Promise<void> {
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  for (const directory of config.imageDirectories) mkdirSync(directory, { recursive: true, mode: 0o700 });
   const portal = formatHostPort(config.portal.host, config.portal.port);
   const settings: CoreSettings = {
     portals: [portal],
     iqnPrefix: "iqn.2025-01.org.opendpl",
     allowedBlockDevices: config.allowedBlockDevices,
+    imageDirectories: config.imageDirectories,
     vendor: "OpenDPL",
     version: VERSION,
     serverName: hostname(),
@@ -64,6 +67,7 @@ async function serve(config: ServerConfig): Promise<void> {
     store,
     poolEngine,
     maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
+    imageEngine: new QemuImageEngine(),
     targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),
     settings,
     log,
@@ -142,6 +146,7 @@ program
   .option("--embedded-pool <size>", 'at first start with no pools, create pool "default" on a sparse image file of this size (e.g. 8GiB)')
   .option("--ready-file <path>", "write {url,pid,poolId,passwordFile,caFile} as JSON once listening")
   .option("--allow-block-device <path...>", "block devices pools may be built from")
+  .option("--image-dir <dir...>", "directories volumes are imported from and exported to as image files (default: <state-dir>/volume-images; each pool's own images/ directory is always one)")
   .option("--per-volume-metrics", "add per-volume series (size, allocated bytes) to GET /metrics")
   .action(async (options: ServeOptions) => {
     try {

@@ -1,7 +1,11 @@
 /**
  * Every example program under examples/ deploys against a fresh DPL server and destroys cleanly.
  */
-import { resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, createReadStream } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "@prophetstor/dpl-provider/client";
 import { startServer, type RunningServer } from "../support/dpl-server";
@@ -9,6 +13,9 @@ import { Cleanups } from "./cleanups";
 import { createProgramStack } from "./pulumi-stack";
 
 const examplesDir = resolve(__dirname, "..", "..", "examples");
+const MIB = 2 ** 20;
+/** Where the image-import-export example downloads its image from (a loopback server started below). */
+let imageUrl = "";
 
 const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs: Record<string, unknown>, client: DplClient) => Promise<void> | void }[] = [
   {
@@ -32,6 +39,20 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
     config: {},
     check: (out) => {
       expect(String(out.rolledBackAt)).toMatch(/^\d{4}-\d\d-\d\dT/);
+    },
+  },
+  {
+    name: "image-import-export",
+    get config() {
+      return { imageUrl };
+    },
+    check: async (out, client) => {
+      expect(out.baseSizeBytes).toBe(64 * MIB);
+      expect(Number(out.baseUsedBytes)).toBeLessThan(4 * MIB);
+      expect(Number(out.qcow2FileBytes)).toBeLessThan(4 * MIB);
+      expect(out.workerSizeBytes).toBe(1024 * MIB);
+      expect(String(out.downloadQcow2)).toMatch(/^\/v1\/dpl_image\/[0-9a-f]{32}\/content$/);
+      expect((await client.listImages()).images).toHaveLength(2);
     },
   },
   {
@@ -77,6 +98,7 @@ describe("the example programs", () => {
     cleanups.add(() => server.stop());
     client = new DplClient({ endpoint: server.url, username: server.username, password: server.password, ca: server.caPem });
     cleanups.add(() => client.close());
+    imageUrl = await serveSmallQcow2(cleanups);
   });
   afterAll(() => cleanups.run());
 
@@ -88,6 +110,7 @@ describe("the example programs", () => {
         await example.check(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown])), client);
         await program.stack.destroy({ onOutput: () => undefined });
         expect(await client.listVolumes()).toEqual([]);
+        expect((await client.listImages()).images).toEqual([]);
         expect((await client.listPools()).map((p) => p.id)).toEqual([server.poolId]);
       } finally {
         await program.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
@@ -96,3 +119,27 @@ describe("the example programs", () => {
     });
   }
 });
+
+/** A 64 MiB qcow2 image (1 MiB of data) served over loopback HTTP; returns its URL. */
+async function serveSmallQcow2(cleanups: Cleanups): Promise<string> {
+  const dir = mkdtempSync(join(resolve(__dirname, "..", "..", ".work"), "example-image-"));
+  cleanups.add(() => {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.resolve();
+  });
+  const raw = join(dir, "base.raw");
+  const qcow2 = join(dir, "base.qcow2");
+  execFileSync("qemu-img", ["create", "-f", "raw", raw, String(64 * MIB)]);
+  execFileSync("dd", ["if=/dev/urandom", `of=${raw}`, "bs=1M", "count=1", "seek=8", "conv=notrunc", "status=none"]);
+  execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
+  const http = createServer((request, response) => {
+    response.writeHead(200, { "content-length": String(statSync(qcow2).size) });
+    if (request.method === "HEAD") response.end();
+    else createReadStream(qcow2).pipe(response);
+  });
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+  cleanups.add(() => new Promise<void>((r) => {
+    http.close(() => { r(); });
+  }));
+  return `http://127.0.0.1:${(http.address() as AddressInfo).port}/base.qcow2`;
+}

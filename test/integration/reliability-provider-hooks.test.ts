@@ -70,6 +70,16 @@ const validInputs: Record<ResourceKind, fc.Arbitrary<PropertyBag>> = {
     maximumSnapshots: optional(fc.integer({ min: 1, max: 1024 })), snapshotRotation: optional(fc.boolean()),
   }).map(bag),
   groupSnapshot: fc.record({ objectId: hexId, volumeGroup: hexId, name: optional(name), description: optional(name) }).map(bag),
+  volumeFromImage: fc.tuple(fc.record({
+    objectId: hexId, pool: hexId, thin: optional(fc.boolean()), name: optional(name),
+    image: fc.oneof(
+      fc.record({ path: fc.stringMatching(/^[a-z0-9_-]{1,20}$/).map((f) => `/srv/images/${f}.raw`), format: fc.constant("raw") }),
+      fc.record({ url: fc.stringMatching(/^[a-z0-9-]{1,20}$/).map((f) => `https://images.example.org/${f}.qcow2`), format: fc.constantFrom("raw", "qcow2") }),
+    ),
+  }), optional(size)).map(([r, s]) => bag({ ...r, ...s })),
+  imageExport: fc.record({
+    objectId: hexId, volume: hexId, snapshot: optional(hexId), format: fc.constantFrom("raw", "qcow2"), directory: optional(fc.constant("/srv/images")),
+  }).map(bag),
 };
 
 /** Fields a wrong-typed value must be refused for, per kind (objectId is settled by check itself). */
@@ -83,6 +93,8 @@ const typedFields: Record<ResourceKind, string[]> = {
   fcExport: ["volume", "targetWwpn", "initiatorWwpns", "lun"],
   volumeGroup: ["volumes", "name", "description", "maximumSnapshots", "snapshotRotation", "adopt"],
   groupSnapshot: ["volumeGroup", "name", "description", "adopt"],
+  volumeFromImage: ["pool", "image", "sizeGib", "sizeBytes", "thin", "name", "description", "compression", "cacheMode", "adopt"],
+  imageExport: ["volume", "snapshot", "format", "directory", "adopt"],
 };
 
 /** What create() adds to the inputs in the state: the server's view (sizes as the server has them). */
@@ -92,6 +104,7 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
   switch (kind) {
     case "volume":
     case "clone":
+    case "volumeFromImage":
       return { ...inputs, volumeId: inputs.objectId, sizeBytes: bytes ?? 8 * GIB, usedBytes: 0, poolId: inputs.pool ?? "f".repeat(32), state: "available" };
     case "snapshot":
       return { ...inputs, snapshotId: inputs.objectId, sizeBytes: GIB };
@@ -107,6 +120,8 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
       return { ...inputs, volumeGroupId: inputs.objectId, memberIds: inputs.volumes, totalBytes: 0 };
     case "groupSnapshot":
       return { ...inputs, groupSnapshotId: inputs.objectId, volumeGroupId: inputs.volumeGroup, memberSnapshots: {} };
+    case "imageExport":
+      return { ...inputs, imageId: inputs.objectId, path: `/srv/images/${String(inputs.objectId)}.${String(inputs.format)}`, virtualBytes: GIB, fileBytes: GIB, allocatedBytes: 0 };
   }
 }
 
@@ -158,7 +173,7 @@ describe.each(kinds)("%s hooks", (kind) => {
   });
 });
 
-describe.each(["volume", "clone"] as const)("%s sizes", (kind) => {
+describe.each(["volume", "clone", "volumeFromImage"] as const)("%s sizes", (kind) => {
   const hooks = hooksOf(kind);
   const sized = validInputs[kind].filter((inputs) => inputs.sizeGib !== undefined || inputs.sizeBytes !== undefined);
 

@@ -39,7 +39,7 @@ export async function serverRouteTable(): Promise<RouteEntry[]> {
     store: new SqliteMetadataStore(join(dir, "metadata.db")),
     poolEngine: new BtrfsPoolEngine({ stateDir: dir }),
     targetEngine: new TgtTargetEngine({ controlPort: 1, portal: { host: "127.0.0.1", port: 1 } }),
-    settings: { portals: [], iqnPrefix: "iqn.2025-01.org.opendpl", allowedBlockDevices: [], vendor: "route-table", version: "0", serverName: "route-table" },
+    settings: { portals: [], iqnPrefix: "iqn.2025-01.org.opendpl", allowedBlockDevices: [], imageDirectories: [], vendor: "route-table", version: "0", serverName: "route-table" },
     log: () => undefined,
   });
   const app = await buildHttpServer(core, { username: "route", password: "table", log: () => undefined });

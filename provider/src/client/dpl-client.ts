@@ -7,6 +7,9 @@ import {
   ExportAssignBody,
   ExportUnassignBody,
   HexId,
+  ImageCreateBody,
+  ImageListReply,
+  ImageReply,
   PoolCreateBody,
   PoolDeleteBody,
   PoolDeviceChangeBody,
@@ -30,6 +33,7 @@ import {
   IoStatsReply,
   VolumeCreateBody,
   VolumeDeleteBody,
+  VolumeFromImageBody,
   VolumeListReply,
   VolumeModifyBody,
   VolumeReply,
@@ -46,6 +50,8 @@ import { DplTransport, type DplRequest, type DplResponse, type OperationContext 
 
 import {
   copyMetadata,
+  imageCreateBody,
+  volumeFromImageBody,
   nameMetadata,
   poolCreateMetadata,
   targetCreateMetadata,
@@ -55,6 +61,8 @@ import {
   type CloneSpec,
   type CopyFromSnapshotSpec,
   type GroupSnapshotSpec,
+  type ImageExportSpec,
+  type ImageVolumeSpec,
   type PoolSpec,
   type SnapshotSpec,
   type SpawnSpec,
@@ -117,6 +125,8 @@ const paths = {
   groupSnapshot: (vg: string, snap: string) => `/v1/dpl_volgroup/${vg}/cdmi_snapshots/${snap}/`,
   poolStats: (id: string) => `/v1/dpl_pool/${id}/stats/`,
   volumeStats: (id: string) => `/v1/dpl_volume/${id}/stats/`,
+  images: "/v1/dpl_image/",
+  image: (id: string) => `/v1/dpl_image/${id}/`,
 } as const;
 
 interface MutationOptions {
@@ -293,6 +303,42 @@ export class DplClient {
     const ctx = this.context("roll back volume", volumeId);
     const copy = snapshotPath(this.hexId(ctx, volumeId), this.hexId(ctx, snapshotId, "snapshot id"));
     return this.putVolume(ctx, volumeId, this.body(ctx, RollbackBody, { copy }));
+  }
+
+  /**
+   * A new volume holding an image's disk (a server file inside its image directories, or a URL the
+   * server fetches); raw files on the pool's filesystem become reflinks, zero blocks holes.
+   */
+  async createVolumeFromImage(id: string, spec: ImageVolumeSpec): Promise<VolumeReply> {
+    const ctx = this.context("create volume from image", id);
+    return this.putVolume(ctx, id, this.body(ctx, VolumeFromImageBody, volumeFromImageBody(spec)));
+  }
+
+  // ---------------------------------------------------------------- images
+
+  /** Image files on the server, and the directories it reads and writes them in. */
+  async listImages(): Promise<{ images: NamedId[]; directories: string[] }> {
+    const reply = await this.fetch(this.context("list images"), paths.images, ImageListReply);
+    return { images: reply.children.map(([id, name]) => ({ id, name })), directories: reply.metadata.image_directories };
+  }
+
+  async getImage(id: string): Promise<ImageReply | undefined> {
+    const ctx = this.context("read image", id);
+    return this.fetchIfExists(ctx, paths.image(this.hexId(ctx, id)), ImageReply);
+  }
+
+  /** Writes a volume (or one of its snapshots) as an image file on the server. */
+  async exportImage(id: string, spec: ImageExportSpec): Promise<ImageReply> {
+    const ctx = this.context("export image", id);
+    const path = paths.image(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, ImageCreateBody, imageCreateBody(spec)) });
+    return this.finalObject(ctx, reply, id, path, ImageReply);
+  }
+
+  /** An image already gone is success. */
+  async deleteImage(id: string): Promise<void> {
+    const ctx = this.context("delete image", id);
+    await this.mutate(ctx, { method: "DELETE", path: paths.image(this.hexId(ctx, id)) }, { notFoundMeansDone: true });
   }
 
   // ---------------------------------------------------------------- snapshots

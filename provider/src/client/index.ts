@@ -29,6 +29,8 @@ export type {
   TargetSpec,
   VolumeGroupSpec,
   GroupSnapshotSpec,
+  ImageVolumeSpec,
+  ImageExportSpec,
 } from "./specs";
 export { DplClientOptions, DplClientOptionsSchema, type DplClientOptionsInput, type ResolvedDplClientOptions } from "./options";
 export { iscsiConnectionOf, iscsiUrl, type IscsiConnection } from "./iscsi-connection";

@@ -4,12 +4,16 @@ import type {
   CloneBody,
   Compression,
   CopyFromSnapshotBody,
+  ImageCreateBody,
+  ImageFormat,
+  ImageSource,
   PoolCreateBody,
   PoolDevice,
   RaidLevel,
   TargetCreateBody,
   VolgroupCreateBody,
   VolumeCreateBody,
+  VolumeFromImageBody,
   VolumeModifyBody,
 } from "../wire";
 
@@ -52,6 +56,25 @@ export type CopySpec = Omit<VolumeSpec, "poolId" | "sizeBytes"> & {
 };
 export type CopyFromSnapshotSpec = CopySpec;
 export type CloneSpec = CopySpec;
+
+/**
+ * A volume made from an image: a file on the server (inside its image directories) or an http(s)
+ * URL it fetches. The size defaults to the image's virtual size and may only be larger.
+ */
+export type ImageVolumeSpec = Omit<VolumeSpec, "sizeBytes"> & {
+  sizeBytes?: number | undefined;
+  image: ImageSource;
+};
+
+/** A volume (or one of its snapshots) written out as an image file on the server. */
+export interface ImageExportSpec {
+  sourceVolume: string;
+  sourceSnapshot?: string | undefined;
+  format: ImageFormat;
+  /** One of the server's image directories; default: the source pool's own (raw is then a reflink). */
+  directory?: string | undefined;
+  name?: Text;
+}
 
 export interface NameSpec {
   name?: Text;
@@ -158,5 +181,28 @@ export function volumeGroupCreateMetadata(spec: VolumeGroupSpec): z.input<typeof
     ...nameMetadata(spec),
     ...defined({ volume: spec.volumes, maximum_snapshot: spec.maximumSnapshot }),
     ...(spec.snapshotRotation === undefined ? {} : { properties: { snapshot_rotation: spec.snapshotRotation } }),
+  };
+}
+
+export function volumeFromImageBody(spec: ImageVolumeSpec): z.input<typeof VolumeFromImageBody> {
+  const wantsProperties = spec.thin !== undefined || spec.compression !== undefined || spec.cacheMode !== undefined;
+  return {
+    metadata: {
+      ...nameMetadata(spec),
+      pool_uuid: spec.poolId,
+      ...defined({ total_capacity: spec.sizeBytes, maximum_snapshot: spec.maximumSnapshot, snapshot_quota: spec.snapshotQuota }),
+      ...(wantsProperties ? { properties: volumeProperties(spec) } : {}),
+    },
+    image: spec.image,
+  };
+}
+
+export function imageCreateBody(spec: ImageExportSpec): z.input<typeof ImageCreateBody> {
+  return {
+    metadata: {
+      ...defined({ display_name: spec.name, source_snapshot: spec.sourceSnapshot, directory: spec.directory }),
+      source_volume: spec.sourceVolume,
+      format: spec.format,
+    },
   };
 }

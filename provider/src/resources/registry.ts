@@ -2,6 +2,7 @@ import { rememberProviderConfig } from "../config/connection-settings";
 import { cloneHooks } from "./clone";
 import { fcExportHooks } from "./fc-export";
 import { groupSnapshotHooks } from "./group-snapshot";
+import { imageExportHooks } from "./image-export";
 import type { ConfigSource, ResourceHooks } from "./hook-types";
 import { iscsiExportHooks } from "./iscsi-export";
 import { poolHooks } from "./pool";
@@ -9,6 +10,7 @@ import { rollbackHooks } from "./rollback";
 import { snapshotHooks } from "./snapshot";
 import { volumeHooks } from "./volume";
 import { volumeGroupHooks } from "./volume-group";
+import { volumeFromImageHooks } from "./volume-from-image";
 
 /** Every resource kind the SDK's serialized shims name, with its hooks. */
 export const RESOURCE_HOOKS = {
@@ -21,6 +23,8 @@ export const RESOURCE_HOOKS = {
   rollback: rollbackHooks,
   volumeGroup: volumeGroupHooks,
   groupSnapshot: groupSnapshotHooks,
+  volumeFromImage: volumeFromImageHooks,
+  imageExport: imageExportHooks,
 } as const satisfies Record<string, ResourceHooks>;
 
 export type ResourceKind = keyof typeof RESOURCE_HOOKS;

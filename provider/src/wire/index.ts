@@ -13,3 +13,4 @@ export * from "./event";
 export * from "./target";
 export * from "./volgroup";
 export * from "./io-stats";
+export * from "./image";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Bytes, Description, DisplayName, HexId, Iqn, Portal, PositiveBytes } from "./ids";
 import { Compression } from "./pool";
 import { Envelope, IdNamePair } from "./envelope";
+import { ImageSource } from "./image";
 
 /**
  * `PUT /v1/dpl_volume/<vol>/` is multiplexed: the body's keys select the operation
@@ -123,6 +124,21 @@ export const CloneBody = z.object({
 }).strict();
 export type CloneBody = z.input<typeof CloneBody>;
 
+/** Create this new volume from an image; `total_capacity` defaults to the image's virtual size (never smaller). */
+export const VolumeFromImageBody = z.object({
+  metadata: z.object({
+    display_name: OptionalName,
+    display_description: OptionalDescription,
+    pool_uuid: HexId,
+    total_capacity: PositiveBytes.optional(),
+    maximum_snapshot: MaximumSnapshot,
+    snapshot_quota: SnapshotQuota,
+    properties: VolumeProperties.optional(),
+  }).strict(),
+  image: ImageSource,
+}).strict();
+export type VolumeFromImageBody = z.input<typeof VolumeFromImageBody>;
+
 /** CHAP for a target (extension). Secrets are write-only: replies carry usernames only. */
 export const ChapCredentials = z.object({
   username: z.string().min(1).max(255).regex(/^[A-Za-z0-9._@:-]+$/, "must be letters, digits or . _ @ : -"),
@@ -182,6 +198,7 @@ export type VolumePut =
   | { op: "clone"; schema: typeof CloneBody }
   | { op: "snapshot"; schema: typeof SnapshotCreateBody }
   | { op: "rollback"; schema: typeof RollbackBody }
+  | { op: "import"; schema: typeof VolumeFromImageBody }
   | { op: "create"; schema: typeof VolumeCreateBody }
   | { op: "modify"; schema: typeof VolumeModifyBody };
 
@@ -201,6 +218,7 @@ export function classifyVolumePut(body: unknown): VolumePut | undefined {
   if (meta?.snapshot_operation === "copy") return { op: "copy", schema: CopyFromSnapshotBody };
   if (meta?.snapshot_operation === "spawn") return { op: "spawn", schema: SpawnBody };
   if (meta?.snapshot_operation === "clone") return { op: "clone", schema: CloneBody };
+  if ("image" in body) return { op: "import", schema: VolumeFromImageBody };
   if ("snapshot" in body) return { op: "snapshot", schema: SnapshotCreateBody };
   if ("copy" in body && meta === undefined) return { op: "rollback", schema: RollbackBody };
   if (meta !== undefined && "pool_uuid" in meta) return { op: "create", schema: VolumeCreateBody };

@@ -12,6 +12,7 @@ import { errorBody, STATUS_OF } from "./error-registry";
 import { registerMetrics } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { exportRoutes } from "./routes/export-routes";
+import { imageRoutes } from "./routes/image-routes";
 import { poolRoutes } from "./routes/pool-routes";
 import { systemRoutes } from "./routes/system-routes";
 import { volgroupRoutes } from "./routes/volgroup-routes";
@@ -94,7 +95,7 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
   app.get("/openapi.json", () => openApi);
 
   for (const prefix of ["", "/v1"]) {
-    for (const routes of [systemRoutes, poolRoutes, volumeRoutes, volgroupRoutes, exportRoutes]) {
+    for (const routes of [systemRoutes, poolRoutes, volumeRoutes, volgroupRoutes, exportRoutes, imageRoutes]) {
       await app.register(routes(core), { prefix });
     }
   }

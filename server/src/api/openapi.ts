@@ -45,9 +45,9 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_volume/{volume}/": {
     get: { summary: "Volume detail (exports included), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.VolumeReply } },
     put: {
-      summary: "Multiplexed by body keys: create, extend/rename, snapshot, copy/spawn/clone into this new volume, rollback, export assign/unassign",
+      summary: "Multiplexed by body keys: create, extend/rename, snapshot, copy/spawn/clone into this new volume, import an image (top-level image) into this new volume, rollback, export assign/unassign",
       body: {
-        create: wire.VolumeCreateBody, modify: wire.VolumeModifyBody, snapshot: wire.SnapshotCreateBody,
+        create: wire.VolumeCreateBody, import: wire.VolumeFromImageBody, modify: wire.VolumeModifyBody, snapshot: wire.SnapshotCreateBody,
         copy: wire.CopyFromSnapshotBody, spawn: wire.SpawnBody, clone: wire.CloneBody, rollback: wire.RollbackBody,
         assign: wire.ExportAssignBody, unassign: wire.ExportUnassignBody,
       },
@@ -74,6 +74,15 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_volgroup/{group}/cdmi_snapshots/{snapshot}/": {
     get: { summary: "Group snapshot with metadata.member {volume: member snapshot}", replies: { "200": wire.VolgroupSnapshotReply } },
     delete: { summary: "Delete a group snapshot and its member snapshots", replies: { "200": wire.EventReply, ...accepted } },
+  },
+  "/v1/dpl_image/": { get: { summary: "List image files in the server's image directories, and those directories", replies: { "200": wire.ImageListReply } } },
+  "/v1/dpl_image/{image}/": {
+    get: { summary: "Image file detail (format, virtual size, file size, allocated bytes), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.ImageReply } },
+    put: { summary: "Write a volume or one of its snapshots as a raw or qcow2 image file (raw in the pool's own directory is a reflink)", body: { create: wire.ImageCreateBody }, replies: { "201": wire.ImageReply, "200": wire.ImageReply, ...accepted } },
+    delete: { summary: "Delete the image file", replies: { "200": wire.EventReply, ...accepted } },
+  },
+  "/v1/dpl_image/{image}/content": {
+    get: { summary: "The image file's bytes (application/octet-stream); raw images are gzip-coded when Accept-Encoding allows (holes shrink to almost nothing), qcow2 files hold only allocated clusters", replies: { "200": null } },
   },
   "/v1/dpl_export/": { get: { summary: "List targets and/or initiators as [uuid, name, address]", query: { type: "target or initiator" }, replies: { "200": wire.TargetListReply } } },
   "/v1/dpl_export/sns_table/": { put: { summary: "FC name-server query (always empty: no FC engine)", body: { query: wire.SnsTableBody }, replies: { "200": SnsTableReply } } },
@@ -134,7 +143,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       const responses: Record<string, unknown> = {};
       for (const [status, schema] of Object.entries(op.replies)) {
         responses[status] = schema === null
-          ? { description: "No content" }
+          ? status === "200"
+            ? { description: "Bytes", content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } }
+            : { description: "No content" }
           : { description: status === "202" ? "Accepted: poll with ?event_uuid= (or send Prefer: wait=N)" : "OK", content: mediaTypes(ref(schema, "output")) };
       }
       for (const [status, description] of Object.entries(errorStatuses)) {

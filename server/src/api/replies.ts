@@ -4,7 +4,7 @@
  */
 import {
   CDMI_CONTAINER, RaidLevel,
-  type CompletionStatus, type Envelope, type EventReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
+  type CompletionStatus, type Envelope, type EventReply, type ImageReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
   type IoStatsReply, type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
 } from "@prophetstor/dpl-provider/wire";
 import type { CoreSettings } from "../core/context";
@@ -13,6 +13,7 @@ import type {
   EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, SnapshotRecord, TargetRecord,
 } from "../core/records";
 import type { IoStatsView } from "../core/io-stats-service";
+import type { ImageView } from "../core/image-service";
 import type { VolumeGroupView } from "../core/volgroup-service";
 import type { VolumeView } from "../core/volume-service";
 
@@ -275,5 +276,22 @@ export function ioStatsReply(view: IoStatsView): IoStatsReply {
       errors: view.totals.errors,
       latency_source: view.latencySource,
     },
+  };
+}
+
+export function imageReply(view: ImageView, parentURI: string): ImageReply {
+  return {
+    ...envelope({ id: view.id, name: view.path.split("/").pop() ?? view.id, parentURI }),
+    metadata: {
+      image_uuid: view.id,
+      format: view.format,
+      path: view.path,
+      virtual_size: view.virtualSize,
+      file_size: view.fileSize,
+      allocated_size: view.allocatedBytes,
+      content_uri: `/v1/dpl_image/${view.id}/content`,
+      ctime: Math.floor(view.ctime),
+    },
+    children: [],
   };
 }

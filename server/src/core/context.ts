@@ -1,5 +1,5 @@
 import type { MetadataStore } from "./metadata-store";
-import type { PoolEngine, TargetEngine } from "./ports";
+import type { ImageEngine, PoolEngine, TargetEngine } from "./ports";
 import type { JobRunner } from "./jobs";
 
 export interface CoreSettings {
@@ -9,6 +9,8 @@ export interface CoreSettings {
   iqnPrefix: string;
   /** Block devices a pool may be built from (a client never picks arbitrary host devices). */
   allowedBlockDevices: string[];
+  /** Directories images may be imported from and exported to (besides each pool's own image directory). */
+  imageDirectories: string[];
   vendor: string;
   version: string;
   serverName: string;
@@ -19,6 +21,8 @@ export interface CoreContext {
   store: MetadataStore;
   poolEngine: PoolEngine;
   targetEngine: TargetEngine;
+  /** Absent: image import and export answer UNSUPPORTED. */
+  imageEngine?: ImageEngine | undefined;
   jobs: JobRunner;
   settings: CoreSettings;
   log: (message: string) => void;
@@ -30,4 +34,5 @@ export const poolLock = (id: string): string => `pool:${id}`;
 /** Held by a pool's scrub or dedupe (volumes stay usable meanwhile) and by its delete. */
 export const poolMaintenanceLock = (id: string): string => `pool-maintenance:${id}`;
 export const volumeLock = (id: string): string => `volume:${id}`;
+export const imageLock = (id: string): string => `image:${id}`;
 export const groupLock = (id: string): string => `volgroup:${id}`;

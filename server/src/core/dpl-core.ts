@@ -2,12 +2,13 @@
 import type { CoreContext, CoreSettings } from "./context";
 import { ExportService } from "./export-service";
 import { IoStatsService } from "./io-stats-service";
+import { ImageService } from "./image-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
 import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
-import type { PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
+import type { ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
@@ -20,6 +21,7 @@ export class DplCore {
   readonly poolDevices: PoolDeviceService;
   readonly exportService: ExportService;
   readonly volumes: VolumeService;
+  readonly images: ImageService;
   readonly volumeGroups: VolumeGroupService;
   readonly targets: TargetService;
   readonly watchdog: TargetWatchdog;
@@ -31,6 +33,7 @@ export class DplCore {
   constructor(deps: {
     store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
     maintenanceEngine?: PoolMaintenanceEngine;
+    imageEngine?: ImageEngine;
   }) {
     const jobs = new JobRunner(deps.store, deps.log);
     const { maintenanceEngine, ...shared } = deps;
@@ -39,6 +42,7 @@ export class DplCore {
     this.poolDevices = new PoolDeviceService(this.ctx, this.pools);
     this.exportService = new ExportService(this.ctx);
     this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
+    this.images = new ImageService(this.ctx, this.volumes);
     this.volumeGroups = new VolumeGroupService(this.ctx);
     this.targets = new TargetService(this.ctx);
     this.watchdog = new TargetWatchdog(this.ctx, this.exportService);

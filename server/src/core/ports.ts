@@ -3,7 +3,7 @@
  * these interfaces and does no I/O of its own; engines implement them on btrfs, tgtd and SQLite.
  * Everything that runs a privileged command lives behind PoolEngine or TargetEngine.
  */
-import type { CacheMode, Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { CacheMode, Compression, ImageFormat, RaidLevel } from "@prophetstor/dpl-provider/wire";
 
 // ---------------------------------------------------------------- data engine (btrfs)
 
@@ -124,6 +124,80 @@ export interface PoolEngine {
   volumeSizeBytes(poolId: string, volumeId: string): Promise<number>;
   /** Volume and snapshot ids found on disk (reconciliation reports the ones no record owns). */
   listOnDisk(poolId: string): Promise<{ volumes: string[]; snapshots: string[] }>;
+
+  /** The pool's own image directory, on its filesystem: raw images there reflink into volumes and back. */
+  imageLibraryPath(poolId: string): string;
+  /** Where temporary files (downloads) go on the pool's filesystem. */
+  scratchDirectory(poolId: string): string;
+  /** A path in the scratch directory whose name marks the file unfinished (`.<name>.partial`); nothing is created. */
+  scratchPath(poolId: string, name: string): string;
+  /**
+   * A new volume whose data file `fill` writes (it must create the file); then grown to
+   * `sizeBytes` and, when thick, allocated in full. Undoes the subvolume when anything fails.
+   */
+  volumeFromFill(
+    poolId: string, volumeId: string, spec: { sizeBytes: number; thin: boolean; compression: Compression },
+    fill: (dataPath: string) => Promise<void>,
+  ): Promise<void>;
+}
+
+// ---------------------------------------------------------------- image engine (qemu-img, http)
+
+/** What an image holds, as read from its header (qcow2) or its length (raw). */
+export interface ImageFacts {
+  format: ImageFormat;
+  /** Size of the disk the image describes. */
+  virtualSize: number;
+}
+
+export interface ImageFileFacts extends ImageFacts {
+  /** The path with every symlink resolved (allow-list checks use it). */
+  realPath: string;
+  fileSize: number;
+  allocatedBytes: number;
+  ctime: number;
+}
+
+/** The image itself is unusable as asked (wrong format, backing file, unreachable URL): the client's to fix. */
+export class UnusableImageError extends Error {
+  override name = "UnusableImageError";
+  constructor(
+    message: string,
+    /** What the client got wrong: the declared format, or the source (path or URL) itself. */
+    readonly aspect: "format" | "source" = "source",
+  ) {
+    super(message);
+  }
+}
+
+export interface DownloadOutcome {
+  /** Bytes that came over the wire. */
+  bytesReceived: number;
+  /** Bytes written to disk (zero blocks became holes and are not counted). */
+  bytesWritten: number;
+}
+
+export interface ImageEngine {
+  /** Reads a file's format and virtual size; refuses a format mismatch and backing or external data files. */
+  inspectFile(path: string, declared: ImageFormat): Promise<ImageFileFacts>;
+  /** Learns a URL image's virtual size without fetching it (Content-Length, or the qcow2 header). */
+  inspectUrl(url: string, declared: ImageFormat): Promise<ImageFacts>;
+  /** Fetches a URL into a new file, writing zero blocks as holes. */
+  download(url: string, destination: string, progress: ProgressReporter): Promise<DownloadOutcome>;
+  /** Writes an image's disk contents as a new raw file: a reflink when both are raw on one btrfs, else a sparse copy. */
+  writeRaw(source: { path: string; format: ImageFormat }, destination: string): Promise<void>;
+  /** Writes a raw disk (a volume's data file) as an image file, atomically (a partial file is never visible). */
+  writeImage(rawSource: string, destination: string, format: ImageFormat): Promise<void>;
+  /** The file of the image with this id in one of the directories, if any. */
+  locate(directories: readonly string[], id: string): Promise<{ path: string; format: ImageFormat } | undefined>;
+  /** Every image file (`<32 hex>.<format>`) in the directories. */
+  list(directories: readonly string[]): Promise<{ id: string; path: string; format: ImageFormat }[]>;
+  /** Idempotent. */
+  remove(path: string): Promise<void>;
+  /** Deletes the `.<name>.partial` files a crash left in the directories; returns their paths. */
+  removeUnfinished(directories: readonly string[]): Promise<string[]>;
+  /** The image's bytes, start to end. */
+  read(path: string): NodeJS.ReadableStream;
 }
 
 export type RollbackMode = "in-place" | "swap";

@@ -99,6 +99,15 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
     }
   }
 
+  // Downloads and exports a crash cut short: their files are named unfinished, so nothing else is touched.
+  if (ctx.imageEngine !== undefined) {
+    const directories = [
+      ...ctx.settings.imageDirectories,
+      ...[...attached].flatMap((poolId) => [poolEngine.imageLibraryPath(poolId), poolEngine.scratchDirectory(poolId)]),
+    ];
+    for (const file of await ctx.imageEngine.removeUnfinished(directories)) report.cleanedUp.push(`unfinished image file ${file}`);
+  }
+
   await ctx.targetEngine.start();
   report.failedExports = await exportService.reapplyAll();
   report.reappliedExports = store.listExports().length - report.failedExports.length;

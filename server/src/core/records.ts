@@ -100,7 +100,7 @@ export interface GroupSnapshotRecord {
   ctime: number;
 }
 
-export type EventObjectType = "pool" | "volume" | "volume_group" | "target" | "system";
+export type EventObjectType = "pool" | "volume" | "volume_group" | "target" | "system" | "image";
 
 export interface EventRecord {
   id: string;

@@ -16,3 +16,5 @@ export type TargetCreateRequest = z.output<typeof wire.TargetCreateBody>;
 export type VolgroupCreateRequest = z.output<typeof wire.VolgroupCreateBody>;
 export type VolgroupMembershipRequest = z.output<typeof wire.VolgroupMembershipBody>;
 export type VolgroupSnapshotRequest = z.output<typeof wire.VolgroupSnapshotBody>;
+export type VolumeFromImageRequest = z.output<typeof wire.VolumeFromImageBody>;
+export type ImageCreateRequest = z.output<typeof wire.ImageCreateBody>;

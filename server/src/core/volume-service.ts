@@ -1,7 +1,7 @@
-import { snapshotIdOfPath } from "@prophetstor/dpl-provider/wire";
+import { snapshotIdOfPath, type ImageFormat } from "@prophetstor/dpl-provider/wire";
 import type {
   CloneRequest, CopyFromSnapshotRequest, RollbackRequest, SnapshotCreateRequest, SpawnRequest,
-  VolumeCreateRequest, VolumeModifyRequest,
+  VolumeCreateRequest, VolumeFromImageRequest, VolumeModifyRequest,
 } from "./requests";
 import type { CoreContext } from "./context";
 import { TARGET_ENGINE_LOCK, poolLock, volumeLock } from "./context";
@@ -19,11 +19,22 @@ export interface VolumeView {
 
 const DEFAULT_MAXIMUM_SNAPSHOT = 1024;
 
+/** An image source whose format and size admission has already checked. */
+export type ResolvedImage =
+  | { kind: "file"; path: string; format: ImageFormat; virtualSize: number }
+  | { kind: "url"; url: string; format: ImageFormat; virtualSize: number };
+
 /** How a new volume gets its data. */
 type VolumeSource =
   | { kind: "empty" }
   | { kind: "snapshot"; snapshot: SnapshotRecord }
-  | { kind: "volume"; volume: VolumeRecord };
+  | { kind: "volume"; volume: VolumeRecord }
+  | { kind: "image"; image: ResolvedImage };
+
+/** Volumes are whole 512-byte sectors to an initiator; an image of odd length is rounded up. */
+function sectorAligned(bytes: number): number {
+  return Math.ceil(bytes / 512) * 512;
+}
 
 /** Fields a create-like request pins down; a retry must match them to count as the same request. */
 function sameSpec(a: VolumeRecord, b: VolumeRecord): boolean {
@@ -118,6 +129,18 @@ export class VolumeService {
     });
   }
 
+  /** A volume holding an image's disk; its size is the image's unless a larger one is asked for. */
+  importImage(id: string, body: VolumeFromImageRequest, image: ResolvedImage): Promise<StartedJob> {
+    const m = body.metadata;
+    return this.createFrom(id, { kind: "image", image }, "import", {
+      poolId: m.pool_uuid, poolField: "metadata.pool_uuid",
+      name: m.display_name, description: m.display_description,
+      sizeBytes: m.total_capacity ?? sectorAligned(image.virtualSize), thin: m.properties?.thin_provision ?? true,
+      compression: m.properties?.compression, cacheMode: m.properties?.cache_mode,
+      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+    });
+  }
+
   private requireSnapshotOfPath(path: string): SnapshotRecord {
     // The volume segment is not trusted: the historical copy names the new volume there (D8).
     const snapshotId = snapshotIdOfPath(path);
@@ -137,10 +160,11 @@ export class VolumeService {
       maximumSnapshot?: number | undefined; snapshotQuota?: number | undefined;
     },
   ): Promise<StartedJob> {
-    const sourceSize = source.kind === "snapshot" ? source.snapshot.sizeBytes : source.kind === "volume" ? source.volume.sizeBytes : 0;
+    const sourceSize = sizeOfSource(source);
     if (spec.sizeBytes < sourceSize) {
+      const what = source.kind === "image" ? "image's virtual size of" : "source's";
       throw new DomainError("INVALID_ARGUMENT",
-        `total_capacity ${spec.sizeBytes} is smaller than the source's ${sourceSize} bytes; volumes never shrink`, "metadata.total_capacity");
+        `total_capacity ${spec.sizeBytes} is smaller than the ${what} ${sourceSize} bytes; volumes never shrink`, "metadata.total_capacity");
     }
     const sourceLock = source.kind === "volume" ? [volumeLock(source.volume.id)] : [];
     return this.ctx.jobs.start({
@@ -186,8 +210,8 @@ export class VolumeService {
         this.ctx.store.insertVolume(record);
         return record;
       },
-      work: async (record) => {
-        await this.materialise(record, source);
+      work: async (record, progress) => {
+        await this.materialise(record, source, progress);
         const finished = { ...record, state: "available" as const, mtime: Date.now() };
         this.ctx.store.updateVolume(finished);
       },
@@ -198,10 +222,36 @@ export class VolumeService {
     });
   }
 
-  private async materialise(record: VolumeRecord, source: VolumeSource): Promise<void> {
+  private async fillFromImage(record: VolumeRecord, image: ResolvedImage, progress: (fraction: number) => void): Promise<void> {
+    const images = this.ctx.imageEngine;
+    if (images === undefined) throw new DomainError("UNSUPPORTED", "this server has no image engine");
+    const spec = { sizeBytes: record.sizeBytes, thin: record.thin, compression: record.compression };
+    await this.ctx.poolEngine.volumeFromFill(record.poolId, record.id, spec, async (data) => {
+      if (image.kind === "file") {
+        await images.writeRaw({ path: image.path, format: image.format }, data);
+      } else if (image.format === "raw") {
+        // Straight into the volume: zero blocks become holes as they arrive.
+        await images.download(image.url, data, progress);
+      } else {
+        const scratch = this.ctx.poolEngine.scratchPath(record.poolId, `${record.id}.qcow2`);
+        try {
+          await images.download(image.url, scratch, (fraction) => { progress(fraction * 0.9); });
+          await images.writeRaw({ path: scratch, format: "qcow2" }, data);
+        } finally {
+          await images.remove(scratch);
+        }
+      }
+    });
+  }
+
+  private async materialise(record: VolumeRecord, source: VolumeSource, progress: (fraction: number) => void): Promise<void> {
     const engine = this.ctx.poolEngine;
     if (source.kind === "empty") {
       await engine.createVolume(record.poolId, record.id, record.sizeBytes, record.thin, record.compression);
+      return;
+    }
+    if (source.kind === "image") {
+      await this.fillFromImage(record, source.image, progress);
       return;
     }
     const sourcePool = sourceOnPool(source);
@@ -419,6 +469,15 @@ export class VolumeService {
   }
 }
 
-function sourceOnPool(source: Exclude<VolumeSource, { kind: "empty" }>): string {
+function sizeOfSource(source: VolumeSource): number {
+  switch (source.kind) {
+    case "empty": return 0;
+    case "snapshot": return source.snapshot.sizeBytes;
+    case "volume": return source.volume.sizeBytes;
+    case "image": return source.image.virtualSize;
+  }
+}
+
+function sourceOnPool(source: Extract<VolumeSource, { kind: "snapshot" | "volume" }>): string {
   return source.kind === "snapshot" ? source.snapshot.poolId : source.volume.poolId;
 }

@@ -70,6 +70,10 @@ export function volumeRoutes(core: DplCore) {
           };
           break;
         }
+        case "import":
+          job = await core.images.importVolume(id, parseBody(put.schema, request.body));
+          finishedStatus = 201;
+          break;
         case "rollback":
           job = await core.volumes.rollback(id, parseBody(put.schema, request.body));
           break;

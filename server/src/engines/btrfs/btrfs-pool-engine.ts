@@ -600,6 +600,42 @@ export class BtrfsPoolEngine implements PoolEngine {
     return { volumes: await list("volumes"), snapshots: await list("snapshots") };
   }
 
+  // ------------------------------------------------------------------ images
+
+  imageLibraryPath(poolId: string): string {
+    return path.join(this.mountPoint(poolId), "images");
+  }
+
+  scratchDirectory(poolId: string): string {
+    return path.join(this.mountPoint(poolId), "scratch");
+  }
+
+  scratchPath(poolId: string, name: string): string {
+    return path.join(this.scratchDirectory(poolId), `.${checkId("scratch file", name)}.partial`);
+  }
+
+  async volumeFromFill(
+    poolId: string, volumeId: string, spec: { sizeBytes: number; thin: boolean; compression: Compression },
+    fill: (dataPath: string) => Promise<void>,
+  ): Promise<void> {
+    const dir = this.volumeDir(poolId, volumeId);
+    const data = path.join(dir, "data");
+    await mkdir(this.scratchDirectory(poolId), { recursive: true });
+    await runCommand("btrfs", ["subvolume", "create", dir]);
+    try {
+      if (spec.compression !== "none") await runCommand("btrfs", ["property", "set", dir, "compression", spec.compression]);
+      await fill(data);
+      const filled = (await stat(data)).size;
+      if (filled > spec.sizeBytes) throw new InvalidPoolRequestError(`the image's data (${filled} bytes) is larger than the volume (${spec.sizeBytes} bytes)`);
+      if (filled < spec.sizeBytes) await truncate(data, spec.sizeBytes);
+      // Thick: the holes the image left get their blocks too (data already written is untouched).
+      if (!spec.thin) await runCommand("fallocate", ["-l", String(spec.sizeBytes), data], { timeoutMs: SLOW_COMMAND_MS });
+    } catch (error) {
+      await this.deleteSubvolume(dir).catch(() => undefined);
+      throw error;
+    }
+  }
+
   // ------------------------------------------------------------------ internals
 
   private async statVolume(poolId: string, volumeId: string, file: string): Promise<FileSize> {

@@ -1,0 +1,64 @@
+import * as pulumi from "@pulumi/pulumi";
+import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { BlockVolume } from "./block-volume";
+import { sharedProviderShim } from "./provider-shim";
+import { poolIdOf, type PoolReference } from "./references";
+
+/** Where the image comes from: exactly one of `path` and `url`. */
+export interface ImageSourceArgs {
+  /** A file on the DPL server, inside one of its image directories (see `dpl-server serve --image-dir`, and each pool's `images/`). */
+  path?: pulumi.Input<string>;
+  /** An http(s) URL the server fetches (zero blocks are written as holes). */
+  url?: pulumi.Input<string>;
+  /** "raw" or "qcow2". */
+  format: pulumi.Input<"raw" | "qcow2">;
+}
+
+export interface VolumeFromImageArgs extends DplResourceArgs {
+  /** The pool the volume lives in. Changing it replaces the volume. */
+  pool: PoolReference;
+  /** The image whose disk the volume starts with. Changing it replaces the volume. */
+  image: pulumi.Input<ImageSourceArgs>;
+  /** Size in GiB; at least the image's virtual size (default: that size). Growing it extends in place. */
+  sizeGib?: pulumi.Input<number>;
+  /** Size in bytes; at least the image's virtual size (default: that size). Growing it extends in place. */
+  sizeBytes?: pulumi.Input<number>;
+  /** Thin (sparse, the default) or thick. Changing it replaces the volume. */
+  thin?: pulumi.Input<boolean>;
+  /** Display name. Changes in place. */
+  name?: pulumi.Input<string>;
+  /** Free-text description. Changes in place. */
+  description?: pulumi.Input<string>;
+  /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changing it replaces the volume. */
+  compression?: pulumi.Input<string>;
+  /** "writeback", "writethrough" or "direct". Changing it replaces the volume. */
+  cacheMode?: pulumi.Input<"writeback" | "writethrough" | "direct">;
+}
+
+/**
+ * A DPL volume made from a raw or qcow2 image: a file on the server (a raw file on the pool's own
+ * filesystem becomes a reflink, no data copied) or a URL the server fetches (holes stay holes).
+ */
+export class VolumeFromImage extends BlockVolume {
+  constructor(name: string, args: VolumeFromImageArgs, opts?: pulumi.CustomResourceOptions) {
+    super(sharedProviderShim("volumeFromImage"), name, {
+      objectId: declaredId("VolumeFromImage", name),
+      adopt: args.adopt,
+      operationTimeoutSeconds: args.operationTimeoutSeconds,
+      pool: poolIdOf(args.pool),
+      image: args.image,
+      sizeGib: args.sizeGib,
+      sizeBytes: args.sizeBytes,
+      thin: args.thin,
+      name: args.name,
+      description: args.description,
+      compression: args.compression,
+      cacheMode: args.cacheMode,
+      volumeId: undefined,
+      usedBytes: undefined,
+      poolId: undefined,
+      state: undefined,
+      displayName: undefined,
+    }, opts, MODULE, "VolumeFromImage");
+  }
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UnusableImageError } from "../../core/ports";
+import { downloadSparse, inspectUrlImage, qcow2Header } from "./sparse-download";
+
+const MiB = 2 ** 20;
+/** 8 MiB + 123 bytes: data at the start, at 5 MiB and in the odd-sized tail; zeros elsewhere. */
+const image = Buffer.alloc(8 * MiB + 123);
+randomBytes(64 * 1024).copy(image, 0);
+randomBytes(4096).copy(image, 5 * MiB);
+randomBytes(100).copy(image, 8 * MiB + 10);
+
+let server: Server;
+let base = "";
+const dir = mkdtempSync(join(tmpdir(), "sparse-download-"));
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    if (request.url === "/cut") {
+      response.writeHead(200, { "content-length": String(image.length) });
+      response.write(image.subarray(0, MiB), () => response.destroy());
+      return;
+    }
+    response.writeHead(200, { "content-length": String(image.length) });
+    response.end(request.method === "HEAD" ? undefined : image);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    server.close(() => { resolve(); });
+  });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("downloadSparse", () => {
+  it("writes the bytes exactly, leaving zero blocks as holes", async () => {
+    const file = join(dir, "image.raw");
+    const fractions: number[] = [];
+    const outcome = await downloadSparse(`${base}/image`, file, (f) => fractions.push(f));
+    expect(readFileSync(file).equals(image)).toBe(true);
+    expect(outcome.bytesReceived).toBe(image.length);
+    // 64 KiB + 4 KiB + the tail's last block: everything else was skipped.
+    expect(outcome.bytesWritten).toBe(64 * 1024 + 4096 + 123);
+    expect(statSync(file).blocks * 512).toBeLessThan(512 * 1024);
+    expect(fractions.every((f, i) => f > 0 && f < 1 && (i === 0 || f > (fractions[i - 1] ?? 0)))).toBe(true);
+  });
+
+  it("fails on a body cut short and removes the file", async () => {
+    const file = join(dir, "cut.raw");
+    await expect(downloadSparse(`${base}/cut`, file, () => undefined)).rejects.toBeInstanceOf(UnusableImageError);
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe("inspectUrlImage and the qcow2 header", () => {
+  it("takes a raw image's size from its length, and refuses what is not qcow2 as qcow2", async () => {
+    expect(await inspectUrlImage(`${base}/image`, "raw")).toEqual({ format: "raw", virtualSize: image.length });
+    await expect(inspectUrlImage(`${base}/image`, "qcow2")).rejects.toThrow(/is not a qcow2 image/);
+  });
+
+  it("reads the virtual size and the backing file offset", () => {
+    const header = Buffer.alloc(72);
+    header.writeUInt32BE(0x514649fb, 0);
+    header.writeUInt32BE(3, 4);
+    header.writeBigUInt64BE(0n, 8);
+    header.writeBigUInt64BE(BigInt(10 * 2 ** 30), 24);
+    expect(qcow2Header(header)).toEqual({ virtualSize: 10 * 2 ** 30, backingFileOffset: 0n });
+    expect(qcow2Header(Buffer.alloc(72))).toBeUndefined();
+  });
+});
