@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { declaredId, MODULE } from "./declaration";
 import { BlockVolume } from "./block-volume";
 import { sharedProviderShim } from "./provider-shim";
-import { poolIdOf, type PoolReference } from "./references";
+import { poolIdOf } from "./references";
+import type { VolumeArgs } from "./volume";
 
 /** Where the image comes from: exactly one of `path` and `url`. */
 export interface ImageSourceArgs {
@@ -14,25 +15,14 @@ export interface ImageSourceArgs {
   format: pulumi.Input<"raw" | "qcow2">;
 }
 
-export interface VolumeFromImageArgs extends DplResourceArgs {
-  /** The pool the volume lives in. Changing it replaces the volume. */
-  pool: PoolReference;
+/** A Volume's arguments plus its image; sizes are optional here (default: the image's virtual size). */
+export interface VolumeFromImageArgs extends Omit<VolumeArgs, "sizeGib" | "sizeBytes"> {
   /** The image whose disk the volume starts with. Changing it replaces the volume. */
   image: pulumi.Input<ImageSourceArgs>;
   /** Size in GiB; at least the image's virtual size (default: that size). Growing it extends in place. */
   sizeGib?: pulumi.Input<number>;
   /** Size in bytes; at least the image's virtual size (default: that size). Growing it extends in place. */
   sizeBytes?: pulumi.Input<number>;
-  /** Thin (sparse, the default) or thick. Changing it replaces the volume. */
-  thin?: pulumi.Input<boolean>;
-  /** Display name. Changes in place. */
-  name?: pulumi.Input<string>;
-  /** Free-text description. Changes in place. */
-  description?: pulumi.Input<string>;
-  /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changing it replaces the volume. */
-  compression?: pulumi.Input<string>;
-  /** "writeback", "writethrough" or "direct". Changing it replaces the volume. */
-  cacheMode?: pulumi.Input<"writeback" | "writethrough" | "direct">;
 }
 
 /**

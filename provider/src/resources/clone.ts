@@ -4,11 +4,11 @@ import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
 import { recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
+import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { OperationTimeoutSeconds } from "./operation-timeout";
-import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure } from "./size-inputs";
-import { blockVolumeReader, convergeVolume, deleteVolume, volumeOutputs } from "./volume";
+import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
+import { blockVolumeReader, convergeVolume, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
 
 /**
  * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
@@ -32,7 +32,6 @@ export type CloneInputs = z.output<typeof CloneInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds"] as const;
 const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot", "pool", "thin"] as const;
-const UPDATE_KEYS = ["name", "description"] as const;
 
 export function cloneReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key));
@@ -48,26 +47,8 @@ function checkClone(olds: PropertyBag, news: PropertyBag): CheckResult {
 }
 
 function diffClone(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = cloneReplaceKeys(olds, news);
-  const requested = requestedBytesOf(news);
-  // Without a size the clone keeps its source's size: dropping the input changes nothing.
-  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
-  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? ["size"] : [])];
-  return {
-    changes: replaces.length > 0 || updates.length > 0,
-    replaces,
-    stables: replaces.length > 0 ? [] : ["volumeId", "sourceVolume", "sourceSnapshot"],
-    deleteBeforeReplace: false,
-  };
-}
-
-function adoptionMismatch(reply: VolumeReply, inputs: CloneInputs): string | undefined {
-  const m = reply.metadata;
-  const problems: string[] = [];
-  if (inputs.pool !== undefined && m.pool_uuid !== inputs.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${inputs.pool}`);
-  const wanted = requestedBytes(inputs);
-  if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
-  return problems.length === 0 ? undefined : problems.join("; ");
+  // Without a size the volume keeps its source's size.
+  return derivedVolumeDiff(olds, news, cloneReplaceKeys(olds, news), ["volumeId", "sourceVolume", "sourceSnapshot"]);
 }
 
 async function makeClone(client: DplClient, id: string, inputs: CloneInputs): Promise<VolumeReply> {
@@ -92,7 +73,7 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
     if (existing === undefined) {
       reply = await makeClone(client, id, inputs);
     } else {
-      const mismatch = adoptionMismatch(existing, inputs);
+      const mismatch = volumeMismatch(existing, { pool: inputs.pool, sizeBytes: requestedBytes(inputs) });
       if (mismatch !== undefined) throw new Error(`cannot adopt volume ${id} as a clone: ${mismatch}`);
       recordFoundAtCreate(id);
       reply = existing;

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { CacheMode, Compression, Description, DisplayName, HexId, ImageSource, type VolumeReply } from "../wire";
-import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
+import { recordFoundAtCreate } from "./found-at-create";
 import { isInsideDirectory, serverImageDirectories } from "./image-directories";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks, UpdateResult } from "./hook-types";
+import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
-import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
-import { convergeVolume, volumeOutputs } from "./volume";
+import { OperationTimeoutSeconds } from "./operation-timeout";
+import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
+import { blockVolumeReader, convergeVolume, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
 
 /**
  * A volume whose first contents are an image: a raw or qcow2 file on the server (inside its
@@ -34,7 +34,6 @@ export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
 const REPLACE_KEYS = ["pool", "image", "thin", "compression", "cacheMode"] as const;
-const UPDATE_KEYS = ["name", "description"] as const;
 
 const thinByDefault = (v: unknown): unknown => v ?? true;
 
@@ -67,26 +66,8 @@ async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promi
 }
 
 function diffVolumeFromImage(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = replaceKeys(olds, news);
-  const requested = requestedBytesOf(news);
-  // Without a size the volume keeps the image's size: dropping the input changes nothing.
-  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
-  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? ["size"] : [])];
-  return {
-    changes: replaces.length > 0 || updates.length > 0,
-    replaces,
-    stables: replaces.length > 0 ? [] : ["volumeId", "pool", "image"],
-    deleteBeforeReplace: false,
-  };
-}
-
-function adoptionMismatch(reply: VolumeReply, inputs: VolumeFromImageInputs): string | undefined {
-  const m = reply.metadata;
-  const problems: string[] = [];
-  if (m.pool_uuid !== inputs.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${inputs.pool}`);
-  const wanted = requestedBytes(inputs);
-  if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
-  return problems.length === 0 ? undefined : problems.join("; ");
+  // Without a size the volume keeps its source's size.
+  return derivedVolumeDiff(olds, news, replaceKeys(olds, news), ["volumeId", "pool", "image"]);
 }
 
 async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
@@ -109,25 +90,12 @@ async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
       });
     } else {
       // Adopting never rewrites data: the volume is taken as it is, whatever image made it.
-      const mismatch = adoptionMismatch(existing, inputs);
+      const mismatch = volumeMismatch(existing, { pool: inputs.pool, sizeBytes: requestedBytes(inputs) });
       if (mismatch !== undefined) throw new Error(`cannot adopt volume ${id}: ${mismatch}`);
       recordFoundAtCreate(id);
       reply = existing;
     }
     return { id, outs: { ...pick(bag, INPUT_KEYS), ...volumeOutputs(reply) } };
-  });
-}
-
-async function readVolumeFromImage(id: string, props: PropertyBag): Promise<ReadResult> {
-  return withClient(timeoutOf(props), async (client) => {
-    const reply = await client.getVolume(id);
-    if (reply === undefined) return { id: "" };
-    const previous = pick(props, INPUT_KEYS);
-    const { sizeBytes: _b, sizeGib: _g, ...rest } = previous;
-    const inputs: PropertyBag = { ...rest, ...sizeInputsFor(previous, reply.metadata.total_capacity) };
-    if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
-    if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
-    return { id, props: { ...props, ...inputs, ...volumeOutputs(reply) }, inputs };
   });
 }
 
@@ -139,16 +107,11 @@ async function updateVolumeFromImage(id: string, _olds: PropertyBag, news: Prope
   });
 }
 
-async function deleteVolumeFromImage(id: string, props: PropertyBag): Promise<void> {
-  if (claimedByReplacement(id)) return;
-  await withClient(timeoutOf(props), (client) => client.deleteVolume(id));
-}
-
 export const volumeFromImageHooks: ResourceHooks = {
   check: checkVolumeFromImage,
   diff: (id, olds, news) => Promise.resolve(diffVolumeFromImage(id, olds, news)),
   create: createVolumeFromImage,
-  read: readVolumeFromImage,
+  read: blockVolumeReader(INPUT_KEYS),
   update: updateVolumeFromImage,
-  delete: deleteVolumeFromImage,
+  delete: deleteVolume,
 };

@@ -77,19 +77,42 @@ function withoutSizeInputs(bag: PropertyBag): PropertyBag {
   return rest;
 }
 
+/** What a declaration expects of an existing volume it takes over (unset: anything goes). */
+export interface VolumeExpectation {
+  pool?: string | undefined;
+  sizeBytes?: number | undefined;
+  thin?: boolean | undefined;
+}
+
 /** Refuses to take over a volume that is not what the program declares (it would be replaced or resized next). */
-export function adoptionMismatch(reply: VolumeReply, inputs: VolumeInputs): string | undefined {
+export function volumeMismatch(reply: VolumeReply, expected: VolumeExpectation): string | undefined {
   const m = reply.metadata;
   const problems: string[] = [];
-  if (m.pool_uuid !== inputs.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${inputs.pool}`);
-  const wanted = requestedBytes(inputs);
+  if (expected.pool !== undefined && m.pool_uuid !== expected.pool) problems.push(`it is in pool ${m.pool_uuid}, not ${expected.pool}`);
+  const wanted = expected.sizeBytes;
   if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
-  if (inputs.thin !== undefined && inputs.thin !== m.properties.thin_provision) problems.push(`it is ${m.properties.thin_provision ? "thin" : "thick"}`);
+  if (expected.thin !== undefined && expected.thin !== m.properties.thin_provision) problems.push(`it is ${m.properties.thin_provision ? "thin" : "thick"}`);
   return problems.length === 0 ? undefined : problems.join("; ");
 }
 
+/**
+ * Diff of a volume whose size defaults to its source's (Clone, VolumeFromImage): dropping the
+ * size input changes nothing, a new size extends in place, names change in place.
+ */
+export function derivedVolumeDiff(olds: PropertyBag, news: PropertyBag, replaces: string[], stablesWhenKept: string[]): DiffResult {
+  const requested = requestedBytesOf(news);
+  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
+  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? ["size"] : [])];
+  return {
+    changes: replaces.length > 0 || updates.length > 0,
+    replaces,
+    stables: replaces.length > 0 ? [] : stablesWhenKept,
+    deleteBeforeReplace: false,
+  };
+}
+
 async function takeOver(client: DplClient, reply: VolumeReply, inputs: VolumeInputs): Promise<VolumeReply> {
-  const mismatch = adoptionMismatch(reply, inputs);
+  const mismatch = volumeMismatch(reply, { pool: inputs.pool, sizeBytes: requestedBytes(inputs), thin: inputs.thin });
   if (mismatch !== undefined) {
     throw new Error(`cannot adopt volume ${reply.objectID}: ${mismatch}; make the program match the volume (adopting never changes data)`);
   }
