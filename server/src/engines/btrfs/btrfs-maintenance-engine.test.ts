@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dedupeProgressOf, parseCompsizeTotal, parseScrubCounters } from "./btrfs-maintenance-engine";
+import { CommandFailedError } from "../command";
+import { dedupeProgressOf, foundNoDedupeCandidates, parseCompsizeTotal, parseScrubCounters } from "./btrfs-maintenance-engine";
 
 // Output of btrfs-progs v6.2, compsize 1.5 and duperemove 0.11 as captured on this machine.
 const SCRUB = `scrub done for f8d3b64f-f51f-4c18-b189-566dde66eab6
@@ -35,5 +36,14 @@ describe("btrfs maintenance output parsing", () => {
     expect(dedupeProgressOf("[1/2] (50.00%) csum: /pool/volumes/a/data")).toEqual({ fraction: 0.25, filesScanned: 1 });
     expect(dedupeProgressOf("[0x55989d4a50c0] (1/4) Try to dedupe extents with id cfd5bdf4")).toEqual({ fraction: 0.625 });
     expect(dedupeProgressOf("Gathering file list...")).toBeUndefined();
+  });
+});
+
+describe("foundNoDedupeCandidates", () => {
+  it("tells duperemove's exit for a pool with nothing to hash from real failures", () => {
+    // duperemove 0.11 on a pool without volumes: exit 22 and this line.
+    expect(foundNoDedupeCandidates(new CommandFailedError("duperemove", 22, "No dedupe candidates found.\n", ""))).toBe(true);
+    expect(foundNoDedupeCandidates(new CommandFailedError("duperemove", 1, "Error: could not open hashfile\n", ""))).toBe(false);
+    expect(foundNoDedupeCandidates(new Error("No dedupe candidates found."))).toBe(false);
   });
 });

@@ -69,6 +69,14 @@ export function dedupeProgressOf(line: string): { fraction: number; filesScanned
   return undefined;
 }
 
+/**
+ * duperemove exits non-zero when no file has anything to hash (a pool without volumes, or only
+ * unwritten ones): for a pool that is a finished dedupe that shared nothing, not a failure.
+ */
+export function foundNoDedupeCandidates(error: unknown): boolean {
+  return error instanceof CommandFailedError && /no dedupe candidates found/i.test(`${error.stderr}${error.stdout}`);
+}
+
 export class BtrfsMaintenanceEngine implements PoolMaintenanceEngine {
   private readonly scrubPollMs: number;
 
@@ -121,6 +129,8 @@ export class BtrfsMaintenanceEngine implements PoolMaintenanceEngine {
           if (seen.filesScanned !== undefined) filesScanned = Math.max(filesScanned, seen.filesScanned);
           progress(Math.min(0.99, seen.fraction));
         },
+      }).catch((error: unknown) => {
+        if (!foundNoDedupeCandidates(error)) throw error;
       });
     } finally {
       await rm(hashFile, { force: true });
