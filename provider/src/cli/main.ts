@@ -6,6 +6,7 @@
  *
  *   dpl pools | volumes | snapshots [volume] | exports | health
  *   dpl pool scrub <pool> | dpl pool dedupe <pool>
+ *   dpl pool schedule <pool> [--scrub-every 7d] [--dedupe-every 1d|off]
  *   dpl pool devices <pool> | add-device | remove-device | replace-device
  */
 import { SingleBar } from "cli-progress";
@@ -13,6 +14,7 @@ import { Command } from "commander";
 import { DplClient, DplClientOptions } from "../client";
 import { PoolDevice, type PoolDeviceChange, type PoolOperation, type PoolReply, type VolumeReply } from "../wire";
 import { formatBytes, formatTime, printer, type Printer } from "./cli-output";
+import { formatInterval, parseInterval } from "./durations";
 
 interface GlobalOptions {
   json?: boolean;
@@ -53,11 +55,11 @@ function listPools(program: Command): Promise<void> {
   return withCli(program, async (client, out) => {
     const pools = await allPools(client);
     out.table(
-      ["id", "name", "state", "raid", "compression", "total", "used", "free", "provisioned", "ratio"],
+      ["id", "name", "state", "raid", "compression", "total", "used", "free", "provisioned", "ratio", "scrub every", "dedupe every"],
       pools.map(({ metadata: m }) => [
         m.pool_uuid, m.display_name, m.state, m.properties.raid_level, m.properties.compression,
         formatBytes(m.total_capacity), formatBytes(m.used_capacity), formatBytes(m.available_capacity), formatBytes(m.provisioned_capacity),
-        m.compression_ratio ?? null,
+        m.compression_ratio ?? null, formatInterval(m.maintenance_schedule?.scrub_every_seconds), formatInterval(m.maintenance_schedule?.dedupe_every_seconds),
       ]),
       pools.map((p) => p.metadata),
     );
@@ -176,6 +178,37 @@ function runPoolJob(program: Command, operation: PoolOperation, poolId: string):
   });
 }
 
+interface ScheduleOptions {
+  scrubEvery?: string;
+  dedupeEvery?: string;
+}
+
+function printSchedule(out: Printer, pool: PoolReply): void {
+  const m = pool.metadata;
+  const schedule = m.maintenance_schedule ?? { scrub_every_seconds: null, dedupe_every_seconds: null };
+  out.object({
+    pool: m.pool_uuid,
+    "scrub every": formatInterval(schedule.scrub_every_seconds), "next scrub": formatTime(m.next_scrub_at), "last scrub": formatTime(m.last_scrub?.finished),
+    "dedupe every": formatInterval(schedule.dedupe_every_seconds), "next dedupe": formatTime(m.next_dedupe_at), "last dedupe": formatTime(m.last_dedupe?.finished),
+  }, {
+    pool_uuid: m.pool_uuid, maintenance_schedule: schedule, next_scrub_at: m.next_scrub_at ?? null, next_dedupe_at: m.next_dedupe_at ?? null,
+    last_scrub_finished: m.last_scrub?.finished ?? null, last_dedupe_finished: m.last_dedupe?.finished ?? null,
+  });
+}
+
+/** Without options shows the schedule; each option given sets (or, with "off", clears) that interval. */
+function schedulePool(program: Command, poolId: string, options: ScheduleOptions): Promise<void> {
+  return withCli(program, async (client, out) => {
+    const schedule = {
+      ...(options.scrubEvery === undefined ? {} : { scrub_every_seconds: parseInterval("--scrub-every", options.scrubEvery) }),
+      ...(options.dedupeEvery === undefined ? {} : { dedupe_every_seconds: parseInterval("--dedupe-every", options.dedupeEvery) }),
+    };
+    const pool = Object.keys(schedule).length === 0 ? await client.getPool(poolId) : await client.setPoolSchedule(poolId, schedule);
+    if (pool === undefined) throw new Error(`no pool ${poolId}`);
+    printSchedule(out, pool);
+  });
+}
+
 interface DeviceOptions {
   sizeGib?: string;
   path?: string;
@@ -227,11 +260,15 @@ export function buildProgram(): Command {
   program.command("snapshots [volume]").description("list snapshots (of every volume, or of one)").action((volume: string | undefined) => listSnapshots(program, volume));
   program.command("exports").description("list iSCSI exports").action(() => listExports(program));
   program.command("health").description(`server and pool health (exit status ${UNHEALTHY_EXIT} when a pool is not Online)`).action(() => health(program));
-  const pool = program.command("pool").description("pool maintenance jobs");
+  const pool = program.command("pool").description("pool maintenance jobs, their schedule, and devices");
   pool.command("scrub <pool>").description("read every copy of every block, repairing bad ones; waits with a progress bar")
     .action((poolId: string) => runPoolJob(program, "scrub", poolId));
   pool.command("dedupe <pool>").description("share identical blocks between volumes; waits with a progress bar")
     .action((poolId: string) => runPoolJob(program, "dedupe", poolId));
+  pool.command("schedule <pool>").description("show or set how often the server scrubs and dedupes the pool on its own (durations like 7d, 12h, 30m, 1d12h; off)")
+    .option("--scrub-every <duration>", "scrub this long after the last scrub finished (off: not scheduled)")
+    .option("--dedupe-every <duration>", "dedupe this long after the last dedupe finished (off: not scheduled)")
+    .action((poolId: string, options: ScheduleOptions) => schedulePool(program, poolId, options));
   pool.command("devices <pool>").description(`a pool's devices with state and btrfs error counters (exit status ${UNHEALTHY_EXIT} when the pool is not Online)`)
     .action((poolId: string) => listDevices(program, poolId));
   pool.command("add-device <pool>").description("add a device in place (a new image file, or an allowed block device)")

@@ -16,6 +16,7 @@ import {
   PoolListReply,
   PoolOperationBody,
   PoolReply,
+  PoolScheduleBody,
   RollbackBody,
   SnapshotCreateBody,
   SnapshotListReply,
@@ -39,6 +40,7 @@ import {
   VolumeReply,
   snapshotPath,
   type ChapCredentials,
+  type MaintenanceSchedule,
   type PoolDeviceChange,
   type PoolOperation,
 } from "../wire";
@@ -191,6 +193,17 @@ export class DplClient {
     const ctx = this.context(`${change.device_operation} devices of pool`, id);
     const path = paths.pool(this.hexId(ctx, id));
     const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolDeviceChangeBody, { metadata: change }) });
+    return this.finalObject(ctx, reply, id, path, PoolReply);
+  }
+
+  /**
+   * Changes how often the server scrubs and dedupes the pool on its own (a number of seconds
+   * sets, null turns off, an absent key keeps). Returns the pool with its new schedule.
+   */
+  async setPoolSchedule(id: string, schedule: MaintenanceSchedule): Promise<Reply<typeof PoolReply>> {
+    const ctx = this.context("set maintenance schedule of pool", id);
+    const path = paths.pool(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolScheduleBody, { metadata: { maintenance_schedule: schedule } }) });
     return this.finalObject(ctx, reply, id, path, PoolReply);
   }
 

@@ -7,6 +7,7 @@ import type {
   ImageCreateBody,
   ImageFormat,
   ImageSource,
+  MaintenanceSchedule,
   PoolCreateBody,
   PoolDevice,
   RaidLevel,
@@ -93,6 +94,8 @@ export interface PoolSpec {
   /** Accept raid5/raid6 and their caveats (write hole, slow scrub). */
   forceRaid56?: boolean | undefined;
   devices: PoolDevice[];
+  /** How often the server scrubs / dedupes the pool on its own. */
+  maintenanceSchedule?: MaintenanceSchedule | undefined;
 }
 
 export interface TargetSpec {
@@ -169,6 +172,7 @@ export function poolCreateMetadata(spec: PoolSpec): z.input<typeof PoolCreateBod
       raid_level: spec.raidLevel, compression: spec.compression, max_oversubscription: spec.maxOversubscription, force_raid56: spec.forceRaid56,
     }),
     devices: spec.devices,
+    ...defined({ maintenance_schedule: spec.maintenanceSchedule }),
   };
 }
 

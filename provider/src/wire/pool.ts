@@ -33,6 +33,24 @@ export const PoolDevice = z.discriminatedUnion("type", [
 ]);
 export type PoolDevice = z.infer<typeof PoolDevice>;
 
+/** Scheduled maintenance runs at most this often (a full scrub or dedupe pass is heavy I/O). */
+export const MIN_MAINTENANCE_INTERVAL_SECONDS = 10;
+const MaintenanceInterval = z
+  .number()
+  .int("must be whole seconds")
+  .min(MIN_MAINTENANCE_INTERVAL_SECONDS, `must be at least ${MIN_MAINTENANCE_INTERVAL_SECONDS} seconds`)
+  .max(10 * 366 * 86400, "must be at most ten years");
+
+/**
+ * How often the server itself scrubs / dedupes a pool: each run is due one interval after the
+ * previous run finished (or after the interval was set). null or absent: not scheduled.
+ */
+export const MaintenanceSchedule = z.object({
+  scrub_every_seconds: MaintenanceInterval.nullable().optional(),
+  dedupe_every_seconds: MaintenanceInterval.nullable().optional(),
+}).strict();
+export type MaintenanceSchedule = z.infer<typeof MaintenanceSchedule>;
+
 export const PoolCreateBody = z.object({
   metadata: z.object({
     display_name: DisplayName,
@@ -46,6 +64,7 @@ export const PoolCreateBody = z.object({
       force_raid56: z.boolean().optional(),
     }).strict(),
     devices: z.array(PoolDevice).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
+    maintenance_schedule: MaintenanceSchedule.optional(),
   }).strict(),
 }).strict();
 export type PoolCreateBody = z.infer<typeof PoolCreateBody>;
@@ -90,20 +109,34 @@ export const PoolDeviceChangeBody = z.object({
 export type PoolDeviceChangeBody = z.infer<typeof PoolDeviceChangeBody>;
 export type PoolDeviceChange = PoolDeviceChangeBody["metadata"];
 
+/**
+ * Changes a pool's maintenance schedule (same multiplexed PUT):
+ * `{"metadata":{"maintenance_schedule":{"scrub_every_seconds":604800,"dedupe_every_seconds":null}}}`.
+ * A key given as null turns that operation's schedule off; an absent key leaves it as it is. A
+ * quick job: with `Prefer: wait` the reply is the pool showing the new schedule.
+ */
+export const PoolScheduleBody = z.object({
+  metadata: z.object({ maintenance_schedule: MaintenanceSchedule }).strict(),
+}).strict();
+export type PoolScheduleBody = z.infer<typeof PoolScheduleBody>;
+
 export type PoolPut =
   | { op: "create"; schema: typeof PoolCreateBody }
+  | { op: "schedule"; schema: typeof PoolScheduleBody }
   | { op: "operation"; schema: typeof PoolOperationBody }
   | { op: "devices"; schema: typeof PoolDeviceChangeBody };
 
 /**
  * A body naming `metadata.pool_operation` asks for maintenance, one naming
- * `metadata.device_operation` changes devices; anything else is a create.
+ * `metadata.device_operation` changes devices, one naming `metadata.maintenance_schedule` without
+ * `devices` changes the schedule; anything else is a create (which may carry a schedule too).
  */
 export function classifyPoolPut(body: unknown): PoolPut {
   const meta = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).metadata : undefined;
   const has = (key: string): boolean => typeof meta === "object" && meta !== null && key in meta;
   if (has("pool_operation")) return { op: "operation", schema: PoolOperationBody };
   if (has("device_operation")) return { op: "devices", schema: PoolDeviceChangeBody };
+  if (has("maintenance_schedule") && !has("devices")) return { op: "schedule", schema: PoolScheduleBody };
   return { op: "create", schema: PoolCreateBody };
 }
 
@@ -175,6 +208,14 @@ export const PoolMetadata = z.object({
   compression_ratio: z.number().nullable().optional(),
   last_scrub: ScrubResult.nullable().optional(),
   last_dedupe: DedupeResult.nullable().optional(),
+  /** The server's own scrub / dedupe schedule (null: that operation is not scheduled). */
+  maintenance_schedule: z.object({
+    scrub_every_seconds: z.number().int().nullable(),
+    dedupe_every_seconds: z.number().int().nullable(),
+  }).optional(),
+  /** When the scheduler starts the next run (ms since the epoch); null when not scheduled. */
+  next_scrub_at: z.number().nullable().optional(),
+  next_dedupe_at: z.number().nullable().optional(),
 });
 export type PoolMetadata = z.infer<typeof PoolMetadata>;
 

@@ -1,4 +1,4 @@
-/** Adds what the maintenance service knows (compression ratio, last scrub and dedupe) to replies. */
+/** Adds what the maintenance service knows (compression ratio, last scrub and dedupe, the schedule) to replies. */
 import type { PoolReply, VolumeReply } from "@prophetstor/dpl-provider/wire";
 import type { DplCore } from "../core/dpl-core";
 
@@ -7,7 +7,15 @@ export async function withPoolMaintenance(reply: PoolReply, core: DplCore): Prom
   const view = await core.maintenance.view(reply.metadata.pool_uuid);
   return {
     ...reply,
-    metadata: { ...reply.metadata, compression_ratio: view.compressionRatio, last_scrub: view.lastScrub, last_dedupe: view.lastDedupe },
+    metadata: {
+      ...reply.metadata,
+      compression_ratio: view.compressionRatio,
+      last_scrub: view.lastScrub,
+      last_dedupe: view.lastDedupe,
+      maintenance_schedule: view.schedule,
+      next_scrub_at: view.nextScrubAt,
+      next_dedupe_at: view.nextDedupeAt,
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { IoStatsService } from "./io-stats-service";
 import { ImageService } from "./image-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
+import { MaintenanceScheduler } from "./maintenance-scheduler";
 import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
@@ -28,6 +29,8 @@ export class DplCore {
   readonly ioStats: IoStatsService;
   /** Absent when the server runs without a maintenance engine (scrub/dedupe then unsupported). */
   readonly maintenance: PoolMaintenanceService | undefined;
+  /** Starts scheduled scrubs and dedupes; absent with the maintenance engine. */
+  readonly scheduler: MaintenanceScheduler | undefined;
   lastReconcile: ReconcileReport | undefined;
 
   constructor(deps: {
@@ -48,6 +51,7 @@ export class DplCore {
     this.watchdog = new TargetWatchdog(this.ctx, this.exportService);
     this.ioStats = new IoStatsService(this.ctx);
     this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
+    this.scheduler = this.maintenance === undefined ? undefined : new MaintenanceScheduler(this.ctx, this.maintenance);
   }
 
   get jobs(): JobRunner {
@@ -58,17 +62,20 @@ export class DplCore {
     this.lastReconcile = await reconcile(this.ctx, this.exportService);
     this.watchdog.start();
     this.ioStats.start();
+    this.scheduler?.start();
     return this.lastReconcile;
   }
 
   /** Called when shutdown begins: requests waiting on events answer now. */
   beginShutdown(): void {
+    this.scheduler?.halt();
     this.ctx.jobs.endWaits();
   }
 
   /** Lets running jobs finish, then releases every engine; data and records stay. */
   async stop(): Promise<void> {
     this.ioStats.stop();
+    await this.scheduler?.stop();
     await this.watchdog.stop();
     await this.ctx.jobs.lock.idle();
     try {

@@ -8,6 +8,17 @@ import type {
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
 
+export interface MaintenanceScheduleEntry {
+  intervalSeconds: number;
+  /** When this interval was set (ms): the first run is due one interval later. */
+  setAt: number;
+}
+
+export interface ScheduledMaintenance extends MaintenanceScheduleEntry {
+  poolId: string;
+  operation: string;
+}
+
 export interface PoolVolumeTotals {
   /** Sum of the volumes' logical sizes. */
   provisionedBytes: number;
@@ -78,6 +89,10 @@ export interface MetadataStore {
   /** Keeps the result of a pool's last maintenance job of this kind (JSON-serialisable). */
   putMaintenanceResult(poolId: string, operation: string, result: unknown): void;
   getMaintenanceResult(poolId: string, operation: string): unknown;
+  /** Sets (or, with null, removes) how often the server runs this maintenance on the pool. */
+  putMaintenanceSchedule(poolId: string, operation: string, entry: MaintenanceScheduleEntry | null): void;
+  /** Every scheduled maintenance, or one pool's. */
+  listMaintenanceSchedules(poolId?: string): ScheduledMaintenance[];
   /** Marks events still Processing (left by a crash) as Error; returns how many. */
   failProcessingEvents(message: string, now: number): number;
 }

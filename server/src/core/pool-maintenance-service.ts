@@ -2,9 +2,11 @@
  * Pool maintenance as jobs with progress: scrub (self-heal) and dedupe. Each records its result,
  * which the pool reply then shows; compression ratios are read on demand.
  */
-import type { DedupeResult, PoolOperation, ScrubResult } from "@prophetstor/dpl-provider/wire";
+import type { DedupeResult, MaintenanceSchedule, PoolOperation, ScrubResult } from "@prophetstor/dpl-provider/wire";
 import type { CoreContext } from "./context";
-import { poolMaintenanceLock } from "./context";
+import { poolLock, poolMaintenanceLock } from "./context";
+import { applySchedule, nextRunAt } from "./maintenance-schedule";
+import type { ScheduledMaintenance } from "./metadata-store";
 import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
@@ -14,6 +16,17 @@ export interface PoolMaintenanceView {
   compressionRatio: number | null;
   lastScrub: ScrubResult | null;
   lastDedupe: DedupeResult | null;
+  schedule: { scrub_every_seconds: number | null; dedupe_every_seconds: number | null };
+  nextScrubAt: number | null;
+  nextDedupeAt: number | null;
+}
+
+/** A scheduled operation and when it is next due; `running` while a run of that kind is in progress. */
+export interface MaintenanceDue {
+  poolId: string;
+  operation: PoolOperation;
+  dueAt: number;
+  running: boolean;
 }
 
 function ratio(usage: { diskBytes: number; uncompressedBytes: number } | undefined): number | null {
@@ -78,6 +91,44 @@ export class PoolMaintenanceService {
     });
   }
 
+  /**
+   * Changes the pool's maintenance schedule. A quick job (records only) under the pool's lock, so
+   * it never interleaves with the pool's create or delete; the scheduler sees it at its next tick.
+   */
+  setSchedule(poolId: string, schedule: MaintenanceSchedule): Promise<StartedJob> {
+    return this.ctx.jobs.start({
+      lockKeys: [poolLock(poolId)],
+      objectType: "pool",
+      objectId: poolId,
+      operation: "schedule",
+      admit: () => this.pools.require(poolId),
+      work: () => {
+        applySchedule(this.ctx.store, poolId, schedule, Date.now());
+      },
+      // Nothing is written until work's single step, which either happens or throws.
+      undo: () => undefined,
+    });
+  }
+
+  /** Every scheduled operation (of one pool, or all) with its due time. */
+  dueTimes(poolId?: string): MaintenanceDue[] {
+    return this.ctx.store.listMaintenanceSchedules(poolId).flatMap((entry) => {
+      const operation = entry.operation === "scrub" || entry.operation === "dedupe" ? entry.operation : undefined;
+      if (operation === undefined) return [];
+      return [{ poolId: entry.poolId, operation, ...this.dueOf({ ...entry, operation }) }];
+    });
+  }
+
+  private dueOf(entry: ScheduledMaintenance & { operation: PoolOperation }): { dueAt: number; running: boolean } {
+    const latest = this.ctx.store.findLatestEvent(entry.poolId, entry.operation);
+    const running = latest?.status === "Processing" && this.ctx.jobs.isRunning(latest.id);
+    if (running) return { dueAt: latest.started, running };
+    // The recorded result also counts: events may be from before this pool's results were kept.
+    const result = this.ctx.store.getMaintenanceResult(entry.poolId, entry.operation) as ScrubResult | DedupeResult | undefined;
+    const finishes = [latest?.finished, result?.finished].filter((t): t is number => typeof t === "number");
+    return { dueAt: nextRunAt(entry, finishes.length === 0 ? null : Math.max(...finishes)), running };
+  }
+
   async view(poolId: string): Promise<PoolMaintenanceView> {
     const pool = this.ctx.store.getPool(poolId);
     let compressionRatio: number | null = null;
@@ -91,6 +142,17 @@ export class PoolMaintenanceService {
       // Written by this service from these very types (never from a request).
       lastScrub: (this.ctx.store.getMaintenanceResult(poolId, "scrub") as ScrubResult | undefined) ?? null,
       lastDedupe: (this.ctx.store.getMaintenanceResult(poolId, "dedupe") as DedupeResult | undefined) ?? null,
+      ...this.scheduleView(poolId),
+    };
+  }
+
+  private scheduleView(poolId: string): Pick<PoolMaintenanceView, "schedule" | "nextScrubAt" | "nextDedupeAt"> {
+    const intervals = new Map(this.ctx.store.listMaintenanceSchedules(poolId).map((s) => [s.operation, s.intervalSeconds]));
+    const due = new Map(this.dueTimes(poolId).map((d) => [d.operation, d.dueAt]));
+    return {
+      schedule: { scrub_every_seconds: intervals.get("scrub") ?? null, dedupe_every_seconds: intervals.get("dedupe") ?? null },
+      nextScrubAt: due.get("scrub") ?? null,
+      nextDedupeAt: due.get("dedupe") ?? null,
     };
   }
 

@@ -5,6 +5,7 @@ import { TARGET_ENGINE_LOCK, poolLock, poolMaintenanceLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
+import { applySchedule } from "./maintenance-schedule";
 import type { PoolRecord } from "./records";
 
 export interface PoolView {
@@ -147,6 +148,7 @@ export class PoolService {
         this.ctx.store.transaction(() => {
           this.ctx.store.setPoolDevices(id, records);
           this.ctx.store.setPoolState(id, "available");
+          if (metadata.maintenance_schedule !== undefined) applySchedule(this.ctx.store, id, metadata.maintenance_schedule, Date.now());
         });
       },
       undo: () => {

@@ -35,11 +35,21 @@ export function poolRoutes(core: DplCore) {
         const job = await core.maintenance.start(id, operation);
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
+      if (put.op === "schedule") {
+        const { maintenance_schedule: schedule } = parseBody(put.schema, request.body).metadata;
+        if (core.maintenance === undefined) throw new DomainError("UNSUPPORTED", "this server has no pool maintenance engine; scheduling is unavailable", "metadata.maintenance_schedule");
+        const job = await core.maintenance.setSchedule(id, schedule);
+        return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
+      }
       if (put.op === "devices") {
         const job = await core.poolDevices.change(id, parseBody(put.schema, request.body).metadata);
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
-      const job = await core.pools.create(id, parseBody(put.schema, request.body));
+      const body = parseBody(put.schema, request.body);
+      if (body.metadata.maintenance_schedule !== undefined && core.maintenance === undefined) {
+        throw new DomainError("UNSUPPORTED", "this server has no pool maintenance engine; scheduling is unavailable", "metadata.maintenance_schedule");
+      }
+      const job = await core.pools.create(id, body);
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => poolObject(id) });
     });
 

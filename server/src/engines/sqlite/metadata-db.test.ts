@@ -28,8 +28,8 @@ describe("SqliteMetadataStore", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale.
-    expect(db.pragma("user_version", { simple: true })).toBe(3);
+    // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules.
+    expect(db.pragma("user_version", { simple: true })).toBe(4);
     db.close();
   });
 

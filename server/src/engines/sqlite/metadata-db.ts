@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import type { CacheMode, CompletionStatus, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { MetadataStore, PoolVolumeTotals } from "../../core/metadata-store";
+import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, ScheduledMaintenance } from "../../core/metadata-store";
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
@@ -78,6 +78,13 @@ const migrations: string[] = [
   CREATE INDEX volumes_pool_order ON volumes(pool_id, ctime, id);
   CREATE INDEX volumes_order ON volumes(ctime, id, name);
   CREATE INDEX events_object ON events(object_id, operation, started);
+  `,
+  // 4: the server's own scrub / dedupe schedule per pool; one row per scheduled operation.
+  `
+  CREATE TABLE pool_maintenance_schedule (
+    pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, operation TEXT NOT NULL,
+    interval_seconds INTEGER NOT NULL, set_at INTEGER NOT NULL, PRIMARY KEY (pool_id, operation)
+  );
   `,
 ];
 
@@ -487,6 +494,22 @@ export class SqliteMetadataStore implements MetadataStore {
   getMaintenanceResult(poolId: string, operation: string): unknown {
     const row = this.one("SELECT result FROM pool_maintenance WHERE pool_id = ? AND operation = ?", poolId, operation);
     return row === undefined ? undefined : (JSON.parse(str(row, "result")) as unknown);
+  }
+  putMaintenanceSchedule(poolId: string, operation: string, entry: MaintenanceScheduleEntry | null): void {
+    if (entry === null) {
+      this.run("DELETE FROM pool_maintenance_schedule WHERE pool_id = ? AND operation = ?", poolId, operation);
+    } else {
+      this.run("INSERT OR REPLACE INTO pool_maintenance_schedule (pool_id, operation, interval_seconds, set_at) VALUES (?, ?, ?, ?)",
+        poolId, operation, entry.intervalSeconds, entry.setAt);
+    }
+  }
+  listMaintenanceSchedules(poolId?: string): ScheduledMaintenance[] {
+    const rows = poolId === undefined
+      ? this.db.prepare("SELECT * FROM pool_maintenance_schedule ORDER BY pool_id, operation").all() as Row[]
+      : this.db.prepare("SELECT * FROM pool_maintenance_schedule WHERE pool_id = ? ORDER BY operation").all(poolId) as Row[];
+    return rows.map((row) => ({
+      poolId: str(row, "pool_id"), operation: str(row, "operation"), intervalSeconds: num(row, "interval_seconds"), setAt: num(row, "set_at"),
+    }));
   }
   failProcessingEvents(message: string, now: number): number {
     return this.db.prepare(
