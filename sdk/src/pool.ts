@@ -45,6 +45,14 @@ export interface PoolArgs extends DplResourceArgs {
   maxOversubscription?: pulumi.Input<number>;
   /** Delete the pool on destroy even when volumes remain in it. */
   forceDestroy?: pulumi.Input<boolean>;
+  /**
+   * The server scrubs the pool on its own this many hours (fractions allowed, at least 10
+   * seconds) after the last scrub finished; absent: only on demand (`dpl pool scrub`). Changing it
+   * is an in-place update; the first run is due one interval after it was set.
+   */
+  scrubIntervalHours?: pulumi.Input<number>;
+  /** The same for dedupe (sharing identical blocks between volumes and snapshots). */
+  dedupeIntervalHours?: pulumi.Input<number>;
 }
 
 /** Health of one device of a pool, as btrfs reports it. */
@@ -81,6 +89,10 @@ export class Pool extends pulumi.dynamic.Resource {
   declare public readonly effectiveRaidLevel: pulumi.Output<string>;
   /** The compression the server reports. */
   declare public readonly effectiveCompression: pulumi.Output<string>;
+  /** When the server starts the next scheduled scrub (ISO 8601, as of the last create, update or refresh); undefined when not scheduled. */
+  declare public readonly nextScrubAt: pulumi.Output<string | undefined>;
+  /** When the server starts the next scheduled dedupe; undefined when not scheduled. */
+  declare public readonly nextDedupeAt: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: PoolArgs, opts?: pulumi.CustomResourceOptions) {
     super(sharedProviderShim("pool"), name, {
@@ -95,6 +107,8 @@ export class Pool extends pulumi.dynamic.Resource {
       maxOversubscription: args.maxOversubscription,
       allowUnsafeRaid56: args.allowUnsafeRaid56,
       forceDestroy: args.forceDestroy,
+      scrubIntervalHours: args.scrubIntervalHours,
+      dedupeIntervalHours: args.dedupeIntervalHours,
       poolId: undefined,
       totalBytes: undefined,
       usedBytes: undefined,
@@ -104,6 +118,8 @@ export class Pool extends pulumi.dynamic.Resource {
       deviceHealth: undefined,
       effectiveRaidLevel: undefined,
       effectiveCompression: undefined,
+      nextScrubAt: undefined,
+      nextDedupeAt: undefined,
     }, opts, MODULE, "Pool");
   }
 }

@@ -182,6 +182,21 @@ describe("Snapshot, Clone, Rollback, Pool diffs", () => {
     const check = await pool.check(inputs, { ...inputs, devices: [{ sizeGib: 2 }, { sizeGib: 2 }] });
     expect(check.inputs?.objectId).toBe(OBJECT);
   });
+
+  it("Pool: scrub and dedupe intervals change in place and are checked against the server's minimum", async () => {
+    const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }], scrubIntervalHours: 168 };
+    expect(await pool.diff(OBJECT, inputs, { ...inputs, scrubIntervalHours: 24 })).toMatchObject({ changes: true, replaces: [] });
+    expect(await pool.diff(OBJECT, inputs, { ...inputs, dedupeIntervalHours: 0.5 })).toMatchObject({ changes: true, replaces: [] });
+    const { scrubIntervalHours: _dropped, ...unscheduled } = inputs;
+    expect(await pool.diff(OBJECT, inputs, unscheduled)).toMatchObject({ changes: true, replaces: [] });
+    expect((await pool.diff(OBJECT, inputs, inputs)).changes).toBe(false);
+    expect((await pool.check(inputs, { ...inputs, scrubIntervalHours: 24 })).inputs?.objectId).toBe(OBJECT);
+    // 0.0028 h rounds to 10 s (the minimum); 0.002 h is 7 s.
+    expect((await pool.check({}, { ...inputs, scrubIntervalHours: 0.0028 })).failures).toBeUndefined();
+    const tooOften = await pool.check({}, { ...inputs, dedupeIntervalHours: 0.002 });
+    expect(tooOften.failures).toEqual([{ property: "dedupeIntervalHours", reason: "must be at least 10 seconds (0.0028 hours)" }]);
+    expect((await pool.check({}, { ...inputs, scrubIntervalHours: -1 })).failures?.[0]?.property).toBe("scrubIntervalHours");
+  });
 });
 
 describe("registry and connection settings", () => {

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
-import { Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, PositiveBytes, RaidLevel, type PoolDevice, type PoolReply } from "../wire";
+import {
+  Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RaidLevel,
+  type MaintenanceSchedule, type PoolDevice, type PoolReply,
+} from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
@@ -22,6 +25,14 @@ const PoolDeviceInput = z
     message: "give exactly one of sizeGib, sizeBytes (an image file) or path (a block device)",
   });
 
+/** Hours between scheduled runs (fractions allowed); sent to the server as whole seconds. */
+const IntervalHours = z
+  .number()
+  .positive("must be positive")
+  .max(10 * 366 * 24, "must be at most ten years")
+  .refine((hours) => Math.round(hours * 3600) >= MIN_MAINTENANCE_INTERVAL_SECONDS,
+    `must be at least ${MIN_MAINTENANCE_INTERVAL_SECONDS} seconds (${(MIN_MAINTENANCE_INTERVAL_SECONDS / 3600).toFixed(4)} hours)`);
+
 export const PoolInputs = z.object({
   objectId: HexId,
   adopt: HexId.optional(),
@@ -35,6 +46,10 @@ export const PoolInputs = z.object({
   allowUnsafeRaid56: z.boolean().optional(),
   /** Delete the pool even when volumes remain in it. */
   forceDestroy: z.boolean().optional(),
+  /** The server scrubs the pool this many hours after the last scrub finished; absent: never on its own. */
+  scrubIntervalHours: IntervalHours.optional(),
+  /** The same for dedupe. */
+  dedupeIntervalHours: IntervalHours.optional(),
   operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
 })
   .refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
@@ -46,12 +61,49 @@ export type PoolInputs = z.output<typeof PoolInputs>;
 
 const INPUT_KEYS = [
   "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
-  "operationTimeoutSeconds",
+  "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
 ] as const;
 /** DPL cannot rename a pool or change its profile in place: these make a new pool. */
 const REPLACE_KEYS = ["name", "description", "raidLevel", "compression", "maxOversubscription"] as const;
-/** Changed in place: devices are added, removed or replaced; the rest only live in state. */
-const UPDATE_KEYS = ["allowUnsafeRaid56", "forceDestroy", "operationTimeoutSeconds"] as const;
+/** Changed in place: devices are added, removed or replaced; the schedule is set; the rest only live in state. */
+const UPDATE_KEYS = ["allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds"] as const;
+const SCHEDULE_KEYS = ["scrubIntervalHours", "dedupeIntervalHours"] as const;
+
+const secondsOf = (hours: number | undefined): number | null => (hours === undefined ? null : Math.round(hours * 3600));
+
+/** The schedule the inputs ask for (an absent interval turns that operation's schedule off). */
+export function wireSchedule(inputs: Pick<PoolInputs, "scrubIntervalHours" | "dedupeIntervalHours">): Required<MaintenanceSchedule> {
+  return { scrub_every_seconds: secondsOf(inputs.scrubIntervalHours), dedupe_every_seconds: secondsOf(inputs.dedupeIntervalHours) };
+}
+
+/** True when the server's schedule is not what the inputs ask for. */
+function scheduleDiffers(reply: PoolReply, inputs: PoolInputs): boolean {
+  const wanted = wireSchedule(inputs);
+  const current = reply.metadata.maintenance_schedule ?? { scrub_every_seconds: null, dedupe_every_seconds: null };
+  return wanted.scrub_every_seconds !== current.scrub_every_seconds || wanted.dedupe_every_seconds !== current.dedupe_every_seconds;
+}
+
+/**
+ * Refresh takes the server's schedule into the inputs (so a change made elsewhere shows as drift),
+ * keeping the program's own figure where it rounds to the same seconds.
+ */
+function scheduleInputsFrom(reply: PoolReply, inputs: PropertyBag): PropertyBag {
+  const schedule = reply.metadata.maintenance_schedule;
+  if (schedule === undefined) return inputs;
+  const hoursFor = (key: (typeof SCHEDULE_KEYS)[number], seconds: number | null): number | undefined => {
+    const current = typeof inputs[key] === "number" ? inputs[key] : undefined;
+    if (secondsOf(current) === seconds) return current;
+    return seconds === null ? undefined : seconds / 3600;
+  };
+  const { scrubIntervalHours: _scrub, dedupeIntervalHours: _dedupe, ...rest } = inputs;
+  const scrubIntervalHours = hoursFor("scrubIntervalHours", schedule.scrub_every_seconds);
+  const dedupeIntervalHours = hoursFor("dedupeIntervalHours", schedule.dedupe_every_seconds);
+  return {
+    ...rest,
+    ...(scrubIntervalHours === undefined ? {} : { scrubIntervalHours }),
+    ...(dedupeIntervalHours === undefined ? {} : { dedupeIntervalHours }),
+  };
+}
 
 export function poolReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key));
@@ -101,7 +153,16 @@ export function poolOutputs(reply: PoolReply): PropertyBag {
       state: d.state,
       errors: { ...d.errors },
     })),
+    // Only when scheduled: pulumi cannot carry an undefined property value.
+    ...(m.next_scrub_at == null ? {} : { nextScrubAt: new Date(m.next_scrub_at).toISOString() }),
+    ...(m.next_dedupe_at == null ? {} : { nextDedupeAt: new Date(m.next_dedupe_at).toISOString() }),
   };
+}
+
+/** Earlier state with the pool's outputs as the server now reports them (a due time no longer scheduled is dropped). */
+function withPoolOutputs(state: PropertyBag, reply: PoolReply): PropertyBag {
+  const { nextScrubAt: _scrub, nextDedupeAt: _dedupe, ...rest } = state;
+  return { ...rest, ...poolOutputs(reply) };
 }
 
 function wireDevice(device: z.output<typeof PoolDeviceInput>): PoolDevice {
@@ -135,11 +196,14 @@ async function createPool(bag: PropertyBag): Promise<CreateResult> {
         maxOversubscription: inputs.maxOversubscription,
         forceRaid56: inputs.allowUnsafeRaid56,
         devices: (inputs.devices ?? []).map(wireDevice),
+        ...(inputs.scrubIntervalHours === undefined && inputs.dedupeIntervalHours === undefined ? {} : { maintenanceSchedule: wireSchedule(inputs) }),
       });
     } else {
       const mismatch = adoptionMismatch(reply, inputs);
       if (mismatch !== undefined) throw new Error(`cannot adopt pool ${id}: ${mismatch}; make the program match the pool`);
       recordFoundAtCreate(id);
+      // An adopted pool runs on the program's schedule from now on.
+      if (scheduleDiffers(reply, inputs)) reply = await client.setPoolSchedule(id, wireSchedule(inputs));
     }
     return { id, outs: { ...pick(bag, INPUT_KEYS), ...poolOutputs(reply) } };
   });
@@ -149,24 +213,28 @@ async function readPool(id: string, props: PropertyBag): Promise<ReadResult> {
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getPool(id);
     if (reply === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
-    return { id, props: { ...props, ...poolOutputs(reply) }, inputs };
+    const inputs = scheduleInputsFrom(reply, pick(props, INPUT_KEYS));
+    return { id, props: withPoolOutputs(withInputs(props, inputs, INPUT_KEYS), reply), inputs };
   });
 }
 
 /**
  * Converges the devices in place, one change at a time (each waits for btrfs: a removal moves
- * the data off, a replace copies or rebuilds one device), then reports the pool as it is.
+ * the data off, a replace copies or rebuilds one device), sets the maintenance schedule when it
+ * changed, then reports the pool as it is.
  */
 async function updatePool(id: string, olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
   const inputs = parseInputs(PoolInputs, news, "Pool");
-  if (inputs.devices === undefined) return { outs: withInputs(olds, news, INPUT_KEYS) };
-  const wanted = inputs.devices.map(wireDevice);
+  const scheduleChanged = SCHEDULE_KEYS.some((key) => differs(olds, news, key));
+  if (inputs.devices === undefined && !scheduleChanged) return { outs: withInputs(olds, news, INPUT_KEYS) };
   return withClient(inputs.operationTimeoutSeconds, async (client) => {
     let reply = await client.getPool(id);
     if (reply === undefined) throw new Error(`pool ${id} no longer exists on the DPL server; run pulumi refresh`);
-    for (const change of planDeviceChanges(reply.metadata.devices, wanted)) reply = await client.changePoolDevices(id, change);
-    return { outs: { ...withInputs(olds, news, INPUT_KEYS), ...poolOutputs(reply) } };
+    if (inputs.devices !== undefined) {
+      for (const change of planDeviceChanges(reply.metadata.devices, inputs.devices.map(wireDevice))) reply = await client.changePoolDevices(id, change);
+    }
+    if (scheduleChanged || scheduleDiffers(reply, inputs)) reply = await client.setPoolSchedule(id, wireSchedule(inputs));
+    return { outs: withPoolOutputs(withInputs(olds, news, INPUT_KEYS), reply) };
   });
 }
 
