@@ -2,7 +2,8 @@
  * A pool mirrored over two devices (btrfs raid1: reads repair from the good copy) with zstd
  * compression. Image files are made by the server in its state directory; on real hardware give
  * block devices instead: `devices: [{ path: "/dev/sdb" }, { path: "/dev/sdc" }]`. Changing the
- * devices later is an in-place update (see ../pool-device-changes).
+ * devices later is an in-place update (see ../pool-device-changes). The server scrubs the mirror
+ * monthly and dedupes it weekly on its own; changing those intervals is an in-place update too.
  */
 import * as dpl from "@prophetstor/pulumi-dpl";
 
@@ -12,6 +13,8 @@ const pool = new dpl.Pool("mirrored", {
   raidLevel: "raid1",
   compression: "zstd",
   maxOversubscription: 4,
+  scrubIntervalHours: 30 * 24,
+  dedupeIntervalHours: 7 * 24,
 });
 
 // Thin: it may be over-subscribed up to maxOversubscription in total, but no single volume may exceed the pool.
@@ -22,3 +25,4 @@ export const usableBytes = pool.totalBytes;
 export const state = pool.state;
 export const deviceStates = pool.deviceHealth.apply((devices) => devices.map((d) => d.state));
 export const volumeId = logs.volumeId;
+export const nextScrubAt = pool.nextScrubAt;

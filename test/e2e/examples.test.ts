@@ -63,6 +63,8 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
       expect(pool?.metadata.properties).toEqual({ raid_level: "raid1", compression: "zstd" });
       expect(out.state).toBe("Online");
       expect(out.deviceStates).toEqual(["Online", "Online"]);
+      expect(pool?.metadata.maintenance_schedule).toEqual({ scrub_every_seconds: 30 * 86_400, dedupe_every_seconds: 7 * 86_400 });
+      expect(Date.parse(String(out.nextScrubAt))).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     },
   },
   {
