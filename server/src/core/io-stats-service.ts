@@ -46,6 +46,7 @@ export interface IoStatsView {
 export interface IoSample {
   at: number;
   pools: Map<string, IoTotals>;
+  /** Only volumes that have had I/O since the server started; any other volume's totals are zero. */
   volumes: Map<string, IoTotals>;
 }
 
@@ -144,7 +145,8 @@ export class IoStatsService {
   }
 
   private view(kind: "pool" | "volume", id: string, newest: IoSample, latencySource: string): IoStatsView {
-    const pick = (sample: IoSample): IoTotals | undefined => (kind === "pool" ? sample.pools : sample.volumes).get(id);
+    // A volume without I/O has no entry (samples stay small with 10,000s of volumes): it counts as zero.
+    const pick = (sample: IoSample): IoTotals | undefined => (kind === "pool" ? sample.pools.get(id) : sample.volumes.get(id) ?? emptyTotals());
     const totals = pick(newest) ?? emptyTotals();
     const previous = [...this.history].reverse().find((s) => newest.at - s.at >= MIN_WINDOW_MS && pick(s) !== undefined);
     const before = previous === undefined ? undefined : pick(previous);
@@ -176,7 +178,10 @@ export class IoStatsService {
     }
     await this.addSessionGrowth();
     const volumes = new Map<string, IoTotals>();
-    for (const volume of this.ctx.store.listVolumes()) volumes.set(volume.id, { ...(this.volumeTotals.get(volume.id) ?? emptyTotals()) });
+    for (const [volumeId, totals] of this.volumeTotals) {
+      if (this.ctx.store.getVolume(volumeId) === undefined) this.volumeTotals.delete(volumeId);
+      else volumes.set(volumeId, { ...totals });
+    }
     const sample: IoSample = { at: Date.now(), pools, volumes };
     this.history = [...this.history.filter((s) => sample.at - s.at <= HISTORY_MS), sample];
     return sample;
