@@ -3,12 +3,12 @@ import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
 import { recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks, UpdateResult } from "./hook-types";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { OperationTimeoutSeconds } from "./operation-timeout";
 import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
-import { blockVolumeReader, convergeVolume, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
+import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
 
 /**
  * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
@@ -82,19 +82,11 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function updateClone(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
-  const inputs = parseInputs(CloneInputs, news, "Clone");
-  return withClient(inputs.operationTimeoutSeconds, async (client) => {
-    const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
-    return { outs: { ...pick(news, INPUT_KEYS), ...volumeOutputs(reply) } };
-  });
-}
-
 export const cloneHooks: ResourceHooks = {
   check: (olds, news) => Promise.resolve(checkClone(olds, news)),
   diff: (id, olds, news) => Promise.resolve(diffClone(id, olds, news)),
   create: createClone,
   read: blockVolumeReader(INPUT_KEYS),
-  update: updateClone,
+  update: blockVolumeUpdater(CloneInputs, "Clone", INPUT_KEYS),
   delete: deleteVolume,
 };

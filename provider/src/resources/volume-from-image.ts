@@ -1,14 +1,13 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
-import { CacheMode, Compression, Description, DisplayName, HexId, ImageSource, type VolumeReply } from "../wire";
+import { ImageSource, type VolumeReply } from "../wire";
 import { recordFoundAtCreate } from "./found-at-create";
 import { isInsideDirectory, serverImageDirectories } from "./image-directories";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks, UpdateResult } from "./hook-types";
+import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
-import { OperationTimeoutSeconds } from "./operation-timeout";
-import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
-import { blockVolumeReader, convergeVolume, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
+import { requestedBytes, shrinkFailure } from "./size-inputs";
+import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeInputFields, volumeMismatch, volumeOutputs } from "./volume";
 
 /**
  * A volume whose first contents are an image: a raw or qcow2 file on the server (inside its
@@ -16,19 +15,7 @@ import { blockVolumeReader, convergeVolume, deleteVolume, derivedVolumeDiff, vol
  * its size defaults to the image's virtual size and grows in place like any volume's.
  */
 export const VolumeFromImageInputs = z
-  .object({
-    objectId: HexId,
-    adopt: HexId.optional(),
-    pool: HexId,
-    image: ImageSource,
-    ...SizeInputs,
-    thin: z.boolean().optional(),
-    name: DisplayName.optional(),
-    description: Description.optional(),
-    compression: Compression.optional(),
-    cacheMode: CacheMode.optional(),
-    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-  })
+  .object({ ...volumeInputFields, image: ImageSource })
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
@@ -99,19 +86,11 @@ async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function updateVolumeFromImage(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
-  const inputs = parseInputs(VolumeFromImageInputs, news, "VolumeFromImage");
-  return withClient(inputs.operationTimeoutSeconds, async (client) => {
-    const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
-    return { outs: { ...pick(news, INPUT_KEYS), ...volumeOutputs(reply) } };
-  });
-}
-
 export const volumeFromImageHooks: ResourceHooks = {
   check: checkVolumeFromImage,
   diff: (id, olds, news) => Promise.resolve(diffVolumeFromImage(id, olds, news)),
   create: createVolumeFromImage,
   read: blockVolumeReader(INPUT_KEYS),
-  update: updateVolumeFromImage,
+  update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS),
   delete: deleteVolume,
 };

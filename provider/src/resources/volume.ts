@@ -9,19 +9,22 @@ import { settleObjectId } from "./object-ids";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
 
+/** A volume's own inputs; VolumeFromImage takes the same plus its image. */
+export const volumeInputFields = {
+  objectId: HexId,
+  adopt: HexId.optional(),
+  pool: HexId,
+  ...SizeInputs,
+  thin: z.boolean().optional(),
+  name: DisplayName.optional(),
+  description: Description.optional(),
+  compression: Compression.optional(),
+  cacheMode: CacheMode.optional(),
+  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+};
+
 export const VolumeInputs = z
-  .object({
-    objectId: HexId,
-    adopt: HexId.optional(),
-    pool: HexId,
-    ...SizeInputs,
-    thin: z.boolean().optional(),
-    name: DisplayName.optional(),
-    description: Description.optional(),
-    compression: Compression.optional(),
-    cacheMode: CacheMode.optional(),
-    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-  })
+  .object(volumeInputFields)
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" })
   .refine((v) => v.sizeBytes !== undefined || v.sizeGib !== undefined, { path: ["sizeGib"], message: "is required (or sizeBytes)" });
 export type VolumeInputs = z.output<typeof VolumeInputs>;
@@ -185,13 +188,21 @@ export function blockVolumeReader(inputKeys: readonly string[]): (id: string, pr
 
 export const readVolume = blockVolumeReader(INPUT_KEYS);
 
-export async function updateVolume(id: string, _olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
-  const inputs = parseInputs(VolumeInputs, news, "Volume");
-  return withClient(inputs.operationTimeoutSeconds, async (client) => {
-    const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
-    return { outs: { ...pick(news, INPUT_KEYS), ...volumeOutputs(reply) } };
-  });
+/** What update needs of any block volume's parsed inputs. */
+type ConvergeInputs = Naming & { sizeBytes?: number | undefined; sizeGib?: number | undefined; operationTimeoutSeconds?: number | undefined };
+
+/** Update for any block volume (Volume, Clone, VolumeFromImage): grow and rename in place. */
+export function blockVolumeUpdater(schema: z.ZodType<ConvergeInputs>, kind: string, inputKeys: readonly string[]): (id: string, olds: PropertyBag, news: PropertyBag) => Promise<UpdateResult> {
+  return (id, _olds, news) => {
+    const inputs: ConvergeInputs = parseInputs(schema, news, kind);
+    return withClient(inputs.operationTimeoutSeconds, async (client) => {
+      const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
+      return { outs: { ...pick(news, inputKeys), ...volumeOutputs(reply) } };
+    });
+  };
 }
+
+export const updateVolume = blockVolumeUpdater(VolumeInputs, "Volume", INPUT_KEYS);
 
 export async function deleteVolume(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
