@@ -8,6 +8,8 @@ export default defineConfig({
     // Integration and e2e files each start their own server, tgtd and btrfs pool; on two cores
     // they run one file at a time.
     fileParallelism: false,
+    // Marks the run's processes and fails it naming anything the tests left behind.
+    globalSetup: ["test/support/suite-guard.ts"],
     projects: [
       {
         resolve,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test, from a clean checkout: system packages, npm packages, builds, the
 # pulumi engine, type check, lint, then unit, integration (real server, btrfs, tgtd) and e2e
-# (real pulumi engine) tests. `.ci/run` runs exactly this.
+# (real pulumi engine) tests, the benchmark smoke run, and a check that nothing of the run is
+# left. `.ci/run` runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ bash scripts/setup-system.sh
 bash scripts/setup-node.sh
 PATH="$(bash scripts/setup-pulumi.sh | tail -n 1):$PATH"
 export PATH
+# Every process of this run inherits the marker; the last step fails naming any that is left.
+DPL_TEST_RUN=${DPL_TEST_RUN:-$(cat /proc/sys/kernel/random/uuid)}
+export DPL_TEST_RUN
 
 echo "==> tsc --noEmit" >&2
 npx tsc --noEmit -p tsconfig.json
@@ -18,3 +22,5 @@ echo "==> vitest" >&2
 npx vitest run "$@"
 echo "==> benchmark smoke run (no timing assertions)" >&2
 npm run --silent bench -- --smoke
+echo "==> nothing of this run is left (processes, mounts, loop devices)" >&2
+node -r ts-node/register/transpile-only test/support/check-leftovers.ts
