@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
 import type { RunningServer } from "../support/dpl-server";
+import { killAndWait, processesWithEnv } from "../support/process-scan";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(__dirname, "..", "..");
@@ -45,11 +46,19 @@ export interface ProgramStack {
   writeProgram(source: string): void;
   /** `pulumi stack export` as stored (secrets encrypted; the Automation API's exportStack decrypts them). */
   exportStoredState(): Promise<string>;
-  /** Deletes the stack's state and the program dir. */
+  /**
+   * SIGKILLs every process this stack's commands started that is still alive (the language
+   * host, the program, the provider hosts of a CLI that was killed) and returns their command
+   * lines. They carry the stack's marker in their environment, orphaned or not.
+   */
+  reapProcesses(): Promise<string[]>;
+  /** Deletes the stack's state and the program dir (after reaping the stack's processes). */
   remove(): Promise<void>;
 }
 
 const PASSPHRASE = "e2e-passphrase-not-a-secret";
+/** Set in the environment of every command of one stack (its value: the stack's scratch dir). */
+const STACK_MARKER = "DPL_TEST_STACK";
 
 /**
  * A stack configured for `server`, with its own file backend: of a fresh program dir holding
@@ -85,6 +94,12 @@ export async function createProgramStack(label: string, source: string | undefin
     // No DPL_* variables: the hooks must get everything from the stack config.
     DPL_ENDPOINT: "",
     DPL_PASSWORD: "",
+    [STACK_MARKER]: root,
+  };
+  const reapProcesses = async (): Promise<string[]> => {
+    const left = processesWithEnv(STACK_MARKER, root);
+    await killAndWait(left.map((p) => p.pid));
+    return left.map((p) => p.command);
   };
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: dir }, { envVars });
   await stack.setAllConfig({
@@ -108,7 +123,9 @@ export async function createProgramStack(label: string, source: string | undefin
       });
       return stdout;
     },
+    reapProcesses,
     async remove() {
+      await reapProcesses();
       try {
         await stack.workspace.removeStack("e2e", { force: true });
       } finally {

@@ -85,6 +85,7 @@ describe("pulumi up killed at random points", () => {
     stack.writeProgram(program(server.poolId, extra));
     const expectedResources = 2 + 4 * extra;
     const killedAfter: number[] = [];
+    const reaped: string[] = [];
     for (let round = 0; round < INTERRUPTIONS; round++) {
       // Alternate between growing and shrinking the program, so creates and deletes are both cut short.
       stack.writeProgram(program(server.poolId, round % 2 === 0 ? extra : 1));
@@ -104,8 +105,11 @@ describe("pulumi up killed at random points", () => {
       const outcome = await stack.stack.up({ onOutput: () => undefined, onEvent }).then(() => "completed", (e: unknown) => `killed: ${String(e).slice(0, 200)}`);
       killedAfter.push(killed ? killAt : -1);
       if (!killed) expect(outcome).toBe("completed");
-      // The providers the dead CLI started may still finish a call they had begun.
+      // The providers the dead CLI started may still finish a call they had begun; then whatever
+      // the dead CLI started is reaped, as an operator's machine would after a crash (an
+      // orphaned provider host otherwise lives on after the suite).
       await sleep(2_000);
+      if (killed) reaped.push(...(await stack.reapProcesses()));
       // What an operator does after a crashed CLI: drop its lock (`pulumi cancel`), then refresh.
       if (killed) await stack.stack.cancel();
       await stack.stack.refresh({ onOutput: () => undefined, clearPendingCreates: true });
@@ -115,7 +119,7 @@ describe("pulumi up killed at random points", () => {
     await stack.stack.refresh({ onOutput: () => undefined, clearPendingCreates: true });
     const converged = await stack.stack.up({ onOutput: () => undefined });
     const again = await stack.stack.up({ onOutput: () => undefined });
-    console.log(`interruptions after ${JSON.stringify(killedAfter)} finished resources; final up: ${JSON.stringify(converged.summary.resourceChanges)}; second: ${JSON.stringify(again.summary.resourceChanges)}`);
+    console.log(`interruptions after ${JSON.stringify(killedAfter)} finished resources; ${reaped.length} processes of killed CLIs reaped; final up: ${JSON.stringify(converged.summary.resourceChanges)}; second: ${JSON.stringify(again.summary.resourceChanges)}`);
     expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
 
     // Exactly the declared objects: 1 + extra volumes and extra clones, extra snapshots, 1 + extra exports.
