@@ -95,13 +95,19 @@ describe("dedupe through the dpl command", () => {
     const finished = dpl(["--json", "pool", "dedupe", poolId]).finally(() => {
       job.done = true;
     });
-    // Write to the deduped volume, beyond its shared data, for as long as the job runs.
-    const writes: Array<{ offset: number; start: number; end: number }> = [];
-    for (let i = 0; i < LIVE_WRITE.length / MiB && (!job.done || writes.length === 0); i++) {
-      const offset = LIVE_WRITE.offset + i * MiB;
+    // Write to the deduped volume, beyond its shared data, back to back until the command has
+    // exited, so the writes cover the whole job however long the command takes to start (a fixed
+    // number of writes could all finish before a slow start even reached the server). The slots
+    // are rewritten in turn; each keeps the pattern of its last write.
+    const slots = LIVE_WRITE.length / MiB;
+    const writes: Array<{ offset: number; byte: number; start: number; end: number }> = [];
+    const writeDeadline = Date.now() + 120_000;
+    for (let i = 0; !job.done && Date.now() < writeDeadline; i++) {
+      const offset = LIVE_WRITE.offset + (i % slots) * MiB;
+      const byte = (LIVE_WRITE.byte + i) & 0xff;
       const start = Date.now();
-      await writePattern(first.connection, LIVE_WRITE.byte + i, offset, MiB);
-      writes.push({ offset, start, end: Date.now() });
+      await writePattern(first.connection, byte, offset, MiB);
+      writes.push({ offset, byte, start, end: Date.now() });
     }
     const { stdout, stderr, status } = await finished;
     expect(stderr).toBe("");
@@ -115,7 +121,8 @@ describe("dedupe through the dpl command", () => {
 
     expect(await lunMatchesFile(shared, first.connection, SHARED_BYTES)).toBe(true);
     expect(await lunMatchesFile(shared, second.connection, SHARED_BYTES)).toBe(true);
-    for (const [i, write] of writes.entries()) expect(await holdsPattern(first.connection, LIVE_WRITE.byte + i, write.offset, MiB)).toBe(true);
+    const lastWriteAt = new Map(writes.map((w) => [w.offset, w.byte]));
+    for (const [offset, byte] of lastWriteAt) expect(await holdsPattern(first.connection, byte, offset, MiB)).toBe(true);
 
     const pool = await client.getPool(poolId);
     expect(pool?.metadata.last_dedupe?.bytes_saved).toBe(parsed.bytes_saved);
