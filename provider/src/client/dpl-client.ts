@@ -17,6 +17,8 @@ import {
   PoolOperationBody,
   PoolReply,
   PoolScheduleBody,
+  PoolSettingsBody,
+  type PoolSettings,
   RollbackBody,
   SnapshotCreateBody,
   SnapshotListReply,
@@ -204,6 +206,17 @@ export class DplClient {
     const ctx = this.context("set maintenance schedule of pool", id);
     const path = paths.pool(this.hexId(ctx, id));
     const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolScheduleBody, { metadata: { maintenance_schedule: schedule } }) });
+    return this.finalObject(ctx, reply, id, path, PoolReply);
+  }
+
+  /**
+   * Changes a pool's name, description, compression or over-subscription cap in place (a key
+   * given sets, null clears, an absent key keeps). Returns the pool as it now is.
+   */
+  async changePoolSettings(id: string, settings: PoolSettings): Promise<Reply<typeof PoolReply>> {
+    const ctx = this.context("change settings of pool", id);
+    const path = paths.pool(this.hexId(ctx, id));
+    const reply = await this.mutate(ctx, { method: "PUT", path, body: this.body(ctx, PoolSettingsBody, { metadata: { pool_settings: settings } }) });
     return this.finalObject(ctx, reply, id, path, PoolReply);
   }
 

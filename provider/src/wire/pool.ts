@@ -120,15 +120,36 @@ export const PoolScheduleBody = z.object({
 }).strict();
 export type PoolScheduleBody = z.infer<typeof PoolScheduleBody>;
 
+/**
+ * Changes a pool's settings in place (same multiplexed PUT):
+ * `{"metadata":{"pool_settings":{"display_name":"fast","compression":"zstd"}}}`. Each key given is
+ * set, an absent key is left as it is; null clears the description or the over-subscription cap.
+ * A new compression applies to data written from then on (a remount); what is stored keeps the
+ * compression it was written with. The final reply is the pool.
+ */
+export const PoolSettings = z.object({
+  display_name: DisplayName.optional(),
+  display_description: Description.nullable().optional(),
+  compression: Compression.optional(),
+  max_oversubscription: z.number().positive().max(1000).nullable().optional(),
+}).strict().refine((settings) => Object.keys(settings).length > 0, "must name at least one setting");
+export type PoolSettings = z.infer<typeof PoolSettings>;
+export const PoolSettingsBody = z.object({
+  metadata: z.object({ pool_settings: PoolSettings }).strict(),
+}).strict();
+export type PoolSettingsBody = z.infer<typeof PoolSettingsBody>;
+
 export type PoolPut =
   | { op: "create"; schema: typeof PoolCreateBody }
+  | { op: "settings"; schema: typeof PoolSettingsBody }
   | { op: "schedule"; schema: typeof PoolScheduleBody }
   | { op: "operation"; schema: typeof PoolOperationBody }
   | { op: "devices"; schema: typeof PoolDeviceChangeBody };
 
 /**
  * A body naming `metadata.pool_operation` asks for maintenance, one naming
- * `metadata.device_operation` changes devices, one naming `metadata.maintenance_schedule` without
+ * `metadata.device_operation` changes devices, one naming `metadata.pool_settings` changes
+ * settings, one naming `metadata.maintenance_schedule` without
  * `devices` changes the schedule; anything else is a create (which may carry a schedule too).
  */
 export function classifyPoolPut(body: unknown): PoolPut {
@@ -136,6 +157,7 @@ export function classifyPoolPut(body: unknown): PoolPut {
   const has = (key: string): boolean => typeof meta === "object" && meta !== null && key in meta;
   if (has("pool_operation")) return { op: "operation", schema: PoolOperationBody };
   if (has("device_operation")) return { op: "devices", schema: PoolDeviceChangeBody };
+  if (has("pool_settings")) return { op: "settings", schema: PoolSettingsBody };
   if (has("maintenance_schedule") && !has("devices")) return { op: "schedule", schema: PoolScheduleBody };
   return { op: "create", schema: PoolCreateBody };
 }

@@ -29,8 +29,8 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_pool/{pool}/": {
     get: { summary: "Pool detail, or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.PoolReply } },
     put: {
-      summary: "Create a pool from image files or allowed block devices (raid5/raid6 need metadata.properties.force_raid56); start its scrub or dedupe (metadata.pool_operation); add, remove or replace devices in place (metadata.device_operation); or change its scrub/dedupe schedule (metadata.maintenance_schedule)",
-      body: { create: wire.PoolCreateBody, operation: wire.PoolOperationBody, devices: wire.PoolDeviceChangeBody, schedule: wire.PoolScheduleBody },
+      summary: "Create a pool from image files or allowed block devices (raid5/raid6 need metadata.properties.force_raid56); start its scrub or dedupe (metadata.pool_operation); add, remove or replace devices in place (metadata.device_operation); change its scrub/dedupe schedule (metadata.maintenance_schedule); or change its name, description, compression or over-subscription cap in place (metadata.pool_settings)",
+      body: { create: wire.PoolCreateBody, operation: wire.PoolOperationBody, devices: wire.PoolDeviceChangeBody, schedule: wire.PoolScheduleBody, settings: wire.PoolSettingsBody },
       replies: { "201": wire.PoolReply, "200": wire.PoolReply, ...accepted },
     },
     delete: { summary: "Delete a pool (metadata.force deletes its volumes and snapshots too)", body: { delete: wire.PoolDeleteBody }, replies: { "200": wire.EventReply, ...accepted } },

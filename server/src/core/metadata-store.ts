@@ -3,7 +3,7 @@
  * admission check and the record it writes happen without another request in between.
  */
 import type {
-  EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord, SnapshotRecord,
+  EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord, PoolSettingsChange, SnapshotRecord,
   TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
@@ -35,6 +35,8 @@ export interface MetadataStore {
   getPool(id: string): PoolRecord | undefined;
   insertPool(pool: PoolRecord): void;
   setPoolState(id: string, state: ObjectState): void;
+  /** Sets the settings given (name, description, compression, over-subscription cap), keeps the rest. */
+  setPoolSettings(id: string, settings: PoolSettingsChange): void;
   setPoolDevices(poolId: string, devices: PoolDeviceRecord[]): void;
   deletePool(id: string): void;
 

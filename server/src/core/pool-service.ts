@@ -6,7 +6,7 @@ import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
 import { applySchedule } from "./maintenance-schedule";
-import type { PoolRecord } from "./records";
+import type { PoolRecord, PoolSettingsChange } from "./records";
 
 export interface PoolView {
   pool: PoolRecord;
@@ -155,6 +155,48 @@ export class PoolService {
         // createPool undoes its own partial work; only the record is left to remove.
         this.ctx.store.deletePool(id);
       },
+    });
+  }
+
+  /**
+   * Changes settings in place. Refused before any work: a name another pool has, a cap below what
+   * is already provisioned, a compression change while the pool is not mounted. A new compression
+   * is a remount (data written from then on); the record follows once it took effect.
+   */
+  async changeSettings(id: string, change: PoolSettingsChange): Promise<StartedJob> {
+    const pool = this.require(id);
+    if (change.maxOversubscription !== undefined && change.maxOversubscription !== null) {
+      const cap = (await this.usage(pool)).totalBytes * change.maxOversubscription;
+      const provisioned = this.provisionedBytes(id);
+      if (provisioned > cap) {
+        throw new DomainError("INSUFFICIENT_CAPACITY",
+          `pool ${id} already has ${provisioned} bytes provisioned, over the cap of ${Math.floor(cap)} that max_oversubscription ${change.maxOversubscription} would set`,
+          "metadata.pool_settings.max_oversubscription");
+      }
+    }
+    return this.ctx.jobs.start({
+      lockKeys: [poolLock(id)],
+      objectType: "pool",
+      objectId: id,
+      operation: "settings",
+      admit: () => {
+        const current = this.require(id);
+        if (current.state === "deleting") throw new DomainError("CONFLICT", `pool ${id} is being deleted`);
+        if (change.name !== undefined && this.ctx.store.listPools().some((p) => p.id !== id && p.name === change.name)) {
+          throw new DomainError("ALREADY_EXISTS", `a pool named ${change.name} already exists`, "metadata.pool_settings.display_name");
+        }
+        const recompress = change.compression !== undefined && change.compression !== current.compression;
+        if (recompress && current.state !== "available") {
+          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its compression changes only while it is available`, "metadata.pool_settings.compression");
+        }
+        return recompress;
+      },
+      work: async (recompress) => {
+        if (recompress && change.compression !== undefined) await this.ctx.poolEngine.setCompression(id, change.compression);
+        this.ctx.store.setPoolSettings(id, change);
+      },
+      // The record is written last, in one statement: a failed remount changed nothing.
+      undo: () => undefined,
     });
   }
 

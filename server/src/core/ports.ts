@@ -55,6 +55,8 @@ export interface PoolEngine {
   createPool(poolId: string, raid: RaidLevel, compression: Compression, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]>;
   /** Mounts an existing pool (server start). Idempotent: a mounted pool is left as is. */
   attachPool(poolId: string, devices: PoolDeviceRecord[], compression: Compression): Promise<void>;
+  /** Sets the compression of data written from now on (stored data keeps its own). */
+  setCompression(poolId: string, compression: Compression): Promise<void>;
   /** Unmounts and detaches loop devices; keeps the data (server stop). Idempotent. */
   detachPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void>;
   /** Unmounts, detaches, and deletes image files. Idempotent. */

@@ -19,6 +19,9 @@ export interface PoolRecord {
   devices: PoolDeviceRecord[];
 }
 
+/** The settings of a pool that change in place; an absent key is left as it is. */
+export type PoolSettingsChange = Partial<Pick<PoolRecord, "name" | "description" | "compression" | "maxOversubscription">>;
+
 export interface VolumeRecord {
   id: string;
   poolId: string;

@@ -1,12 +1,23 @@
-import { classifyPoolPut, PoolDeleteBody } from "@prophetstor/dpl-provider/wire";
+import { classifyPoolPut, PoolDeleteBody, type PoolSettings } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
+import type { PoolSettingsChange } from "../../core/records";
 import { withPoolMaintenance } from "../maintenance-replies";
 import { ioStatsReply, listReply, poolReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 
 const PARENT = "/dpl_pool";
+
+/** The wire's settings as core's change (wire names to record names; absent stays absent). */
+function poolSettingsChange(settings: PoolSettings): PoolSettingsChange {
+  return {
+    ...(settings.display_name === undefined ? {} : { name: settings.display_name }),
+    ...(settings.display_description === undefined ? {} : { description: settings.display_description }),
+    ...(settings.compression === undefined ? {} : { compression: settings.compression }),
+    ...(settings.max_oversubscription === undefined ? {} : { maxOversubscription: settings.max_oversubscription }),
+  };
+}
 
 export function poolRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
@@ -39,6 +50,10 @@ export function poolRoutes(core: DplCore) {
         const { maintenance_schedule: schedule } = parseBody(put.schema, request.body).metadata;
         if (core.maintenance === undefined) throw new DomainError("UNSUPPORTED", "this server has no pool maintenance engine; scheduling is unavailable", "metadata.maintenance_schedule");
         const job = await core.maintenance.setSchedule(id, schedule);
+        return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
+      }
+      if (put.op === "settings") {
+        const job = await core.pools.changeSettings(id, poolSettingsChange(parseBody(put.schema, request.body).metadata.pool_settings));
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
       if (put.op === "devices") {

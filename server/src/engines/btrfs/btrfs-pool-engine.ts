@@ -688,6 +688,12 @@ export class BtrfsPoolEngine implements PoolEngine {
       .filter((line) => line.startsWith("/dev/"));
   }
 
+  /** A remount: btrfs applies the new compress option to writes from then on. */
+  async setCompression(poolId: string, compression: Compression): Promise<void> {
+    const option = compression === "none" ? "compress=no" : `compress=${compression}`;
+    await runCommand("mount", ["-o", `remount,${option}`, this.mountPoint(poolId)], { timeoutMs: SLOW_COMMAND_MS });
+  }
+
   private async blockDeviceSize(devicePath: string): Promise<number> {
     const { stdout } = await runCommand("blockdev", ["--getsize64", devicePath]);
     return Number(stdout.trim());

@@ -10,7 +10,7 @@ import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, Schedul
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
-  SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
+  PoolSettingsChange, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "../../core/records";
 
 const migrations: string[] = [
@@ -201,6 +201,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
   setPoolState(id: string, state: ObjectState): void {
     this.run("UPDATE pools SET state = ? WHERE id = ?", state, id);
+  }
+  setPoolSettings(id: string, settings: PoolSettingsChange): void {
+    const columns = { name: "name", description: "description", compression: "compression", maxOversubscription: "max_oversubscription" } as const;
+    const given = (Object.keys(columns) as (keyof typeof columns)[]).filter((key) => settings[key] !== undefined);
+    if (given.length === 0) return;
+    this.run(`UPDATE pools SET ${given.map((key) => `${columns[key]} = ?`).join(", ")} WHERE id = ?`, ...given.map((key) => settings[key] ?? null), id);
   }
   deletePool(id: string): void {
     this.run("DELETE FROM pools WHERE id = ?", id);
