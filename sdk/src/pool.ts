@@ -13,9 +13,9 @@ export interface PoolDeviceArgs {
 }
 
 export interface PoolArgs extends DplResourceArgs {
-  /** Display name. DPL cannot rename pools: changing it replaces the pool (and its volumes). */
+  /** Display name, unique on the server. Changing it renames the pool in place. */
   name: pulumi.Input<string>;
-  /** Free-text description (changing it replaces the pool). */
+  /** Free-text description (changed in place). */
   description?: pulumi.Input<string>;
   /**
    * The devices of the pool (1..16). Required unless adopting. Changing them is an in-place
@@ -39,9 +39,15 @@ export interface PoolArgs extends DplResourceArgs {
    * (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
    */
   allowUnsafeRaid56?: pulumi.Input<boolean>;
-  /** "none" (default), "lzo", "zstd" or "zstd:<1-15>". */
+  /**
+   * "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on
+   * is stored with the new setting, data already stored keeps the compression it was written with.
+   */
   compression?: pulumi.Input<string>;
-  /** Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity. */
+  /**
+   * Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity.
+   * Changed in place; the server refuses a cap below what is already provisioned.
+   */
   maxOversubscription?: pulumi.Input<number>;
   /** Delete the pool on destroy even when volumes remain in it. */
   forceDestroy?: pulumi.Input<boolean>;

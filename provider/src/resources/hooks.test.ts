@@ -172,6 +172,15 @@ describe("Snapshot, Clone, Rollback, Pool diffs", () => {
     expect((await pool.diff(OBJECT, inputs, { ...inputs, raidLevel: "raid0" })).replaces).toEqual(["raidLevel"]);
   });
 
+  it("Pool: name, description, compression and cap change in place, keeping the pool's id", async () => {
+    const inputs = { objectId: OBJECT, name: "p", description: "a", devices: [{ sizeGib: 1 }], compression: "none", maxOversubscription: 2 };
+    for (const change of [{ name: "q" }, { description: "b" }, { compression: "zstd" }, { maxOversubscription: 4 }, { description: undefined }]) {
+      const diff = await pool.diff(OBJECT, inputs, { ...inputs, ...change });
+      expect(diff, JSON.stringify(change)).toMatchObject({ changes: true, replaces: [], stables: ["poolId"] });
+      expect((await pool.check(inputs, { ...inputs, ...change })).inputs?.objectId).toBe(OBJECT);
+    }
+  });
+
   it("Pool: a device list change is an in-place update; a reordering is no change", async () => {
     const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { path: "/dev/sdb" }], raidLevel: "raid1" };
     const grown = await pool.diff(OBJECT, inputs, { ...inputs, devices: [...inputs.devices, { sizeGib: 2 }] });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import {
   Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RaidLevel,
-  type MaintenanceSchedule, type PoolDevice, type PoolReply,
+  type MaintenanceSchedule, type PoolDevice, type PoolReply, type PoolSettings,
 } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
@@ -63,11 +63,26 @@ const INPUT_KEYS = [
   "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
   "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
 ] as const;
-/** DPL cannot rename a pool or change its profile in place: these make a new pool. */
-const REPLACE_KEYS = ["name", "description", "raidLevel", "compression", "maxOversubscription"] as const;
-/** Changed in place: devices are added, removed or replaced; the schedule is set; the rest only live in state. */
-const UPDATE_KEYS = ["allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds"] as const;
+/** A RAID level change makes a new pool (a profile conversion in place is not built yet). */
+const REPLACE_KEYS = ["raidLevel"] as const;
+/** The server changes these in place (a new compression applies to data written from then on). */
+const SETTINGS_KEYS = ["name", "description", "compression", "maxOversubscription"] as const;
+/** Changed in place: devices are added, removed or replaced; settings and the schedule are set; the rest only live in state. */
+const UPDATE_KEYS = [
+  ...SETTINGS_KEYS, "allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
+] as const;
 const SCHEDULE_KEYS = ["scrubIntervalHours", "dedupeIntervalHours"] as const;
+
+/** The settings change the new inputs ask for: only what differs; a removed input goes back to its default. */
+function settingsChange(olds: PropertyBag, inputs: PoolInputs): PoolSettings | undefined {
+  const change: PoolSettings = {
+    ...(differs(olds, inputs, "name") ? { display_name: inputs.name } : {}),
+    ...(differs(olds, inputs, "description") ? { display_description: inputs.description ?? null } : {}),
+    ...(differs(olds, inputs, "compression") ? { compression: inputs.compression ?? "none" } : {}),
+    ...(differs(olds, inputs, "maxOversubscription") ? { max_oversubscription: inputs.maxOversubscription ?? null } : {}),
+  };
+  return Object.keys(change).length === 0 ? undefined : change;
+}
 
 const secondsOf = (hours: number | undefined): number | null => (hours === undefined ? null : Math.round(hours * 3600));
 
@@ -219,17 +234,20 @@ async function readPool(id: string, props: PropertyBag): Promise<ReadResult> {
 }
 
 /**
- * Converges the devices in place, one change at a time (each waits for btrfs: a removal moves
- * the data off, a replace copies or rebuilds one device), sets the maintenance schedule when it
- * changed, then reports the pool as it is.
+ * Sets changed settings (name, description, compression, cap), converges the devices in place,
+ * one change at a time (each waits for btrfs: a removal moves the data off, a replace copies or
+ * rebuilds one device), sets the maintenance schedule when it changed, then reports the pool as
+ * it is.
  */
 async function updatePool(id: string, olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
   const inputs = parseInputs(PoolInputs, news, "Pool");
   const scheduleChanged = SCHEDULE_KEYS.some((key) => differs(olds, news, key));
-  if (inputs.devices === undefined && !scheduleChanged) return { outs: withInputs(olds, news, INPUT_KEYS) };
+  const settings = settingsChange(olds, inputs);
+  if (inputs.devices === undefined && !scheduleChanged && settings === undefined) return { outs: withInputs(olds, news, INPUT_KEYS) };
   return withClient(inputs.operationTimeoutSeconds, async (client) => {
     let reply = await client.getPool(id);
     if (reply === undefined) throw new Error(`pool ${id} no longer exists on the DPL server; run pulumi refresh`);
+    if (settings !== undefined) reply = await client.changePoolSettings(id, settings);
     if (inputs.devices !== undefined) {
       for (const change of planDeviceChanges(reply.metadata.devices, inputs.devices.map(wireDevice))) reply = await client.changePoolDevices(id, change);
     }
