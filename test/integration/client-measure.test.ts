@@ -100,7 +100,9 @@ describe("figures", () => {
     const { connections: [cloneLun] } = await client.assignIscsi(cloneId, { initiators: [HOST] });
     if (cloneLun === undefined) throw new Error("no connection info");
     expect(await lunMatchesFile(data, cloneLun, GiB)).toBe(true);
-    expect(snapshotMs).toBeLessThan(5_000);
+    // Not the first snapshot: it also waits for the 1 GiB just written to reach the disk, which a
+    // busy disk can stretch past any bound. The second one and the clone show the copy-free cost.
+    expect(secondSnapshotMs).toBeLessThan(5_000);
     expect(cloneMs).toBeLessThan(5_000);
   });
 });

@@ -64,7 +64,7 @@ describe("group snapshot of volumes an initiator is writing", () => {
     const a = await openSession(volumeA);
     const b = await openSession(volumeB);
     let written = 0;
-    const writing = { stop: false };
+    const writing: { stop: boolean; failed?: Error } = { stop: false };
     const writer = (async () => {
       while (!writing.stop) {
         const n = written + 1;
@@ -75,12 +75,24 @@ describe("group snapshot of volumes an initiator is writing", () => {
         written = n;
       }
     })();
+    writer.catch((e: unknown) => {
+      writing.failed = e instanceof Error ? e : new Error(String(e));
+    });
+    /** Waits for 50 more writes: ends with the writer's error if it stopped, never hangs. */
+    const fiftyMoreWrites = async (): Promise<void> => {
+      const target = written + 50;
+      const deadline = Date.now() + 120_000;
+      while (written < target) {
+        if (writing.failed !== undefined) throw writing.failed;
+        if (Date.now() > deadline) throw new Error(`the writer reached ${written} of ${target} writes in 120 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
 
     const pairs: { a: number; b: number }[] = [];
     try {
       for (let i = 1; i <= SNAPSHOTS; i += 1) {
-        const startAt = written;
-        while (written < startAt + 50) await new Promise((r) => setTimeout(r, 5));
+        await fiftyMoreWrites();
         const snapshotId = `c50000000000000000000000000001${String(i).padStart(2, "0")}`;
         const snapshot = await client.createGroupSnapshot(groupId, snapshotId);
         const memberA = snapshot.metadata.member[volumeA];

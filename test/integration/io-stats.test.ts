@@ -52,7 +52,9 @@ describe("I/O statistics", () => {
     const poolBefore = await stats("pool");
     expect(await liveSession().command("write -P 0x3c 0 16M")).toContain("wrote 16777216/16777216 bytes");
     expect(await liveSession().command("read -P 0x3c 0 8M")).toContain("read 8388608/8388608 bytes");
-    await new Promise((r) => setTimeout(r, 1100)); // past the one-second sample cache
+    // Past the one-second sample cache with a second to spare, so the sample served began after the
+    // read ended (a background sample that began during it could miss its last bytes).
+    await new Promise((r) => setTimeout(r, 2000));
     const volumeAfter = await stats("volume");
     const poolAfter = await stats("pool");
 
@@ -100,6 +102,9 @@ describe("I/O statistics", () => {
   });
 
   it("keep a volume's totals after its session logs out", async () => {
+    // Past the sample cache, so `before` counts the last test's final write: a cached sample could
+    // lack it, and a background sample taken before the logout would then add it.
+    await new Promise((r) => setTimeout(r, 2000));
     const before = await stats("volume");
     await liveSession().close();
     session = undefined;

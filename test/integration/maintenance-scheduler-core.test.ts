@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CoreContext } from "../../server/src/core/context";
 import { JobRunner } from "../../server/src/core/jobs";
 import { MaintenanceScheduler } from "../../server/src/core/maintenance-scheduler";
@@ -51,7 +51,7 @@ function unused(name: string): object {
   return new Proxy({}, { get: (_target, key) => { throw new Error(`${name}.${String(key)} is not for the scheduler`); } });
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -81,17 +81,25 @@ function setUp() {
   };
   const engine = new GatedMaintenanceEngine();
   const maintenance = new PoolMaintenanceService(ctx, new PoolService(ctx), engine);
+  // Every tick starts by reading all due times (dueTimes() without a pool): that counts the ticks.
+  const dueTimes = vi.spyOn(maintenance, "dueTimes");
+  const ticks = (): number => dueTimes.mock.calls.filter((args) => args[0] === undefined).length;
+  /** Waits for `n` more ticks: a busy machine may fit fewer than expected into a fixed sleep. */
+  const moreTicks = async (n: number): Promise<void> => {
+    const target = ticks() + n;
+    await until(`${n} more scheduler ticks`, () => ticks() >= target);
+  };
   const scheduler = new MaintenanceScheduler(ctx, maintenance, 25);
   cleanups.push(() => scheduler.stop());
   const addPool = (id: string, state: ObjectState): void => {
     store.insertPool({ id, name: id.slice(0, 4), description: null, raid: "single", compression: "none", maxOversubscription: null, state, ctime: 0, devices: [] });
   };
-  return { store, engine, maintenance, scheduler, addPool, log };
+  return { store, engine, maintenance, scheduler, addPool, log, ticks, moreTicks };
 }
 
 describe("MaintenanceScheduler", () => {
   it("starts a due run once, shares it with an on-demand request, and skips pools that are not available", async () => {
-    const { store, engine, maintenance, scheduler, addPool, log } = setUp();
+    const { store, engine, maintenance, scheduler, addPool, log, moreTicks } = setUp();
     addPool(AVAILABLE, "available");
     addPool(DELETING, "deleting");
     const overdue = { intervalSeconds: 10, setAt: Date.now() - 60_000 };
@@ -106,7 +114,7 @@ describe("MaintenanceScheduler", () => {
     expect(onDemand.reused).toBe(true);
     expect(onDemand.event.id).toBe(running?.id);
     // Ticks go on while it runs: still one scrub, and none of the pool being deleted.
-    await new Promise((r) => setTimeout(r, 200));
+    await moreTicks(3);
     expect(engine.runs).toEqual([`scrub:${AVAILABLE}`]);
     expect(maintenance.dueTimes(AVAILABLE)[0]?.running).toBe(true);
     // Skipped quietly, not tried and refused (which would be logged).
@@ -117,17 +125,20 @@ describe("MaintenanceScheduler", () => {
     expect(finished.status).toBe("Complete");
     // The next one is due a full interval after this one finished: nothing starts now.
     expect(maintenance.dueTimes(AVAILABLE)[0]?.dueAt).toBe((finished.finished ?? 0) + 10_000);
-    await new Promise((r) => setTimeout(r, 200));
+    await moreTicks(3);
     expect(engine.runs).toEqual([`scrub:${AVAILABLE}`]);
   });
 
   it("starts nothing once stopped", async () => {
-    const { store, engine, scheduler, addPool } = setUp();
+    const { store, engine, scheduler, addPool, ticks } = setUp();
     addPool(AVAILABLE, "available");
     scheduler.start();
     await scheduler.stop();
+    const ticksAtStop = ticks();
     store.putMaintenanceSchedule(AVAILABLE, "dedupe", { intervalSeconds: 10, setAt: Date.now() - 60_000 });
+    // Eight tick intervals: a 25 ms timer still set would fire before this 200 ms one, however late both are.
     await new Promise((r) => setTimeout(r, 200));
+    expect(ticks()).toBe(ticksAtStop);
     expect(engine.runs).toEqual([]);
   });
 });

@@ -81,7 +81,9 @@ describe("scheduled scrub and dedupe", () => {
     const ran = await waitForPool(poolId, 60, ranAfter(setAt));
     console.log(`first scheduled runs: scrub started ${(ran.last_scrub?.started ?? 0) - firstScrubDue} ms after due, ${JSON.stringify(ran.last_scrub)}, dedupe ${JSON.stringify(ran.last_dedupe)}`);
     expect(ran.last_scrub?.started).toBeGreaterThanOrEqual(firstScrubDue);
-    expect(ran.last_scrub?.started).toBeLessThan(firstScrubDue + 5000);
+    // Started by a tick (every second) soon after it was due; a busy machine gets a few seconds more.
+    // A scheduler a whole interval late, or waiting out a refused start's 60 s, fails this.
+    expect(ran.last_scrub?.started).toBeLessThan(firstScrubDue + SCRUB_EVERY * 1000);
     expect(ran.last_dedupe?.started).toBeGreaterThanOrEqual(created.metadata.next_dedupe_at ?? Infinity);
 
     // The next run is due one interval after the last one finished.
@@ -101,16 +103,17 @@ describe("scheduled scrub and dedupe", () => {
 
     // null turns both off: the reply says so, and no further run starts.
     const off = await client.setPoolSchedule(poolId, { scrub_every_seconds: null, dedupe_every_seconds: null });
+    const clearedBy = Date.now();
     expect(off.metadata.maintenance_schedule).toEqual({ scrub_every_seconds: null, dedupe_every_seconds: null });
     expect(off.metadata.next_scrub_at).toBeNull();
     expect(off.metadata.next_dedupe_at).toBeNull();
-    // A run that had already started when the schedule was cleared still finishes.
-    await new Promise((r) => setTimeout(r, 3000));
-    const quiet = await pool(poolId);
-    await new Promise((r) => setTimeout(r, (DEDUPE_EVERY * 2 + 2) * 1000));
+    // Longer than two intervals of either: a schedule still in force would have started and finished a run.
+    await new Promise((r) => setTimeout(r, (DEDUPE_EVERY * 2 + 5) * 1000));
     const later = await pool(poolId);
-    expect(later.last_scrub).toEqual(quiet.last_scrub);
-    expect(later.last_dedupe).toEqual(quiet.last_dedupe);
+    // A run that had already started when the schedule was cleared may still finish (on a busy
+    // machine, well after the clear); none may start after it.
+    expect(later.last_scrub?.started ?? 0).toBeLessThanOrEqual(clearedBy);
+    expect(later.last_dedupe?.started ?? 0).toBeLessThanOrEqual(clearedBy);
   });
 
   it("changes one operation's interval in place, keeping the other, and counts from the change", async () => {

@@ -101,8 +101,11 @@ describe("HTTP authentication on every route", () => {
       expect((await dplRequest(server, "GET", "/v1/dpl_pool/", { auth: wrong })).status).toBe(401);
       durations.push(Date.now() - started);
     }
-    const [first, last] = [durations[0] ?? 0, durations[durations.length - 1] ?? 0];
-    expect(last).toBeGreaterThanOrEqual(first + 500);
+    // The first five are free; the tenth waits 1 s. The fastest free one is the baseline: a single
+    // free request slowed by a busy machine (or by a new TLS handshake) must not hide the delay.
+    const fastestFree = Math.min(...durations.slice(0, 5));
+    const last = durations[durations.length - 1] ?? 0;
+    expect(last).toBeGreaterThanOrEqual(fastestFree + 500);
     const ok = await dplRequest(server, "GET", "/v1/dpl_pool/");
     expect(ok.status).toBe(200);
   });

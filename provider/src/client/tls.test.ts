@@ -46,7 +46,8 @@ describe("TLS", () => {
     expect((err as Error).message).toMatch(/self[- ]signed/i);
     expect((err as Error).message).toContain("DPL_CA_FILE");
     expect((err as DplConnectionError).attempts).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // At once, with room for a busy machine: waiting out the 10 s connect timeout would not be.
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(httpsServer.requests.length).toBe(before);
   });
 

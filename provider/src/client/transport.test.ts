@@ -67,14 +67,15 @@ describe("final object", () => {
 describe("retries", () => {
   it("gives up on a 503 storm after maxAttempts with a clear error, well within the deadline", async () => {
     const server = await serve((_req, res) => { sendJson(res, 503, { error: { code: "BUSY", message: "pool is being scrubbed" } }, { "retry-after": "0" }); });
-    const client = clientFor(server.url, { maxAttempts: 4, operationTimeoutMs: 5_000 });
+    const client = clientFor(server.url, { maxAttempts: 4, operationTimeoutMs: 10_000 });
     const started = Date.now();
     const err = await caught(client.system());
     expect(err).toBeInstanceOf(DplServerError);
     expect(server.requests).toHaveLength(4);
     expect(err).toMatchObject({ status: 503, attempts: 4 });
     expect(err.message).toBe("read system: BUSY: pool is being scrubbed (after 4 attempts)");
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Well within the deadline, with room for a busy machine: retrying on until the 10 s deadline would not be.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("honours Retry-After between 503s and then succeeds", async () => {
@@ -91,13 +92,13 @@ describe("retries", () => {
 
   it("stops at once when Retry-After lies beyond the deadline", async () => {
     const server = await serve((_req, res) => { sendJson(res, 503, {}, { "retry-after": "60" }); });
-    const client = clientFor(server.url, { operationTimeoutMs: 2_000 });
+    const client = clientFor(server.url, { operationTimeoutMs: 10_000 });
     const started = Date.now();
     const err = await caught(client.system());
     expect(err).toBeInstanceOf(DplServerError);
     expect(server.requests).toHaveLength(1);
-    // Well before the 2 s deadline: it did not sleep towards the 60 s Retry-After.
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Well before the 10 s deadline: sleeping towards the 60 s Retry-After would take all of it.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("retries a request whose connection was dropped mid-request", async () => {
@@ -121,15 +122,33 @@ describe("retries", () => {
 
   it("times out a server that never answers within the operation deadline", async () => {
     const server = await serve(() => undefined);
-    const client = clientFor(server.url, { requestTimeoutMs: 300, operationTimeoutMs: 1_000 });
+    // 300 ms attempts in a 2 s deadline: about six. 20 allowed attempts would take 6 s if the deadline were ignored.
+    const client = clientFor(server.url, { requestTimeoutMs: 300, operationTimeoutMs: 2_000, maxAttempts: 20 });
+    const started = Date.now();
+    const err = await caught(client.getVolume(VOL));
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ operation: "read volume", objectId: VOL, code: "TIMEOUT" });
+    expect(err.message).toMatch(new RegExp(`^read volume ${VOL}: timed out after 2000 ms waiting for GET /v1/dpl_volume/${VOL}/`));
+    expect(elapsed).toBeGreaterThanOrEqual(1_950);
+    // Room for a busy machine; running the 20 attempts past the deadline would take over 6 s.
+    expect(elapsed).toBeLessThan(4_500);
+    // Attempts that timed out were retried inside the deadline (three take under 1 s of its 2 s).
+    expect(server.requests.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("ends the last attempt at the operation deadline, not at its longer request timeout", async () => {
+    const server = await serve(() => undefined);
+    const client = clientFor(server.url, { requestTimeoutMs: 10_000, operationTimeoutMs: 1_000 });
     const started = Date.now();
     const err = await caught(client.getVolume(VOL));
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.message).toMatch(new RegExp(`^read volume ${VOL}: timed out after 1000 ms waiting for GET /v1/dpl_volume/${VOL}/`));
+    expect(server.requests).toHaveLength(1);
     expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1_400);
-    expect(server.requests.length).toBeGreaterThanOrEqual(3);
+    // Room for a busy machine; an attempt left to run its 10 s request timeout would take 10 s.
+    expect(elapsed).toBeLessThan(3_500);
   });
 
   it("accepts ALREADY_EXISTS from a retried create whose first attempt was lost after sending", async () => {

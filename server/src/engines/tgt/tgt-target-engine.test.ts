@@ -75,6 +75,12 @@ async function readCapacityBytes(portal: number, iqn: string, lun: number, initi
   return (Number(lba?.[1]) + 1) * Number(blockLength?.[1]);
 }
 
+/** Polls `check` until it holds or `ms` pass: a bounded wait, not a count of tries (each try is slower on a busy machine). */
+async function waitUntil(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /** The state letter of each of a process's threads ("T" when stopped). */
 function threadStates(pid: number): string[] {
   return readdirSync(`/proc/${pid}/task`).map((task) => {
@@ -211,17 +217,17 @@ describe("TgtTargetEngine", () => {
     const spec = specFor(4);
     await backingFile(spec);
     await engine.applyTarget(spec);
-    // An initiator that stays logged in while it is unassigned, then tries to read.
-    const session = await DaemonProcess.start("qemu-io", ["--image-opts", "-c", "sleep 3000", "-c", "read -P 0 0 4k", imageOptions(portal, spec.iqn, 1, { initiator: GRANTED })]);
+    // An initiator that stays logged in while it is unassigned, then tries to read. Its 8 s pause
+    // leaves a busy machine time to unassign first (a read before that would rightly succeed).
+    const session = await DaemonProcess.start("qemu-io", ["--image-opts", "-c", "sleep 8000", "-c", "read -P 0 0 4k", imageOptions(portal, spec.iqn, 1, { initiator: GRANTED })]);
     try {
-      for (let tries = 0; tries < 100; tries += 1) {
-        if ((await tgtadm(["--mode", "conn", "--op", "show", "--tid", "4"])).stdout.includes(GRANTED)) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(async () => (await tgtadm(["--mode", "conn", "--op", "show", "--tid", "4"])).stdout.includes(GRANTED));
+      const loggedInBy = Date.now();
       expect((await tgtadm(["--mode", "conn", "--op", "show", "--tid", "4"])).stdout).toContain(GRANTED);
       await engine.applyTarget({ ...spec, initiators: [] });
       expect((await tgtadm(["--mode", "conn", "--op", "show", "--tid", "4"])).stdout).not.toContain(GRANTED);
-      await session.waitForExit(6_000);
+      // Until 3 s past the read (due 8 s after the login), so the output below tells what it got.
+      await session.waitForExit(Math.max(0, loggedInBy + 11_000 - Date.now()));
       expect(session.output).not.toMatch(/^read 4096\/4096 bytes/m);
     } finally {
       session.kill();
@@ -289,7 +295,7 @@ describe("TgtTargetEngine", () => {
     await engine.applyTarget(spec);
     const firstPid = engine.pid;
     process.kill(firstPid ?? 0, "SIGKILL");
-    for (let tries = 0; tries < 100 && (await engine.isAlive()); tries += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(async () => !(await engine.isAlive()));
     expect(await engine.isAlive()).toBe(false);
 
     await engine.start();
