@@ -27,7 +27,6 @@ function asyncServer(processingPolls: number, finalStatus: "Complete" | "Error" 
 }
 
 const polls = (server: LocalServer) => server.requests.filter((r) => r.url.includes("event_uuid="));
-const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("event waits", () => {
   it("polls ?event_uuid= with Prefer: wait and short first sleeps, then returns the final object", async () => {
@@ -84,10 +83,9 @@ describe("event waits", () => {
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toMatchObject({ operation: "create volume", objectId: VOL, eventId: EV, code: "TIMEOUT" });
-    // The deadline may pass between polls or during one; in the second case the transport appends
-    // " (last failure: DPL_ATTEMPT_TIMEOUT: ...)". What the user needs is at the start.
-    const expected = `create volume ${VOL}: timed out after 800 ms waiting for event ${EV} to finish`;
-    expect(err.message).toMatch(new RegExp(`^${escaped(expected)}(?: \\(last failure: |$)`));
+    // The deadline may pass between polls or during one; either way the message is the same (a
+    // poll cut short by the deadline is not reported as a failure of its own).
+    expect(err.message).toBe(`create volume ${VOL}: timed out after 800 ms waiting for event ${EV} to finish`);
     expect(elapsed).toBeGreaterThanOrEqual(790);
     // Room for a busy machine; a wait that ignored the deadline would poll on until the test timeout.
     expect(elapsed).toBeLessThan(3_000);

@@ -132,9 +132,12 @@ export class DplTransport {
         const message = (err as Error).message;
         if (!kind.retryable) throw this.unreachable(ctx, err, kind, attempt);
         earlierAttemptMayHaveApplied ||= kind.possiblyDelivered;
-        lastFailure = `${kind.code}: ${message}`;
+        // An attempt cut short by the operation's deadline is the deadline itself, not a failure to
+        // report: the error names the last real one, if any.
         const timedOutAgainstDeadline = kind.code.endsWith("_TIMEOUT") && allowance < wanted;
-        if (timedOutAgainstDeadline || Date.now() >= ctx.deadline) throw this.timeout(ctx, request, attempt, lastFailure, err);
+        if (timedOutAgainstDeadline) throw this.timeout(ctx, request, attempt, lastFailure, err);
+        lastFailure = `${kind.code}: ${message}`;
+        if (Date.now() >= ctx.deadline) throw this.timeout(ctx, request, attempt, lastFailure, err);
         if (attempt >= maxAttempts) {
           throw new DplConnectionError({ ...ctxDetails(ctx), endpoint: this.endpoint, reason: lastFailure, attempts: attempt, cause: err });
         }
