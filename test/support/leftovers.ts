@@ -90,7 +90,7 @@ function unmountAndDetach(l: Leftovers): void {
  * provider host exits a moment after its engine), then names what is still there, removes it,
  * and returns the names ([] when the run left nothing).
  */
-export async function reapLeftovers(marker: string, graceMs = 15_000): Promise<string[]> {
+export async function reapLeftovers(marker: string, graceMs = 60_000): Promise<string[]> {
   const deadline = Date.now() + graceMs;
   let found = find(marker);
   while (!isEmpty(found) && Date.now() < deadline) {
