@@ -1,15 +1,20 @@
 /**
- * Pool settings in place on the real server (metadata.pool_settings): what is refused, with the
+ * Pool settings in place on the real server (metadata.pool_settings), and a volume's compression
+ * (metadata.properties.compression on its modify): what is refused, with the
  * field named and nothing changed, and that a compression change is a remount the next start
  * keeps.
  */
 import { randomUUID } from "node:crypto";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "../../provider/src/client";
 import { ErrorBody, toHexId } from "../../provider/src/wire";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 
+const execFileAsync = promisify(execFile);
 const MiB = 2 ** 20;
 let server: RunningServer;
 let client: DplClient;
@@ -63,6 +68,19 @@ describe("pool settings", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.message).toMatch(/raid_level/);
     expect((await putSettings(newId(), { display_name: "x" })).status).toBe(404);
+  });
+
+  it("sets a volume's compression in place on its data file, and resets it to the pool's with none", async () => {
+    const volume = newId();
+    await client.createVolume(volume, { poolId, sizeBytes: 64 * MiB, name: "compressed-later" });
+    const dataFile = join(server.stateDir, "pools", poolId, "volumes", volume, "data");
+    const property = async (): Promise<string> => (await execFileAsync("btrfs", ["property", "get", dataFile, "compression"])).stdout.trim();
+    expect(await property()).toBe("");
+    expect((await client.modifyVolume(volume, { compression: "lzo" })).metadata.properties.compression).toBe("lzo");
+    expect(await property()).toBe("compression=lzo");
+    expect((await client.modifyVolume(volume, { compression: "none" })).metadata.properties.compression).toBe("none");
+    expect(await property()).toBe("");
+    await client.deleteVolume(volume);
   });
 
   it("re-compresses by remount, and the next start mounts with the recorded compression", async () => {

@@ -45,6 +45,8 @@ export interface VolumeChanges {
   sizeBytes?: number | undefined;
   maximumSnapshot?: number | undefined;
   snapshotQuota?: number | undefined;
+  /** Compression of data written from now on ("none": the pool's). */
+  compression?: Compression | undefined;
 }
 
 /**
@@ -143,6 +145,7 @@ export function volumeModifyMetadata(changes: VolumeChanges): z.input<typeof Vol
   return {
     ...nameMetadata(changes),
     ...defined({ total_capacity: changes.sizeBytes, maximum_snapshot: changes.maximumSnapshot, snapshot_quota: changes.snapshotQuota }),
+    ...(changes.compression === undefined ? {} : { properties: { compression: changes.compression } }),
   };
 }
 

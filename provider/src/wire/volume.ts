@@ -57,7 +57,10 @@ export const VolumeCreateBody = z.object({
 }).strict();
 export type VolumeCreateBody = z.input<typeof VolumeCreateBody>;
 
-/** Extend (and rename): metadata without pool_uuid. Shrinking is refused by the server. */
+/**
+ * Extend, rename, and (extension) change compression in place: metadata without pool_uuid.
+ * Shrinking is refused by the server. A new compression applies to data written from then on.
+ */
 export const VolumeModifyBody = z.object({
   metadata: z.object({
     display_name: OptionalName,
@@ -65,6 +68,7 @@ export const VolumeModifyBody = z.object({
     total_capacity: PositiveBytes.optional(),
     maximum_snapshot: MaximumSnapshot,
     snapshot_quota: SnapshotQuota,
+    properties: z.object({ compression: Compression.optional() }).strict().optional(),
   }).strict(),
 }).strict();
 export type VolumeModifyBody = z.input<typeof VolumeModifyBody>;

@@ -93,6 +93,8 @@ export interface PoolEngine {
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
+  /** Compression of the volume's data written from now on ("none": whatever the pool's mount does). */
+  setVolumeCompression(poolId: string, volumeId: string, compression: Compression): Promise<void>;
   /** Grows the data file (never shrinks); thick volumes get the new range allocated. */
   resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void>;
   /** Idempotent: deleting a missing volume succeeds. */

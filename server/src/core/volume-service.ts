@@ -296,11 +296,13 @@ export class VolumeService {
           sizeBytes: size,
           maximumSnapshot: m.maximum_snapshot ?? before.maximumSnapshot,
           snapshotQuota: m.snapshot_quota ?? before.snapshotQuota,
+          compression: m.properties?.compression ?? before.compression,
           mtime: Date.now(),
         };
         return { before, after };
       },
       work: async ({ before, after }) => {
+        if (after.compression !== before.compression) await this.ctx.poolEngine.setVolumeCompression(after.poolId, id, after.compression);
         if (after.sizeBytes > before.sizeBytes) {
           await this.ctx.poolEngine.resizeVolume(after.poolId, id, after.sizeBytes, after.thin);
           await this.exportService.refreshSize(after);

@@ -452,6 +452,17 @@ export class BtrfsPoolEngine implements PoolEngine {
     }
   }
 
+  /**
+   * The property on the data file governs its next writes; the directory's is set too, so the
+   * file a rollback or swap puts there inherits it. An empty value resets both to the mount's.
+   */
+  async setVolumeCompression(poolId: string, volumeId: string, compression: Compression): Promise<void> {
+    const value = compression === "none" ? "" : compression;
+    for (const target of [this.volumeDir(poolId, volumeId), this.volumeDataPath(poolId, volumeId)]) {
+      await runCommand("btrfs", ["property", "set", target, "compression", value]);
+    }
+  }
+
   async resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void> {
     const data = this.volumeDataPath(poolId, volumeId);
     const current = (await this.statVolume(poolId, volumeId, data)).size;
