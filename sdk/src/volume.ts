@@ -17,7 +17,7 @@ export interface VolumeArgs extends DplResourceArgs {
   name?: pulumi.Input<string>;
   /** Free-text description. Changes in place. */
   description?: pulumi.Input<string>;
-  /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changing it replaces the volume. */
+  /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on uses it, stored data keeps its own. */
   compression?: pulumi.Input<string>;
   /** How the iSCSI target caches this volume's I/O: "writeback", "writethrough" or "direct". Changing it replaces the volume. */
   cacheMode?: pulumi.Input<"writeback" | "writethrough" | "direct">;

@@ -1,8 +1,9 @@
 /**
- * A Pool's name, description, compression and over-subscription cap change in place through the
- * real pulumi engine: preview shows an update of the Pool alone (the Volume in it and its export
- * stay), up keeps every id, the server reports the new settings, the mount compresses new writes
- * with the new algorithm, and the data written through iSCSI before reads back identical.
+ * A Pool's name, description, compression and over-subscription cap, and a Volume's compression,
+ * change in place through the real pulumi engine: preview shows an update of that resource alone
+ * (the Volume in the pool and its export stay), up keeps every id, the server reports the new
+ * settings, the mount compresses new writes with the new algorithm, and the data written through
+ * iSCSI before reads back identical.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ const MIB = 2 ** 20;
 const HOST = "iqn.2026-01.com.example:pool-settings";
 
 interface Settings {
+  /** The Volume's compression (the rest are the Pool's). */
+  volumeCompression?: string;
   name: string;
   description?: string;
   compression?: string;
@@ -27,11 +30,12 @@ interface Settings {
 const before: Settings = { name: "e2e-settings", description: "first", maxOversubscription: 4 };
 const after: Settings = { name: "e2e-settings-renamed", description: "second", compression: "zstd", maxOversubscription: 8 };
 
-function program(settings: Settings): string {
+function program({ volumeCompression, ...poolSettings }: Settings): string {
+  const volumeArgs = volumeCompression === undefined ? "" : `, compression: ${JSON.stringify(volumeCompression)}`;
   return [
     `import * as dpl from "@prophetstor/pulumi-dpl";`,
-    `const pool = new dpl.Pool("settings", { devices: [{ sizeGib: 0.5 }], forceDestroy: true, ...${JSON.stringify(settings)} });`,
-    `const data = new dpl.Volume("data", { pool, sizeBytes: ${64 * MIB} });`,
+    `const pool = new dpl.Pool("settings", { devices: [{ sizeGib: 0.5 }], forceDestroy: true, ...${JSON.stringify(poolSettings)} });`,
+    `const data = new dpl.Volume("data", { pool, sizeBytes: ${64 * MIB}${volumeArgs} });`,
     `const lun = new dpl.ISCSIExport("data", { volume: data, initiators: [${JSON.stringify(HOST)}] });`,
     `export const poolId = pool.poolId;`,
     `export const volumeId = data.volumeId;`,
@@ -99,11 +103,20 @@ describe("a Pool's settings through the pulumi engine", () => {
     expect(await holdsPattern(imageOpts, 0x6c, 0, 8 * MIB)).toBe(true);
     expect(await preview(after)).toEqual({});
 
-    // Back to no description, cap or compression: still in place.
-    expect(await preview({ name: after.name })).toEqual({ "Pool:settings": "update" });
+    // The Volume's own compression: an update of the Volume alone, same id, same data.
+    expect(await preview({ ...after, volumeCompression: "lzo" })).toEqual({ "Volume:data": "update" });
+    await up({ ...after, volumeCompression: "lzo" });
+    expect(outputs.volumeId).toBe(volumeId);
+    expect((await client.getVolume(volumeId))?.metadata.properties.compression).toBe("lzo");
+    expect(await holdsPattern(imageOpts, 0x6c, 0, 8 * MIB)).toBe(true);
+    expect(await preview({ ...after, volumeCompression: "lzo" })).toEqual({});
+
+    // Back to no description, cap or compression (the Volume's too): still in place.
+    expect(await preview({ name: after.name })).toEqual({ "Pool:settings": "update", "Volume:data": "update" });
     await up({ name: after.name });
     expect(outputs.poolId).toBe(poolId);
     expect((await client.getPool(poolId))?.metadata).toMatchObject({ display_description: null, max_oversubscription: null, properties: { compression: "none" } });
+    expect((await client.getVolume(volumeId))?.metadata.properties.compression).toBe("none");
     expect(poolMountOptions(server, poolId)).not.toMatch(/compress=zstd/);
     expect(await holdsPattern(imageOpts, 0x6c, 0, 8 * MIB)).toBe(true);
 

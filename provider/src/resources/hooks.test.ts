@@ -34,7 +34,7 @@ describe("Volume check", () => {
   it("accepts valid inputs and derives the id from the declaration and the replace-triggering inputs", async () => {
     const result = await volume.check({}, volumeInputs());
     expect(result.failures).toBeUndefined();
-    expect(result.inputs?.objectId).toBe(derivedObjectId(OBJECT, { pool: POOL, thin: undefined, compression: undefined, cacheMode: undefined }));
+    expect(result.inputs?.objectId).toBe(derivedObjectId(OBJECT, { pool: POOL, thin: undefined, cacheMode: undefined }));
   });
 
   it("names the field for a negative size", async () => {
@@ -98,6 +98,14 @@ describe("Volume diff", () => {
     expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: OTHER_POOL }))).replaces).toEqual(["pool"]);
     expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ thin: false }))).replaces).toEqual(["thin"]);
     expect((await volume.diff(OBJECT, volumeState({ thin: true }), volumeInputs())).changes).toBe(false);
+  });
+
+  it("changes compression in place, keeping the id", async () => {
+    const state = volumeState({ compression: "zstd" });
+    for (const compression of ["lzo", undefined]) {
+      expect(await volume.diff(OBJECT, state, volumeInputs({ compression })), String(compression)).toMatchObject({ changes: true, replaces: [] });
+      expect((await volume.check(state, volumeInputs({ compression }))).inputs?.objectId).toBe(OBJECT);
+    }
   });
 
   it("renames in place", async () => {

@@ -20,7 +20,7 @@ export const VolumeFromImageInputs = z
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["pool", "image", "thin", "compression", "cacheMode"] as const;
+const REPLACE_KEYS = ["pool", "image", "thin", "cacheMode"] as const;
 
 const thinByDefault = (v: unknown): unknown => v ?? true;
 
@@ -91,6 +91,6 @@ export const volumeFromImageHooks: ResourceHooks = {
   diff: (id, olds, news) => Promise.resolve(diffVolumeFromImage(id, olds, news)),
   create: createVolumeFromImage,
   read: blockVolumeReader(INPUT_KEYS),
-  update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS),
+  update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS, true),
   delete: deleteVolume,
 };

@@ -31,9 +31,10 @@ export type VolumeInputs = z.output<typeof VolumeInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
 
-/** Properties a volume cannot change in place: a new volume replaces it. */
-const REPLACE_KEYS = ["pool", "thin", "compression", "cacheMode"] as const;
-const UPDATE_KEYS = ["name", "description"] as const;
+/** Properties a volume cannot change in place yet: a new volume replaces it. */
+const REPLACE_KEYS = ["pool", "thin", "cacheMode"] as const;
+/** Changed in place (a new compression applies to data written from then on). */
+const UPDATE_KEYS = ["name", "description", "compression"] as const;
 
 const thinByDefault = (v: unknown): unknown => v ?? true;
 
@@ -136,8 +137,13 @@ async function renameIfNeeded(client: DplClient, reply: VolumeReply, inputs: Nam
   return client.modifyVolume(reply.objectID, { name: inputs.name, description: inputs.description });
 }
 
-/** Grows (never shrinks) and renames a volume to match its inputs: Volume's and Clone's update. */
-export async function convergeVolume(client: DplClient, id: string, wantedBytes: number | undefined, names: Naming): Promise<VolumeReply> {
+/**
+ * Grows (never shrinks) and renames a volume to match its inputs, and sets its compression when
+ * the kind declares one (Volume, VolumeFromImage; a Clone's follows its source).
+ */
+export async function convergeVolume(
+  client: DplClient, id: string, wantedBytes: number | undefined, names: Naming, compression?: Compression,
+): Promise<VolumeReply> {
   let reply = await client.getVolume(id);
   if (reply === undefined) throw new Error(`volume ${id} no longer exists on the DPL server; run \`pulumi refresh\` to drop it from the state`);
   const current = reply.metadata.total_capacity;
@@ -145,6 +151,7 @@ export async function convergeVolume(client: DplClient, id: string, wantedBytes:
     throw new Error(`cannot shrink volume ${id} from ${formatBytes(current)} to ${formatBytes(wantedBytes)}: DPL volumes only grow`);
   }
   if (wantedBytes !== undefined && wantedBytes > current) reply = await client.extendVolume(id, wantedBytes);
+  if (compression !== undefined && compression !== reply.metadata.properties.compression) reply = await client.modifyVolume(id, { compression });
   return renameIfNeeded(client, reply, names);
 }
 
@@ -189,20 +196,28 @@ export function blockVolumeReader(inputKeys: readonly string[]): (id: string, pr
 export const readVolume = blockVolumeReader(INPUT_KEYS);
 
 /** What update needs of any block volume's parsed inputs. */
-type ConvergeInputs = Naming & { sizeBytes?: number | undefined; sizeGib?: number | undefined; operationTimeoutSeconds?: number | undefined };
+type ConvergeInputs = Naming & {
+  sizeBytes?: number | undefined; sizeGib?: number | undefined; compression?: Compression | undefined; operationTimeoutSeconds?: number | undefined;
+};
 
-/** Update for any block volume (Volume, Clone, VolumeFromImage): grow and rename in place. */
-export function blockVolumeUpdater(schema: z.ZodType<ConvergeInputs>, kind: string, inputKeys: readonly string[]): (id: string, olds: PropertyBag, news: PropertyBag) => Promise<UpdateResult> {
+/**
+ * Update for any block volume (Volume, Clone, VolumeFromImage): grow and rename in place; kinds
+ * that declare `compression` also set it (its absence means "none": the pool's).
+ */
+export function blockVolumeUpdater(
+  schema: z.ZodType<ConvergeInputs>, kind: string, inputKeys: readonly string[], declaresCompression = false,
+): (id: string, olds: PropertyBag, news: PropertyBag) => Promise<UpdateResult> {
   return (id, _olds, news) => {
     const inputs: ConvergeInputs = parseInputs(schema, news, kind);
     return withClient(inputs.operationTimeoutSeconds, async (client) => {
-      const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs);
+      const compression = declaresCompression ? (inputs.compression ?? "none") : undefined;
+      const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs, compression);
       return { outs: { ...pick(news, inputKeys), ...volumeOutputs(reply) } };
     });
   };
 }
 
-export const updateVolume = blockVolumeUpdater(VolumeInputs, "Volume", INPUT_KEYS);
+export const updateVolume = blockVolumeUpdater(VolumeInputs, "Volume", INPUT_KEYS, true);
 
 export async function deleteVolume(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
