@@ -10,7 +10,7 @@ import { DplClient } from "@prophetstor/dpl-provider/client";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { Cleanups } from "./cleanups";
 import { holdsPattern, writePattern } from "./iscsi-data";
-import { changingSteps, createProgramStack, stepRecorder, type ProgramStack } from "./pulumi-stack";
+import { createProgramStack, type ProgramStack } from "./pulumi-stack";
 
 const MIB = 2 ** 20;
 const HOST = "iqn.2026-01.com.example:pool-devices";
@@ -42,17 +42,9 @@ describe("a Pool's devices through the pulumi engine", () => {
   let stack: ProgramStack;
   let outputs: Record<string, unknown> = {};
 
-  async function preview(deviceGib: number[]): Promise<Record<string, OpType>> {
-    stack.writeProgram(program(deviceGib));
-    const recorder = stepRecorder();
-    await stack.stack.preview({ onEvent: recorder.onEvent });
-    return changingSteps(recorder.steps);
-  }
-
+  const preview = (deviceGib: number[]): Promise<Record<string, OpType>> => stack.previewProgram(program(deviceGib));
   async function up(deviceGib: number[]): Promise<void> {
-    stack.writeProgram(program(deviceGib));
-    const result = await stack.stack.up({ onOutput: () => undefined });
-    outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]));
+    outputs = await stack.upProgram(program(deviceGib));
   }
 
   const cleanups = new Cleanups();

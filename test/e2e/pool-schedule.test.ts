@@ -9,7 +9,7 @@ import type { OpType } from "@pulumi/pulumi/automation";
 import { DplClient } from "@prophetstor/dpl-provider/client";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { Cleanups } from "./cleanups";
-import { changingSteps, createProgramStack, stepRecorder, type ProgramStack } from "./pulumi-stack";
+import { createProgramStack, type ProgramStack } from "./pulumi-stack";
 
 const MIB = 2 ** 20;
 
@@ -36,17 +36,9 @@ describe("a Pool's maintenance schedule through the pulumi engine", () => {
   let stack: ProgramStack;
   let outputs: Record<string, unknown> = {};
 
-  async function preview(schedule: Schedule): Promise<Record<string, OpType>> {
-    stack.writeProgram(program(schedule));
-    const recorder = stepRecorder();
-    await stack.stack.preview({ onEvent: recorder.onEvent });
-    return changingSteps(recorder.steps);
-  }
-
+  const preview = (schedule: Schedule): Promise<Record<string, OpType>> => stack.previewProgram(program(schedule));
   async function up(schedule: Schedule): Promise<void> {
-    stack.writeProgram(program(schedule));
-    const result = await stack.stack.up({ onOutput: () => undefined });
-    outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]));
+    outputs = await stack.upProgram(program(schedule));
   }
 
   async function serverSchedule(): Promise<unknown> {

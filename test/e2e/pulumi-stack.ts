@@ -44,6 +44,10 @@ export interface ProgramStack {
   backendDir: string;
   /** Replaces the program's index.ts (the next preview/up runs the new program). */
   writeProgram(source: string): void;
+  /** Writes `source` as the program and previews it: the steps that would change something. */
+  previewProgram(source: string): Promise<Record<string, OpType>>;
+  /** Writes `source` as the program and runs `up`: the stack's outputs, as plain values. */
+  upProgram(source: string): Promise<Record<string, unknown>>;
   /** `pulumi stack export` as stored (secrets encrypted; the Automation API's exportStack decrypts them). */
   exportStoredState(): Promise<string>;
   /**
@@ -124,6 +128,17 @@ export async function createProgramStack(label: string, source: string | undefin
       return stdout;
     },
     reapProcesses,
+    async previewProgram(text) {
+      writeProgram(text);
+      const recorder = stepRecorder();
+      await stack.preview({ onEvent: recorder.onEvent });
+      return changingSteps(recorder.steps);
+    },
+    async upProgram(text) {
+      writeProgram(text);
+      const result = await stack.up({ onOutput: () => undefined });
+      return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]));
+    },
     async remove() {
       await reapProcesses();
       try {
