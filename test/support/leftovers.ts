@@ -22,9 +22,13 @@ interface Leftovers {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** vitest's own worker processes carry the marker too; they are not the tests' leftovers. */
+/**
+ * vitest's own processes carry the marker too (its workers, and the esbuild service it
+ * transforms sources with, which lives until vitest exits); they are not the tests' leftovers.
+ */
 function isTestRunner(command: string): boolean {
-  return /node_modules\/(vitest|tinypool)\//.test(command) || /^node \(vitest \d+\)$/.test(command);
+  return /node_modules\/(vitest|tinypool)\//.test(command) || /^node \(vitest \d+\)$/.test(command)
+    || /node_modules\/@esbuild\/[^/]+\/bin\/esbuild --service=/.test(command);
 }
 
 function strayProcesses(marker: string): Leftovers["processes"] {
