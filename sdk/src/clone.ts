@@ -13,9 +13,9 @@ export interface CloneArgs extends DplResourceArgs {
   sizeGib?: pulumi.Input<number>;
   /** Size in bytes; at least the source's size (default: the source's size). Growing it extends in place. */
   sizeBytes?: pulumi.Input<number>;
-  /** Put the clone in another pool (data is copied then); default: the source's pool. Changing it replaces the clone. */
+  /** Put the clone in another pool (data is copied then); default: the source's pool. Changing it moves the clone in place (same id, data and export). */
   pool?: PoolReference;
-  /** Thin (default: like the source) or thick. Changing it replaces the clone. */
+  /** Thin (default: like the source) or thick. Changed in place (blocks allocated or given back). */
   thin?: pulumi.Input<boolean>;
   /** Display name. Changes in place. */
   name?: pulumi.Input<string>;

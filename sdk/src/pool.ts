@@ -28,7 +28,8 @@ export interface PoolArgs extends DplResourceArgs {
   devices?: pulumi.Input<pulumi.Input<PoolDeviceArgs>[]>;
   /**
    * "single" (default), "raid0" (striping), "raid1" (mirroring), "raid10", "raid1c3", or the
-   * parity levels "raid5" and "raid6", which need `allowUnsafeRaid56`. Changing it replaces the pool.
+   * parity levels "raid5" and "raid6", which need `allowUnsafeRaid56`. Changing it converts the pool
+   * in place (an online balance); preview fails when the declared devices cannot hold the profile.
    */
   raidLevel?: pulumi.Input<"single" | "raid0" | "raid1" | "raid10" | "raid1c3" | "raid5" | "raid6">;
   /**

@@ -5,13 +5,13 @@ import { sharedProviderShim } from "./provider-shim";
 import { poolIdOf, type PoolReference } from "./references";
 
 export interface VolumeArgs extends DplResourceArgs {
-  /** The pool the volume lives in: a Pool, a `getPool` result, or a pool id. Changing it replaces the volume. */
+  /** The pool the volume lives in: a Pool, a `getPool` result, or a pool id. Changing it moves the volume in place: the data is copied, the id and export stay (refused while it has snapshots or logged-in initiators). */
   pool: PoolReference;
   /** Size in GiB (may be fractional). Give this or `sizeBytes`. Growing it extends the volume in place; shrinking is refused. */
   sizeGib?: pulumi.Input<number>;
   /** Size in bytes. Give this or `sizeGib`. Growing it extends the volume in place; shrinking is refused. */
   sizeBytes?: pulumi.Input<number>;
-  /** Thin (sparse, the default) or thick (all blocks allocated up front). Changing it replaces the volume. */
+  /** Thin (sparse, the default) or thick (all blocks allocated up front). Changed in place: blocks are allocated, or never-written ones given back. */
   thin?: pulumi.Input<boolean>;
   /** Display name (default: the volume id). Changes in place. */
   name?: pulumi.Input<string>;
@@ -19,7 +19,7 @@ export interface VolumeArgs extends DplResourceArgs {
   description?: pulumi.Input<string>;
   /** Per-volume compression: "none", "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on uses it, stored data keeps its own. */
   compression?: pulumi.Input<string>;
-  /** How the iSCSI target caches this volume's I/O: "writeback", "writethrough" or "direct". Changing it replaces the volume. */
+  /** How the iSCSI target caches this volume's I/O: "writeback" (default), "writethrough" or "direct". Changed in place: the LUN is re-added with the new flags; logged-in initiators stay. */
   cacheMode?: pulumi.Input<"writeback" | "writethrough" | "direct">;
 }
 

@@ -64,9 +64,9 @@ describe("pool settings", () => {
 
   it("refuses an empty or unknown setting as a 400 naming it", async () => {
     expect((await putSettings(poolId, {})).status).toBe(400);
-    const unknown = await putSettings(poolId, { raid_level: "raid0" });
+    const unknown = await putSettings(poolId, { stripe_width: 4 });
     expect(unknown.status).toBe(400);
-    expect(unknown.message).toMatch(/raid_level/);
+    expect(unknown.message).toMatch(/stripe_width/);
     expect((await putSettings(newId(), { display_name: "x" })).status).toBe(404);
   });
 

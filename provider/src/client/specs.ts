@@ -47,6 +47,10 @@ export interface VolumeChanges {
   snapshotQuota?: number | undefined;
   /** Compression of data written from now on ("none": the pool's). */
   compression?: Compression | undefined;
+  cacheMode?: CacheMode | undefined;
+  thin?: boolean | undefined;
+  /** Moves the volume to this pool (its id and export stay). */
+  moveToPool?: string | undefined;
 }
 
 /**
@@ -145,7 +149,10 @@ export function volumeModifyMetadata(changes: VolumeChanges): z.input<typeof Vol
   return {
     ...nameMetadata(changes),
     ...defined({ total_capacity: changes.sizeBytes, maximum_snapshot: changes.maximumSnapshot, snapshot_quota: changes.snapshotQuota }),
-    ...(changes.compression === undefined ? {} : { properties: { compression: changes.compression } }),
+    ...defined({ move_to_pool: changes.moveToPool }),
+    ...(changes.compression === undefined && changes.cacheMode === undefined && changes.thin === undefined
+      ? {}
+      : { properties: defined({ compression: changes.compression, cache_mode: changes.cacheMode, thin_provision: changes.thin }) }),
   };
 }
 

@@ -31,7 +31,8 @@ export const CloneInputs = z
 export type CloneInputs = z.output<typeof CloneInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot", "pool", "thin"] as const;
+/** A clone of something else is another volume; its pool, thin, size and names change in place. */
+const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot"] as const;
 
 export function cloneReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
   return REPLACE_KEYS.filter((key) => differs(olds, news, key));

@@ -31,10 +31,11 @@ describe("object ids", () => {
 });
 
 describe("Volume check", () => {
-  it("accepts valid inputs and derives the id from the declaration and the replace-triggering inputs", async () => {
+  it("accepts valid inputs and derives the id from the declaration alone (nothing replaces a volume)", async () => {
     const result = await volume.check({}, volumeInputs());
     expect(result.failures).toBeUndefined();
-    expect(result.inputs?.objectId).toBe(derivedObjectId(OBJECT, { pool: POOL, thin: undefined, cacheMode: undefined }));
+    expect(result.inputs?.objectId).toBe(derivedObjectId(OBJECT, {}));
+    expect((await volume.check({}, volumeInputs({ pool: OTHER_POOL, thin: false }))).inputs?.objectId).toBe(result.inputs?.objectId);
   });
 
   it("names the field for a negative size", async () => {
@@ -64,14 +65,11 @@ describe("Volume check", () => {
     expect(result.failures).toBeUndefined();
   });
 
-  it("keeps the stored id on an update; a replacement gets a new id, the same with or without the old inputs", async () => {
+  it("keeps the stored id on every update, a move to another pool included", async () => {
     const created = (await volume.check({}, volumeInputs())).inputs ?? {};
-    const update = await volume.check(created, volumeInputs({ sizeGib: 2, name: "renamed" }));
-    expect(update.inputs?.objectId).toBe(created.objectId);
-    const replace = await volume.check(created, volumeInputs({ pool: OTHER_POOL }));
-    expect(replace.inputs?.objectId).not.toBe(created.objectId);
-    // The engine re-checks a replacement without the old inputs: the id must not change.
-    expect((await volume.check({}, volumeInputs({ pool: OTHER_POOL }))).inputs?.objectId).toBe(replace.inputs?.objectId);
+    for (const change of [{ sizeGib: 2, name: "renamed" }, { pool: OTHER_POOL }, { thin: false }, { cacheMode: "direct" }]) {
+      expect((await volume.check(created, volumeInputs(change))).inputs?.objectId, JSON.stringify(change)).toBe(created.objectId);
+    }
   });
 
   it("takes the adopted object's id for a new resource", async () => {
@@ -91,13 +89,16 @@ describe("Volume diff", () => {
   it("extends in place when the size grows", async () => {
     const result = await volume.diff(OBJECT, volumeState(), volumeInputs({ sizeGib: 2 }));
     expect(result).toMatchObject({ changes: true, replaces: [], deleteBeforeReplace: false });
-    expect(result.stables).toContain("pool");
+    expect(result.stables).toContain("volumeId");
   });
 
-  it("replaces on a pool or thin/thick change", async () => {
-    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: OTHER_POOL }))).replaces).toEqual(["pool"]);
-    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ thin: false }))).replaces).toEqual(["thin"]);
+  it("moves pools, changes thin/thick and cache mode in place; absent inputs mean their defaults", async () => {
+    for (const change of [{ pool: OTHER_POOL }, { thin: false }, { cacheMode: "direct" }]) {
+      expect(await volume.diff(OBJECT, volumeState(), volumeInputs(change)), JSON.stringify(change)).toMatchObject({ changes: true, replaces: [] });
+    }
     expect((await volume.diff(OBJECT, volumeState({ thin: true }), volumeInputs())).changes).toBe(false);
+    expect((await volume.diff(OBJECT, volumeState({ cacheMode: "writeback" }), volumeInputs())).changes).toBe(false);
+    expect((await volume.diff(OBJECT, volumeState({ cacheMode: "direct" }), volumeInputs())).changes).toBe(true);
   });
 
   it("changes compression in place, keeping the id", async () => {
@@ -118,8 +119,8 @@ describe("Volume diff", () => {
     expect(result.changes).toBe(false);
   });
 
-  it("treats an unknown pool as a replacement", async () => {
-    expect((await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: UNKNOWN_VALUE }))).replaces).toEqual(["pool"]);
+  it("treats an unknown pool as a possible move, never a replacement", async () => {
+    expect(await volume.diff(OBJECT, volumeState(), volumeInputs({ pool: UNKNOWN_VALUE }))).toMatchObject({ changes: true, replaces: [] });
   });
 });
 
@@ -170,14 +171,19 @@ describe("Snapshot, Clone, Rollback, Pool diffs", () => {
     await expect(rollback.delete(OBJECT, inputs)).resolves.toBeUndefined();
   });
 
-  it("Pool: validates devices and replaces on RAID change", async () => {
+  it("Pool: validates devices, converts RAID in place, and refuses at check a profile the devices cannot hold", async () => {
     const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { sizeGib: 1 }], raidLevel: "raid1" };
     expect((await pool.check({}, inputs)).failures).toBeUndefined();
     expect((await pool.check({}, { ...inputs, devices: [{ sizeGib: 1, path: "/dev/sdb" }] })).failures?.[0]?.property).toBe("devices[0]");
     expect((await pool.check({}, { ...inputs, raidLevel: "raid5" })).failures?.[0]?.property).toBe("allowUnsafeRaid56");
     expect((await pool.check({}, { ...inputs, raidLevel: "raid5", allowUnsafeRaid56: true })).failures).toBeUndefined();
     expect((await pool.check({}, { ...inputs, raidLevel: "raid7" })).failures?.[0]?.property).toBe("raidLevel");
-    expect((await pool.diff(OBJECT, inputs, { ...inputs, raidLevel: "raid0" })).replaces).toEqual(["raidLevel"]);
+    expect(await pool.diff(OBJECT, inputs, { ...inputs, raidLevel: "raid0" })).toMatchObject({ changes: true, replaces: [] });
+    expect((await pool.check(inputs, { ...inputs, raidLevel: "raid0" })).inputs?.objectId).toBe(OBJECT);
+    expect((await pool.check(inputs, { ...inputs, raidLevel: "raid10" })).failures).toEqual([
+      { property: "raidLevel", reason: "raid10 needs at least 4 devices; the pool declares 2" },
+    ]);
+    expect((await pool.diff(OBJECT, { ...inputs, raidLevel: undefined }, { ...inputs, raidLevel: "single" })).changes).toBe(false);
   });
 
   it("Pool: name, description, compression and cap change in place, keeping the pool's id", async () => {

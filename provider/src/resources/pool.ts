@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import {
-  Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RaidLevel,
+  Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RAID_MIN_DEVICES, RaidLevel,
   type MaintenanceSchedule, type PoolDevice, type PoolReply, type PoolSettings,
 } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
@@ -63,15 +63,20 @@ const INPUT_KEYS = [
   "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
   "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
 ] as const;
-/** A RAID level change makes a new pool (a profile conversion in place is not built yet). */
-const REPLACE_KEYS = ["raidLevel"] as const;
-/** The server changes these in place (a new compression applies to data written from then on). */
-const SETTINGS_KEYS = ["name", "description", "compression", "maxOversubscription"] as const;
+/** Nothing replaces a pool: every input changes in place (a pool holds data). */
+const REPLACE_KEYS = [] as const;
+/**
+ * The server changes these in place: a new compression applies to data written from then on; a
+ * new RAID level converts the stored data online (a balance).
+ */
+const SETTINGS_KEYS = ["name", "description", "compression", "maxOversubscription", "raidLevel"] as const;
 /** Changed in place: devices are added, removed or replaced; settings and the schedule are set; the rest only live in state. */
 const UPDATE_KEYS = [
   ...SETTINGS_KEYS, "allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
 ] as const;
 const SCHEDULE_KEYS = ["scrubIntervalHours", "dedupeIntervalHours"] as const;
+
+const singleByDefault = (v: unknown): unknown => v ?? "single";
 
 /** The settings change the new inputs ask for: only what differs; a removed input goes back to its default. */
 function settingsChange(olds: PropertyBag, inputs: PoolInputs): PoolSettings | undefined {
@@ -80,6 +85,9 @@ function settingsChange(olds: PropertyBag, inputs: PoolInputs): PoolSettings | u
     ...(differs(olds, inputs, "description") ? { display_description: inputs.description ?? null } : {}),
     ...(differs(olds, inputs, "compression") ? { compression: inputs.compression ?? "none" } : {}),
     ...(differs(olds, inputs, "maxOversubscription") ? { max_oversubscription: inputs.maxOversubscription ?? null } : {}),
+    ...(differs(olds, inputs, "raidLevel", singleByDefault)
+      ? { raid_level: inputs.raidLevel ?? "single", ...(inputs.allowUnsafeRaid56 === true ? { force_raid56: true } : {}) }
+      : {}),
   };
   return Object.keys(change).length === 0 ? undefined : change;
 }
@@ -127,7 +135,17 @@ export function poolReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] 
 function checkPool(olds: PropertyBag, news: PropertyBag): CheckResult {
   const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, poolReplaceKeys(olds, news).length > 0) };
   const validation = validateInputs(PoolInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
+  if (!validation.ok) return { inputs, failures: validation.failures };
+  const tooFew = tooFewDevices(validation.value);
+  return tooFew === undefined ? { inputs } : { inputs, failures: [{ property: "raidLevel", reason: tooFew }] };
+}
+
+/** A profile the declared devices cannot hold fails at preview, before any balance starts. */
+function tooFewDevices(inputs: PoolInputs): string | undefined {
+  const raid = inputs.raidLevel ?? "single";
+  const devices = inputs.devices?.length;
+  if (devices === undefined || devices >= RAID_MIN_DEVICES[raid]) return undefined;
+  return `${raid} needs at least ${RAID_MIN_DEVICES[raid]} devices; the pool declares ${devices}`;
 }
 
 /** The devices as the wire names them; undefined while any is unknown or invalid. */
@@ -145,7 +163,10 @@ function devicesChanged(olds: PropertyBag, news: PropertyBag): boolean {
 
 function diffPool(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
   const replaces = poolReplaceKeys(olds, news);
-  const updates = [...(devicesChanged(olds, news) ? ["devices"] : []), ...UPDATE_KEYS.filter((key) => differs(olds, news, key))];
+  const updates = [
+    ...(devicesChanged(olds, news) ? ["devices"] : []),
+    ...UPDATE_KEYS.filter((key) => differs(olds, news, key, key === "raidLevel" ? singleByDefault : undefined)),
+  ];
   return { changes: replaces.length > 0 || updates.length > 0, replaces, stables: replaces.length > 0 ? [] : ["poolId"], deleteBeforeReplace: false };
 }
 
@@ -247,10 +268,19 @@ async function updatePool(id: string, olds: PropertyBag, news: PropertyBag): Pro
   return withClient(inputs.operationTimeoutSeconds, async (client) => {
     let reply = await client.getPool(id);
     if (reply === undefined) throw new Error(`pool ${id} no longer exists on the DPL server; run pulumi refresh`);
-    if (settings !== undefined) reply = await client.changePoolSettings(id, settings);
-    if (inputs.devices !== undefined) {
-      for (const change of planDeviceChanges(reply.metadata.devices, inputs.devices.map(wireDevice))) reply = await client.changePoolDevices(id, change);
+    const { raid_level: raid, force_raid56: _force, ...rest } = settings ?? {};
+    if (Object.keys(rest).length > 0) reply = await client.changePoolSettings(id, rest);
+    const convert = async (): Promise<void> => {
+      if (raid !== undefined) reply = await client.changePoolSettings(id, { raid_level: raid, ...(settings?.force_raid56 ? { force_raid56: true } : {}) });
+    };
+    const wanted = inputs.devices?.map(wireDevice);
+    // A conversion needs the devices of its profile: added ones come before it, removed ones after.
+    const growing = wanted !== undefined && wanted.length >= reply.metadata.devices.length;
+    if (!growing) await convert();
+    if (wanted !== undefined) {
+      for (const change of planDeviceChanges(reply.metadata.devices, wanted)) reply = await client.changePoolDevices(id, change);
     }
+    if (growing) await convert();
     if (scheduleChanged || scheduleDiffers(reply, inputs)) reply = await client.setPoolSchedule(id, wireSchedule(inputs));
     return { outs: withPoolOutputs(withInputs(olds, news, INPUT_KEYS), reply) };
   });

@@ -20,12 +20,11 @@ export const VolumeFromImageInputs = z
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["pool", "image", "thin", "cacheMode"] as const;
-
-const thinByDefault = (v: unknown): unknown => v ?? true;
+/** Another image is another volume's data; everything else changes in place, as for a Volume. */
+const REPLACE_KEYS = ["image"] as const;
 
 function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key, key === "thin" ? thinByDefault : undefined));
+  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
 }
 
 /** A path outside the server's image directories fails check (best effort: see serverImageDirectories). */
@@ -54,7 +53,7 @@ async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promi
 
 function diffVolumeFromImage(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
   // Without a size the volume keeps its source's size.
-  return derivedVolumeDiff(olds, news, replaceKeys(olds, news), ["volumeId", "pool", "image"]);
+  return derivedVolumeDiff(olds, news, replaceKeys(olds, news), ["volumeId", "image"]);
 }
 
 async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DplClient } from "../client";
+import type { DplClient, VolumeChanges } from "../client";
 import { withClient } from "../config/open-client";
 import { CacheMode, Compression, Description, DisplayName, HexId, type VolumeReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
@@ -31,19 +31,23 @@ export type VolumeInputs = z.output<typeof VolumeInputs>;
 
 const INPUT_KEYS = ["objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
 
-/** Properties a volume cannot change in place yet: a new volume replaces it. */
-const REPLACE_KEYS = ["pool", "thin", "cacheMode"] as const;
-/** Changed in place (a new compression applies to data written from then on). */
-const UPDATE_KEYS = ["name", "description", "compression"] as const;
+/**
+ * Every property of a volume changes in place, on the server, keeping its id, data and export: a
+ * new compression applies to data written from then on; a new cache mode re-adds the LUN with new
+ * flags; thin and thick allocate or give back blocks; a new pool moves the data.
+ */
+const UPDATE_KEYS = ["name", "description", "compression", "pool", "thin", "cacheMode"] as const;
 
-const thinByDefault = (v: unknown): unknown => v ?? true;
+/** The defaults a Volume (and VolumeFromImage) stands for when an input is absent. */
+const defaultOf: Partial<Record<string, unknown>> = { thin: true, cacheMode: "writeback" };
+const withDefault = (key: string) => (v: unknown): unknown => v ?? defaultOf[key];
 
-export function volumeReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key, key === "thin" ? thinByDefault : undefined));
+function changedKeys(olds: PropertyBag, news: PropertyBag): string[] {
+  return UPDATE_KEYS.filter((key) => differs(olds, news, key, withDefault(key)));
 }
 
 export function checkVolume(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, volumeReplaceKeys(olds, news).length > 0) };
+  const inputs = { ...news, objectId: settleObjectId(olds, news, [], false) };
   const validation = validateInputs(VolumeInputs, inputs);
   const failures = validation.ok ? [] : validation.failures;
   const shrink = shrinkFailure(olds, news);
@@ -52,15 +56,9 @@ export function checkVolume(olds: PropertyBag, news: PropertyBag): CheckResult {
 }
 
 export function diffVolume(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = volumeReplaceKeys(olds, news);
   const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || requestedBytesOf(news) !== olds.sizeBytes;
-  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? [news.sizeGib !== undefined ? "sizeGib" : "sizeBytes"] : [])];
-  return {
-    changes: replaces.length > 0 || updates.length > 0,
-    replaces,
-    stables: replaces.length > 0 ? [] : ["volumeId", "pool", "thin"],
-    deleteBeforeReplace: false,
-  };
+  const updates = [...changedKeys(olds, news), ...(resized ? [news.sizeGib !== undefined ? "sizeGib" : "sizeBytes"] : [])];
+  return { changes: updates.length > 0, replaces: [], stables: ["volumeId"], deleteBeforeReplace: false };
 }
 
 /** What the server decides, as outputs (inputs are carried along so read() can hand them back). */
@@ -106,7 +104,7 @@ export function volumeMismatch(reply: VolumeReply, expected: VolumeExpectation):
 export function derivedVolumeDiff(olds: PropertyBag, news: PropertyBag, replaces: string[], stablesWhenKept: string[]): DiffResult {
   const requested = requestedBytesOf(news);
   const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
-  const updates = [...UPDATE_KEYS.filter((key) => differs(olds, news, key)), ...(resized ? ["size"] : [])];
+  const updates = [...changedKeys(olds, news), ...(resized ? ["size"] : [])];
   return {
     changes: replaces.length > 0 || updates.length > 0,
     replaces,
@@ -137,22 +135,40 @@ async function renameIfNeeded(client: DplClient, reply: VolumeReply, inputs: Nam
   return client.modifyVolume(reply.objectID, { name: inputs.name, description: inputs.description });
 }
 
-/**
- * Grows (never shrinks) and renames a volume to match its inputs, and sets its compression when
- * the kind declares one (Volume, VolumeFromImage; a Clone's follows its source).
- */
-export async function convergeVolume(
-  client: DplClient, id: string, wantedBytes: number | undefined, names: Naming, compression?: Compression,
-): Promise<VolumeReply> {
-  let reply = await client.getVolume(id);
+/** What an update brings a volume to; an absent field is left as the server has it. */
+export interface VolumeTarget extends Naming {
+  sizeBytes?: number | undefined;
+  compression?: Compression | undefined;
+  cacheMode?: CacheMode | undefined;
+  thin?: boolean | undefined;
+  pool?: string | undefined;
+}
+
+/** The changes that bring the live volume to the target, in one modify (undefined: nothing to do). */
+function changesTowards(reply: VolumeReply, target: VolumeTarget): VolumeChanges | undefined {
+  const m = reply.metadata;
+  const changes: VolumeChanges = {
+    ...(target.sizeBytes !== undefined && target.sizeBytes > m.total_capacity ? { sizeBytes: target.sizeBytes } : {}),
+    ...(target.compression !== undefined && target.compression !== m.properties.compression ? { compression: target.compression } : {}),
+    ...(target.cacheMode !== undefined && target.cacheMode !== m.properties.cache_mode ? { cacheMode: target.cacheMode } : {}),
+    ...(target.thin !== undefined && target.thin !== m.properties.thin_provision ? { thin: target.thin } : {}),
+    ...(target.pool !== undefined && target.pool !== m.pool_uuid ? { moveToPool: target.pool } : {}),
+    ...(target.name !== undefined && target.name !== m.display_name ? { name: target.name } : {}),
+    ...(target.description !== undefined && target.description !== (m.display_description ?? "") ? { description: target.description } : {}),
+  };
+  return Object.keys(changes).length === 0 ? undefined : changes;
+}
+
+/** Brings a volume to its target in place: grows (never shrinks), renames, recompresses, re-caches, re-provisions, moves. */
+export async function convergeVolume(client: DplClient, id: string, target: VolumeTarget): Promise<VolumeReply> {
+  const reply = await client.getVolume(id);
   if (reply === undefined) throw new Error(`volume ${id} no longer exists on the DPL server; run \`pulumi refresh\` to drop it from the state`);
   const current = reply.metadata.total_capacity;
-  if (wantedBytes !== undefined && wantedBytes < current) {
-    throw new Error(`cannot shrink volume ${id} from ${formatBytes(current)} to ${formatBytes(wantedBytes)}: DPL volumes only grow`);
+  if (target.sizeBytes !== undefined && target.sizeBytes < current) {
+    throw new Error(`cannot shrink volume ${id} from ${formatBytes(current)} to ${formatBytes(target.sizeBytes)}: DPL volumes only grow`);
   }
-  if (wantedBytes !== undefined && wantedBytes > current) reply = await client.extendVolume(id, wantedBytes);
-  if (compression !== undefined && compression !== reply.metadata.properties.compression) reply = await client.modifyVolume(id, { compression });
-  return renameIfNeeded(client, reply, names);
+  const changes = changesTowards(reply, target);
+  return changes === undefined ? reply : client.modifyVolume(id, changes);
 }
 
 export async function createVolume(bag: PropertyBag): Promise<CreateResult> {
@@ -196,25 +212,32 @@ export function blockVolumeReader(inputKeys: readonly string[]): (id: string, pr
 export const readVolume = blockVolumeReader(INPUT_KEYS);
 
 /** What update needs of any block volume's parsed inputs. */
-type ConvergeInputs = Naming & {
-  sizeBytes?: number | undefined; sizeGib?: number | undefined; compression?: Compression | undefined; operationTimeoutSeconds?: number | undefined;
+type ConvergeInputs = Omit<VolumeTarget, "sizeBytes"> & {
+  sizeBytes?: number | undefined; sizeGib?: number | undefined; operationTimeoutSeconds?: number | undefined;
 };
 
 /**
- * Update for any block volume (Volume, Clone, VolumeFromImage): grow and rename in place; kinds
- * that declare `compression` also set it (its absence means "none": the pool's).
+ * Update for any block volume (Volume, Clone, VolumeFromImage), all in place. Kinds that own
+ * their defaults (Volume, VolumeFromImage) go back to them when an input is removed (compression
+ * "none", thin, writeback); a Clone leaves what it got from its source.
  */
 export function blockVolumeUpdater(
-  schema: z.ZodType<ConvergeInputs>, kind: string, inputKeys: readonly string[], declaresCompression = false,
+  schema: z.ZodType<ConvergeInputs>, kind: string, inputKeys: readonly string[], ownsDefaults = false,
 ): (id: string, olds: PropertyBag, news: PropertyBag) => Promise<UpdateResult> {
   return (id, _olds, news) => {
     const inputs: ConvergeInputs = parseInputs(schema, news, kind);
     return withClient(inputs.operationTimeoutSeconds, async (client) => {
-      const compression = declaresCompression ? (inputs.compression ?? "none") : undefined;
-      const reply = await convergeVolume(client, id, requestedBytes(inputs), inputs, compression);
+      const defaults = ownsDefaults ? { compression: "none", thin: true, cacheMode: "writeback" as const } : {};
+      const reply = await convergeVolume(client, id, {
+        ...defaults, ...definedOnly({ ...inputs, sizeBytes: requestedBytes(inputs) }),
+      });
       return { outs: { ...pick(news, inputKeys), ...volumeOutputs(reply) } };
     });
   };
+}
+
+function definedOnly<T extends object>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export const updateVolume = blockVolumeUpdater(VolumeInputs, "Volume", INPUT_KEYS, true);

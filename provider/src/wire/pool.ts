@@ -5,6 +5,9 @@ import { Envelope, IdNamePair } from "./envelope";
 export const RaidLevel = z.enum(["single", "raid0", "raid1", "raid10", "raid1c3", "raid5", "raid6"]);
 export type RaidLevel = z.infer<typeof RaidLevel>;
 
+/** The fewest devices each profile can be made on (btrfs's own minimums). */
+export const RAID_MIN_DEVICES: Record<RaidLevel, number> = { single: 1, raid0: 1, raid1: 2, raid10: 4, raid1c3: 3, raid5: 2, raid6: 3 };
+
 /**
  * btrfs raid5/raid6 keep a write hole (a crash mid-stripe can leave parity that no longer matches
  * its data, found only by a later read or scrub) and scrub them slowly: a pool gets them only
@@ -132,6 +135,14 @@ export const PoolSettings = z.object({
   display_description: Description.nullable().optional(),
   compression: Compression.optional(),
   max_oversubscription: z.number().positive().max(1000).nullable().optional(),
+  /**
+   * Converts the pool's data and metadata to this profile online (a btrfs balance with convert
+   * filters; the event's percentComplete follows it). Refused when the pool has too few devices
+   * or its stored data would not fit the new profile.
+   */
+  raid_level: RaidLevel.optional(),
+  /** Needed with raid_level raid5 or raid6, as at create. */
+  force_raid56: z.boolean().optional(),
 }).strict().refine((settings) => Object.keys(settings).length > 0, "must name at least one setting");
 export type PoolSettings = z.infer<typeof PoolSettings>;
 export const PoolSettingsBody = z.object({

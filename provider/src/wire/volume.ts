@@ -68,7 +68,18 @@ export const VolumeModifyBody = z.object({
     total_capacity: PositiveBytes.optional(),
     maximum_snapshot: MaximumSnapshot,
     snapshot_quota: SnapshotQuota,
-    properties: z.object({ compression: Compression.optional() }).strict().optional(),
+    properties: z.object({
+      compression: Compression.optional(),
+      /** tgtd's LUN is re-added with the new flags; sessions stay logged in. */
+      cache_mode: CacheMode.optional(),
+      /** false allocates every block (keeping the data); true gives zero-filled blocks back. */
+      thin_provision: z.boolean().optional(),
+    }).strict().optional(),
+    /**
+     * Moves the volume to another pool (DPL extension): the data is copied, then the volume
+     * switches over; its id and export stay. Refused while it has snapshots or iSCSI sessions.
+     */
+    move_to_pool: HexId.optional(),
   }).strict(),
 }).strict();
 export type VolumeModifyBody = z.input<typeof VolumeModifyBody>;

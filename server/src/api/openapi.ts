@@ -29,7 +29,7 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_pool/{pool}/": {
     get: { summary: "Pool detail, or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.PoolReply } },
     put: {
-      summary: "Create a pool from image files or allowed block devices (raid5/raid6 need metadata.properties.force_raid56); start its scrub or dedupe (metadata.pool_operation); add, remove or replace devices in place (metadata.device_operation); change its scrub/dedupe schedule (metadata.maintenance_schedule); or change its name, description, compression or over-subscription cap in place (metadata.pool_settings)",
+      summary: "Create a pool from image files or allowed block devices (raid5/raid6 need metadata.properties.force_raid56); start its scrub or dedupe (metadata.pool_operation); add, remove or replace devices in place (metadata.device_operation); change its scrub/dedupe schedule (metadata.maintenance_schedule); or change its name, description, compression, over-subscription cap or RAID level in place (metadata.pool_settings; a RAID change is an online balance whose event shows its progress)",
       body: { create: wire.PoolCreateBody, operation: wire.PoolOperationBody, devices: wire.PoolDeviceChangeBody, schedule: wire.PoolScheduleBody, settings: wire.PoolSettingsBody },
       replies: { "201": wire.PoolReply, "200": wire.PoolReply, ...accepted },
     },
@@ -45,7 +45,7 @@ const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_volume/{volume}/": {
     get: { summary: "Volume detail (exports included), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.VolumeReply } },
     put: {
-      summary: "Multiplexed by body keys: create, extend/rename, snapshot, copy/spawn/clone into this new volume, import an image (top-level image) into this new volume, rollback, export assign/unassign",
+      summary: "Multiplexed by body keys: create; modify in place (extend, rename, compression, cache mode, thin/thick, move to another pool with metadata.move_to_pool); snapshot, copy/spawn/clone into this new volume, import an image (top-level image) into this new volume, rollback, export assign/unassign",
       body: {
         create: wire.VolumeCreateBody, import: wire.VolumeFromImageBody, modify: wire.VolumeModifyBody, snapshot: wire.SnapshotCreateBody,
         copy: wire.CopyFromSnapshotBody, spawn: wire.SpawnBody, clone: wire.CloneBody, rollback: wire.RollbackBody,

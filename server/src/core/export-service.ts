@@ -148,8 +148,11 @@ export class ExportService {
     this.ctx.store.deleteExport(volumeId);
   }
 
-  /** After a volume grew: initiators see the new size without re-login. */
-  async refreshSize(volume: VolumeRecord): Promise<void> {
+  /**
+   * After a volume grew, changed cache mode or moved: the LUN is made again from the record
+   * (new size, flags or backing file); logged-in initiators keep their sessions.
+   */
+  async reapplyLun(volume: VolumeRecord): Promise<void> {
     const record = this.ctx.store.getExport(volume.id);
     if (record !== undefined) await this.ctx.targetEngine.refreshLunSize(this.specOf(record, volume));
   }

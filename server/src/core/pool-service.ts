@@ -1,4 +1,4 @@
-import { isUnsafeRaidLevel, type RaidLevel } from "@prophetstor/dpl-provider/wire";
+import { isUnsafeRaidLevel, RAID_MIN_DEVICES, type RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { PoolCreateRequest } from "./requests";
 import type { CoreContext } from "./context";
 import { TARGET_ENGINE_LOCK, poolLock, poolMaintenanceLock } from "./context";
@@ -109,8 +109,7 @@ export class PoolService {
         `${raid} risks data on a crash (btrfs parity RAID has a write hole) and scrubs slowly; set metadata.properties.force_raid56 to true to accept that`,
         "metadata.properties.force_raid56");
     }
-    const minDevices: Record<RaidLevel, number> = { single: 1, raid0: 1, raid1: 2, raid10: 4, raid1c3: 3, raid5: 2, raid6: 3 };
-    const needed = minDevices[raid];
+    const needed = RAID_MIN_DEVICES[raid];
     if (devices.length < needed) {
       throw new DomainError("INVALID_ARGUMENT", `${metadata.properties.raid_level} needs at least ${needed} devices`, "metadata.devices");
     }
@@ -165,6 +164,8 @@ export class PoolService {
    */
   async changeSettings(id: string, change: PoolSettingsChange): Promise<StartedJob> {
     const pool = this.require(id);
+    const convert = change.raid !== undefined && change.raid !== pool.raid;
+    if (convert && change.raid !== undefined) await this.checkConversion(pool, change.raid, change.forceRaid56 === true);
     if (change.maxOversubscription !== undefined && change.maxOversubscription !== null) {
       const cap = (await this.usage(pool)).totalBytes * change.maxOversubscription;
       const provisioned = this.provisionedBytes(id);
@@ -175,7 +176,8 @@ export class PoolService {
       }
     }
     return this.ctx.jobs.start({
-      lockKeys: [poolLock(id)],
+      // A conversion is a balance: no scrub, dedupe or device change may run beside it.
+      lockKeys: convert ? [poolLock(id), poolMaintenanceLock(id)] : [poolLock(id)],
       objectType: "pool",
       objectId: id,
       operation: "settings",
@@ -189,15 +191,42 @@ export class PoolService {
         if (recompress && current.state !== "available") {
           throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its compression changes only while it is available`, "metadata.pool_settings.compression");
         }
-        return recompress;
+        if (convert && current.state !== "available") {
+          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its RAID level changes only while it is available`, "metadata.pool_settings.raid_level");
+        }
+        return { recompress, devices: current.devices.length };
       },
-      work: async (recompress) => {
+      work: async ({ recompress, devices }, progress) => {
         if (recompress && change.compression !== undefined) await this.ctx.poolEngine.setCompression(id, change.compression);
+        if (convert && change.raid !== undefined) await this.ctx.poolEngine.convertProfile(id, change.raid, devices, progress);
         this.ctx.store.setPoolSettings(id, change);
       },
-      // The record is written last, in one statement: a failed remount changed nothing.
+      // The record is written last, in one statement: a failed remount changed nothing. A failed
+      // conversion leaves chunks of both profiles (the data in each is intact); the record keeps
+      // the old level and a retry converts the rest (the balance skips converted chunks).
       undo: () => undefined,
     });
+  }
+
+  /** Refuses a conversion the pool cannot make: too few devices, or stored data too big for the new profile. */
+  private async checkConversion(pool: PoolRecord, raid: RaidLevel, forceRaid56: boolean): Promise<void> {
+    const field = "metadata.pool_settings.raid_level";
+    if (isUnsafeRaidLevel(raid) && !forceRaid56) {
+      throw new DomainError("INVALID_ARGUMENT",
+        `${raid} risks data on a crash (btrfs parity RAID has a write hole); set metadata.pool_settings.force_raid56 to true to accept that`, field);
+    }
+    const devices = pool.devices.length;
+    if (devices < RAID_MIN_DEVICES[raid]) {
+      throw new DomainError("INVALID_ARGUMENT", `${raid} needs at least ${RAID_MIN_DEVICES[raid]} devices; pool ${pool.id} has ${devices}`, field);
+    }
+    // A balance that runs out of space aborts its transaction and leaves the filesystem read-only:
+    // refuse unless the stored data fits the new profile with room to spare (metadata, slack).
+    const usable = usableBytes(raid, pool.devices.map((device) => device.size));
+    const { usedBytes } = await this.usage(pool);
+    if (usedBytes > usable * CONVERSION_HEADROOM) {
+      throw new DomainError("INSUFFICIENT_CAPACITY",
+        `pool ${pool.id} stores ${usedBytes} bytes; as ${raid} its devices hold ${Math.floor(usable)}, of which a conversion may fill ${Math.round(CONVERSION_HEADROOM * 100)}%`, field);
+    }
   }
 
   async delete(id: string, force: boolean): Promise<StartedJob> {
@@ -242,3 +271,40 @@ export class PoolService {
 }
 
 export type { DeviceHealth };
+
+/** The share of a profile's usable bytes a conversion may find already stored. */
+const CONVERSION_HEADROOM = 0.85;
+
+/**
+ * Bytes a profile can store on devices of these sizes. Mirrored profiles need each copy on
+ * another device: the largest x with sum(min(size, x)) >= copies * x, so a big device beside
+ * small ones adds little; parity profiles give up one (raid5) or two (raid6) devices' worth.
+ */
+export function usableBytes(raid: RaidLevel, sizes: readonly number[]): number {
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  const largest = Math.max(0, ...sizes);
+  const mirrored = (copies: number): number => {
+    let low = 0;
+    let high = total / copies;
+    for (let i = 0; i < 60; i++) {
+      const x = (low + high) / 2;
+      if (sizes.reduce((sum, size) => sum + Math.min(size, x), 0) >= copies * x) low = x;
+      else high = x;
+    }
+    return low;
+  };
+  switch (raid) {
+    case "single":
+    case "raid0":
+      return total;
+    case "raid1":
+    case "raid10":
+      return mirrored(2);
+    case "raid1c3":
+      return mirrored(3);
+    case "raid5":
+      return Math.min(total - largest, (total * (sizes.length - 1)) / sizes.length);
+    case "raid6":
+      return Math.min(total - 2 * largest, (total * (sizes.length - 2)) / sizes.length);
+  }
+}

@@ -90,11 +90,15 @@ export interface PoolEngine {
   reconcileDevices(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolDeviceRecord[]>;
   /** Gives every chunk the pool's profile again (chunks written while it ran degraded are "single"). */
   restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void>;
+  /** Converts data and metadata to another profile online, reporting the share of chunks done. */
+  convertProfile(poolId: string, raid: RaidLevel, deviceCount: number, progress: ProgressReporter): Promise<void>;
 
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
   /** Compression of the volume's data written from now on ("none": whatever the pool's mount does). */
   setVolumeCompression(poolId: string, volumeId: string, compression: Compression): Promise<void>;
+  /** Thick: allocates every block of the data file (its data unchanged); thin: gives zero-filled blocks back. */
+  setProvisioning(poolId: string, volumeId: string, thin: boolean): Promise<void>;
   /** Grows the data file (never shrinks); thick volumes get the new range allocated. */
   resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void>;
   /** Idempotent: deleting a missing volume succeeds. */

@@ -20,7 +20,10 @@ export interface PoolRecord {
 }
 
 /** The settings of a pool that change in place; an absent key is left as it is. */
-export type PoolSettingsChange = Partial<Pick<PoolRecord, "name" | "description" | "compression" | "maxOversubscription">>;
+export type PoolSettingsChange = Partial<Pick<PoolRecord, "name" | "description" | "compression" | "maxOversubscription" | "raid">> & {
+  /** Accepts converting to raid5/raid6 (their write hole). */
+  forceRaid56?: boolean;
+};
 
 export interface VolumeRecord {
   id: string;

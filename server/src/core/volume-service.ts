@@ -10,6 +10,7 @@ import { ReuseEvent, type StartedJob } from "./jobs";
 import type { ExportService } from "./export-service";
 import type { PoolService } from "./pool-service";
 import type { EventRecord, SnapshotRecord, VolumeRecord } from "./records";
+import { VolumeModification } from "./volume-modification";
 
 export interface VolumeView {
   volume: VolumeRecord;
@@ -47,7 +48,11 @@ export class VolumeService {
     private readonly ctx: CoreContext,
     private readonly pools: PoolService,
     private readonly exportService: ExportService,
-  ) {}
+  ) {
+    this.modification = new VolumeModification(ctx, pools, exportService);
+  }
+
+  private readonly modification: VolumeModification;
 
   list(): VolumeRecord[] {
     return this.ctx.store.listVolumes();
@@ -273,45 +278,7 @@ export class VolumeService {
   // ---------------------------------------------------------------- modify, delete
 
   modify(id: string, body: VolumeModifyRequest): Promise<StartedJob> {
-    const m = body.metadata;
-    return this.ctx.jobs.start({
-      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK],
-      objectType: "volume",
-      objectId: id,
-      operation: "modify",
-      admit: async () => {
-        const before = this.requireAvailable(id);
-        const size = m.total_capacity ?? before.sizeBytes;
-        if (size < before.sizeBytes) {
-          throw new DomainError("INVALID_ARGUMENT",
-            `total_capacity ${size} is smaller than the volume's ${before.sizeBytes} bytes; volumes never shrink`, "metadata.total_capacity");
-        }
-        if (size > before.sizeBytes) {
-          await this.pools.checkCapacity(this.pools.requireUsable(before.poolId, "metadata.total_capacity"), size - before.sizeBytes, before.thin, "metadata.total_capacity");
-        }
-        const after: VolumeRecord = {
-          ...before,
-          name: m.display_name === undefined ? before.name : m.display_name ?? id,
-          description: m.display_description === undefined ? before.description : m.display_description,
-          sizeBytes: size,
-          maximumSnapshot: m.maximum_snapshot ?? before.maximumSnapshot,
-          snapshotQuota: m.snapshot_quota ?? before.snapshotQuota,
-          compression: m.properties?.compression ?? before.compression,
-          mtime: Date.now(),
-        };
-        return { before, after };
-      },
-      work: async ({ before, after }) => {
-        if (after.compression !== before.compression) await this.ctx.poolEngine.setVolumeCompression(after.poolId, id, after.compression);
-        if (after.sizeBytes > before.sizeBytes) {
-          await this.ctx.poolEngine.resizeVolume(after.poolId, id, after.sizeBytes, after.thin);
-          await this.exportService.refreshSize(after);
-        }
-        this.ctx.store.updateVolume(after);
-      },
-      // A grown file cannot be shrunk back safely; the record keeps the old size so a retry grows it again.
-      undo: () => undefined,
-    });
+    return this.modification.start(id, body);
   }
 
   /**

@@ -16,6 +16,8 @@ function poolSettingsChange(settings: PoolSettings): PoolSettingsChange {
     ...(settings.display_description === undefined ? {} : { description: settings.display_description }),
     ...(settings.compression === undefined ? {} : { compression: settings.compression }),
     ...(settings.max_oversubscription === undefined ? {} : { maxOversubscription: settings.max_oversubscription }),
+    ...(settings.raid_level === undefined ? {} : { raid: settings.raid_level }),
+    ...(settings.force_raid56 === undefined ? {} : { forceRaid56: settings.force_raid56 }),
   };
 }
 

@@ -10,7 +10,9 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, RollbackMode } from "../../core/ports";
+import type {
+  BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, ProgressReporter, RollbackMode,
+} from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
 import { mountedBlockIoCounters } from "./block-io-counters";
 
@@ -26,6 +28,29 @@ export interface BtrfsPoolEngineOptions {
 }
 
 /** Data profile → metadata profile: metadata is always at least as redundant as data. */
+const BALANCE_POLL_MS = 500;
+
+/** The byte ranges of a file's preallocated, never written extents, from `filefrag -v`. */
+export function unwrittenRanges(filefrag: string): { offset: number; length: number }[] {
+  const blockSize = Number(/blocks of (\d+) bytes/.exec(filefrag)?.[1] ?? 4096);
+  const ranges: { offset: number; length: number }[] = [];
+  for (const line of filefrag.split("\n")) {
+    const extent = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):.*\bunwritten\b/.exec(line);
+    if (extent === null) continue;
+    const first = Number(extent[1]);
+    ranges.push({ offset: first * blockSize, length: (Number(extent[2]) - first + 1) * blockSize });
+  }
+  return ranges;
+}
+
+/** "3 out of about 10 chunks balanced" (btrfs balance status) as 0.3; undefined when not running. */
+export function balanceFraction(status: string): number | undefined {
+  const match = /(\d+) out of about (\d+) chunks balanced/.exec(status);
+  if (match === null) return undefined;
+  const total = Number(match[2]);
+  return total === 0 ? undefined : Math.min(1, Number(match[1]) / total);
+}
+
 function metadataProfile(raid: RaidLevel, deviceCount: number): string {
   switch (raid) {
     case "single":
@@ -239,6 +264,29 @@ export class BtrfsPoolEngine implements PoolEngine {
     }
     await this.releaseDevice(old);
     return record;
+  }
+
+  async convertProfile(poolId: string, raid: RaidLevel, deviceCount: number, progress: ProgressReporter): Promise<void> {
+    this.healthReadings.delete(poolId);
+    const mountPoint = await this.requireMounted(poolId);
+    // soft: chunks already in the new profile are skipped, so a retry after a failure only does the rest.
+    const balance = runCommand("btrfs", [
+      "balance", "start", `-dconvert=${raid},soft`, `-mconvert=${metadataProfile(raid, deviceCount)},soft`, mountPoint,
+    ], { timeoutMs: COPY_COMMAND_MS });
+    const watcher = setInterval(() => {
+      // status exits 1 while a balance runs: its report is then in the failure's stdout.
+      void runCommand("btrfs", ["balance", "status", mountPoint], { timeoutMs: 5_000 })
+        .then(({ stdout }) => stdout, (error: unknown) => (error instanceof CommandFailedError ? error.stdout : ""))
+        .then((stdout) => {
+          const fraction = balanceFraction(stdout);
+          if (fraction !== undefined) progress(fraction);
+        });
+    }, BALANCE_POLL_MS);
+    try {
+      await balance;
+    } finally {
+      clearInterval(watcher);
+    }
   }
 
   async restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void> {
@@ -461,6 +509,22 @@ export class BtrfsPoolEngine implements PoolEngine {
     for (const target of [this.volumeDir(poolId, volumeId), this.volumeDataPath(poolId, volumeId)]) {
       await runCommand("btrfs", ["property", "set", target, "compression", value]);
     }
+  }
+
+  async setProvisioning(poolId: string, volumeId: string, thin: boolean): Promise<void> {
+    const data = this.volumeDataPath(poolId, volumeId);
+    if (thin) {
+      // --dig-holes only finds written zeros; preallocated (unwritten) extents are punched by range.
+      const { stdout } = await runCommand("filefrag", ["-v", data], { timeoutMs: SLOW_COMMAND_MS });
+      for (const range of unwrittenRanges(stdout)) {
+        await runCommand("fallocate", ["--punch-hole", "-o", String(range.offset), "-l", String(range.length), data], { timeoutMs: SLOW_COMMAND_MS });
+      }
+      await runCommand("fallocate", ["--dig-holes", data], { timeoutMs: COPY_COMMAND_MS });
+      return;
+    }
+    // Mode 0 over the whole length allocates only the holes; written blocks are left as they are.
+    const { size } = await stat(data);
+    await runCommand("fallocate", ["-l", String(size), data], { timeoutMs: COPY_COMMAND_MS });
   }
 
   async resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void> {

@@ -203,7 +203,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.run("UPDATE pools SET state = ? WHERE id = ?", state, id);
   }
   setPoolSettings(id: string, settings: PoolSettingsChange): void {
-    const columns = { name: "name", description: "description", compression: "compression", maxOversubscription: "max_oversubscription" } as const;
+    const columns = { name: "name", description: "description", compression: "compression", maxOversubscription: "max_oversubscription", raid: "raid" } as const;
     const given = (Object.keys(columns) as (keyof typeof columns)[]).filter((key) => settings[key] !== undefined);
     if (given.length === 0) return;
     this.run(`UPDATE pools SET ${given.map((key) => `${columns[key]} = ?`).join(", ")} WHERE id = ?`, ...given.map((key) => settings[key] ?? null), id);

@@ -1,0 +1,144 @@
+/**
+ * Changing an existing volume in place (PUT with only `metadata`): names, size (grow only),
+ * snapshot limits, compression, cache mode, thin/thick provisioning, and a move to another pool.
+ * Every change keeps the volume's id, data and export.
+ */
+import type { CoreContext } from "./context";
+import { TARGET_ENGINE_LOCK, poolLock, volumeLock } from "./context";
+import { DomainError } from "./domain-error";
+import type { ExportService } from "./export-service";
+import type { StartedJob } from "./jobs";
+import type { PoolService } from "./pool-service";
+import type { VolumeRecord } from "./records";
+import type { VolumeModifyRequest } from "./requests";
+
+interface Modification {
+  before: VolumeRecord;
+  after: VolumeRecord;
+}
+
+export class VolumeModification {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly pools: PoolService,
+    private readonly exportService: ExportService,
+  ) {}
+
+  start(id: string, body: VolumeModifyRequest): Promise<StartedJob> {
+    const target = body.metadata.move_to_pool;
+    const source = this.ctx.store.getVolume(id)?.poolId;
+    // A move holds both pools, so that neither can be deleted under the copy.
+    const pools = target === undefined || source === undefined || target === source ? [] : [poolLock(source), poolLock(target)];
+    return this.ctx.jobs.start<Modification>({
+      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK, ...pools],
+      objectType: "volume",
+      objectId: id,
+      operation: "modify",
+      admit: () => this.admit(id, body),
+      work: (change) => this.apply(change),
+      // A grown file cannot be shrunk back safely; the record keeps the old size so a retry grows it again.
+      undo: () => undefined,
+    });
+  }
+
+  private requireAvailable(id: string): VolumeRecord {
+    const volume = this.ctx.store.getVolume(id);
+    if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${id} does not exist`);
+    if (volume.state !== "available") throw new DomainError("BUSY", `volume ${id} is ${volume.state}`);
+    return volume;
+  }
+
+  private async admit(id: string, body: VolumeModifyRequest): Promise<Modification> {
+    const m = body.metadata;
+    const before = this.requireAvailable(id);
+    const size = m.total_capacity ?? before.sizeBytes;
+    if (size < before.sizeBytes) {
+      throw new DomainError("INVALID_ARGUMENT",
+        `total_capacity ${size} is smaller than the volume's ${before.sizeBytes} bytes; volumes never shrink`, "metadata.total_capacity");
+    }
+    const after: VolumeRecord = {
+      ...before,
+      poolId: m.move_to_pool ?? before.poolId,
+      name: m.display_name === undefined ? before.name : m.display_name ?? id,
+      description: m.display_description === undefined ? before.description : m.display_description,
+      sizeBytes: size,
+      maximumSnapshot: m.maximum_snapshot ?? before.maximumSnapshot,
+      snapshotQuota: m.snapshot_quota ?? before.snapshotQuota,
+      compression: m.properties?.compression ?? before.compression,
+      cacheMode: m.properties?.cache_mode ?? before.cacheMode,
+      thin: m.properties?.thin_provision ?? before.thin,
+      mtime: Date.now(),
+    };
+    if (after.poolId !== before.poolId) await this.admitMove(before, after);
+    else await this.admitGrowth(before, after);
+    return { before, after };
+  }
+
+  /** Room in the volume's own pool for what grows: new size, and the blocks a thick volume allocates. */
+  private async admitGrowth(before: VolumeRecord, after: VolumeRecord): Promise<void> {
+    const field = after.thin !== before.thin ? "metadata.properties.thin_provision" : "metadata.total_capacity";
+    const pool = (): ReturnType<PoolService["requireUsable"]> => this.pools.requireUsable(before.poolId, field);
+    if (before.thin && !after.thin) {
+      const allocated = await this.ctx.poolEngine.allocatedBytes(before.poolId, before.id);
+      await this.pools.checkCapacity(pool(), after.sizeBytes - allocated, false, field);
+    } else if (after.sizeBytes > before.sizeBytes) {
+      await this.pools.checkCapacity(pool(), after.sizeBytes - before.sizeBytes, after.thin, field);
+    }
+  }
+
+  private async admitMove(before: VolumeRecord, after: VolumeRecord): Promise<void> {
+    const field = "metadata.move_to_pool";
+    const id = before.id;
+    const snapshots = this.ctx.store.listSnapshots({ volumeId: id }).length;
+    if (snapshots > 0) {
+      throw new DomainError("BUSY",
+        `volume ${id} has ${snapshots} snapshots, which stay in pool ${before.poolId}; delete them before moving the volume`, field);
+    }
+    const exported = this.ctx.store.getExport(id);
+    if (exported !== undefined) {
+      const sessions = new Set((await this.ctx.targetEngine.ioCounters()).filter((c) => c.tid === exported.tid).map((c) => c.sid));
+      if (sessions.size > 0) {
+        throw new DomainError("BUSY",
+          `volume ${id} has ${sessions.size} iSCSI sessions logged in to ${exported.iqn}; log them out before moving it (its writes would be lost)`, field);
+      }
+    }
+    const pool = this.pools.requireUsable(after.poolId, field);
+    await this.pools.checkCapacity(pool, after.sizeBytes, after.thin, field);
+  }
+
+  private async apply({ before, after }: Modification): Promise<void> {
+    const engine = this.ctx.poolEngine;
+    const id = after.id;
+    const moved = after.poolId !== before.poolId;
+    if (moved) await this.copyToNewPool(before, after);
+    if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, id, after.compression);
+    if (!moved && after.thin !== before.thin) await engine.setProvisioning(after.poolId, id, after.thin);
+    if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, id, after.sizeBytes, after.thin);
+    // The record switches pools only once the copy is whole; the old copy goes after it.
+    this.ctx.store.updateVolume(after);
+    if (moved) await engine.deleteVolume(before.poolId, id);
+    if (moved || after.cacheMode !== before.cacheMode || after.sizeBytes > before.sizeBytes) await this.exportService.reapplyLun(after);
+  }
+
+  /**
+   * The target goes away during the copy so that no initiator can log in and write to the old
+   * copy (admission made sure none was logged in); it comes back on the new copy, same IQN.
+   */
+  private async copyToNewPool(before: VolumeRecord, after: VolumeRecord): Promise<void> {
+    const engine = this.ctx.poolEngine;
+    const copied = async (): Promise<boolean> => (await engine.listOnDisk(after.poolId)).volumes.includes(after.id);
+    // The record names the old pool, so a copy already there is what an interrupted move left.
+    if (await copied()) await engine.deleteVolume(after.poolId, after.id);
+    const exported = this.ctx.store.getExport(before.id);
+    if (exported !== undefined) await this.ctx.targetEngine.removeTarget(exported.tid);
+    try {
+      await engine.copyAcrossPools({ poolId: before.poolId, path: engine.volumeDataPath(before.poolId, before.id) }, after.poolId, after.id);
+      // The copy is sparse: a thick volume allocates its blocks again in the new pool.
+      if (!after.thin) await engine.setProvisioning(after.poolId, after.id, false);
+    } catch (error) {
+      if (await copied()) await engine.deleteVolume(after.poolId, after.id);
+      if (exported !== undefined) await this.exportService.reapplyLun(before);
+      throw error;
+    }
+  }
+}
