@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { declaredId, MODULE, type DataVolumeArgs } from "./declaration";
 import { BlockVolume } from "./block-volume";
 import { sharedProviderShim } from "./provider-shim";
 import { poolIdOf, snapshotIdOf, volumeIdOf, type PoolReference, type SnapshotReference, type VolumeReference } from "./references";
 
-export interface CloneArgs extends DplResourceArgs {
+export interface CloneArgs extends DataVolumeArgs {
   /** The source volume (a Volume, a Clone or an id). Changing it replaces the clone. */
   sourceVolume: VolumeReference;
   /** Copy this snapshot of the source volume instead of the volume's current data. Changing it replaces the clone. */
@@ -30,6 +30,7 @@ export class Clone extends BlockVolume {
       objectId: declaredId("Clone", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,
+      deleteDataOnReplace: args.deleteDataOnReplace,
       sourceVolume: volumeIdOf(args.sourceVolume),
       sourceSnapshot: args.sourceSnapshot === undefined ? undefined : snapshotIdOf(args.sourceSnapshot),
       sizeGib: args.sizeGib,

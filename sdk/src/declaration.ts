@@ -27,3 +27,15 @@ export interface DplResourceArgs {
    */
   operationTimeoutSeconds?: pulumi.Input<number>;
 }
+
+/** What every resource whose object is a volume (and so holds data) accepts besides DplResourceArgs. */
+export interface DataVolumeArgs extends DplResourceArgs {
+  /**
+   * When a change replaces this volume (the few that cannot be made in place: another image,
+   * another clone source), the old volume is deleted only if this is true. By default it is kept
+   * on the server with its data, out of the stack, and the deployment says so (preview already
+   * says why it replaces). Removing the resource from the program, or `pulumi destroy`, still
+   * deletes it: use the `protect` resource option against that.
+   */
+  deleteDataOnReplace?: pulumi.Input<boolean>;
+}

@@ -17,7 +17,10 @@ export interface ImageSourceArgs {
 
 /** A Volume's arguments plus its image; sizes are optional here (default: the image's virtual size). */
 export interface VolumeFromImageArgs extends Omit<VolumeArgs, "sizeGib" | "sizeBytes"> {
-  /** The image whose disk the volume starts with. Changing it replaces the volume. */
+  /**
+   * The image whose disk the volume starts with. Changing it replaces the volume (preview says
+   * so and why); the old volume and its data are kept unless `deleteDataOnReplace` is true.
+   */
   image: pulumi.Input<ImageSourceArgs>;
   /** Size in GiB; at least the image's virtual size (default: that size). Growing it extends in place. */
   sizeGib?: pulumi.Input<number>;
@@ -35,6 +38,7 @@ export class VolumeFromImage extends BlockVolume {
       objectId: declaredId("VolumeFromImage", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,
+      deleteDataOnReplace: args.deleteDataOnReplace,
       pool: poolIdOf(args.pool),
       image: args.image,
       sizeGib: args.sizeGib,

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
+import { declaredId, MODULE, type DataVolumeArgs } from "./declaration";
 import { BlockVolume } from "./block-volume";
 import { sharedProviderShim } from "./provider-shim";
 import { poolIdOf, type PoolReference } from "./references";
 
-export interface VolumeArgs extends DplResourceArgs {
+export interface VolumeArgs extends DataVolumeArgs {
   /** The pool the volume lives in: a Pool, a `getPool` result, or a pool id. Changing it moves the volume in place: the data is copied, the id and export stay (refused while it has snapshots or logged-in initiators). */
   pool: PoolReference;
   /** Size in GiB (may be fractional). Give this or `sizeBytes`. Growing it extends the volume in place; shrinking is refused. */
@@ -30,6 +30,7 @@ export class Volume extends BlockVolume {
       objectId: declaredId("Volume", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,
+      deleteDataOnReplace: args.deleteDataOnReplace,
       pool: poolIdOf(args.pool),
       sizeGib: args.sizeGib,
       sizeBytes: args.sizeBytes,

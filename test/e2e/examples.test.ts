@@ -57,7 +57,8 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
   },
   {
     name: "mirrored-compressed-pool",
-    config: {},
+    // Its pool and volume are protected by default; the test destroys them.
+    config: { keepData: "false" },
     check: async (out, client) => {
       const pool = await client.getPool(String(out.poolId));
       expect(pool?.metadata.properties).toEqual({ raid_level: "raid1", compression: "zstd" });

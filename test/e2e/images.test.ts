@@ -2,7 +2,8 @@
  * VolumeFromImage and ImageExport through the real pulumi engine against a real DPL server: bad
  * image inputs (a path outside the server's image directories too) fail preview naming the field, up makes a volume from a URL and writes it out as a
  * raw image file whose bytes are the image's disk, a second preview is empty, a new image URL
- * replaces the volume, and destroy removes the image file.
+ * replaces the volume (preview says why; the old volume's data is kept unless the program sets
+ * deleteDataOnReplace), and destroy removes the image file.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,10 +19,11 @@ import { changingSteps, createProgramStack, stepRecorder, type ProgramStack } fr
 
 const MIB = 2 ** 20;
 
-function program(poolId: string, image: { url?: string; path?: string; format: string }, exportDirectory?: string): string {
+function program(poolId: string, image: { url?: string; path?: string; format: string }, exportDirectory?: string, deleteDataOnReplace?: boolean): string {
   const directory = exportDirectory === undefined ? "" : `, directory: ${JSON.stringify(exportDirectory)}`;
+  const optIn = deleteDataOnReplace === undefined ? "" : `, deleteDataOnReplace: ${String(deleteDataOnReplace)}`;
   return `import * as dpl from "@prophetstor/pulumi-dpl";
-const disk = new dpl.VolumeFromImage("disk", { pool: ${JSON.stringify(poolId)}, image: ${JSON.stringify(image)}, name: "e2e-image" });
+const disk = new dpl.VolumeFromImage("disk", { pool: ${JSON.stringify(poolId)}, image: ${JSON.stringify(image)}, name: "e2e-image"${optIn} });
 const exported = new dpl.ImageExport("disk-raw", { volume: disk, format: "raw"${directory} });
 export const volumeId = disk.volumeId;
 export const sizeBytes = disk.sizeBytes;
@@ -32,6 +34,9 @@ export const virtualBytes = exported.virtualBytes;
 export const allocatedBytes = exported.allocatedBytes;
 `;
 }
+
+/** What a command showed its user: the provider's notes are on stderr in a preview, in Diagnostics after an up. */
+const said = (result: { stdout: string; stderr: string }): string => `${result.stdout}\n${result.stderr}`;
 
 function sha256(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
@@ -116,16 +121,37 @@ describe("images through the pulumi engine", () => {
     expect(changingSteps(recorder.steps)).toEqual({});
   });
 
-  it("a new image URL replaces the volume and its image; destroy removes the file", async () => {
+  it("a new image replaces the volume, preview says why, and the old volume's data is kept unless the program opts in", async () => {
     const before = await client.listImages();
     expect(before.images).toHaveLength(1);
+    const [original] = (await client.listVolumes()).map((v) => v.id);
     stack.writeProgram(program(server.poolId, { url: `${baseUrl}/disk-v2.qcow2`, format: "qcow2" }));
     const recorder = stepRecorder();
-    await stack.stack.preview({ onEvent: recorder.onEvent, diff: true });
+    const preview = await stack.stack.preview({ onEvent: recorder.onEvent, diff: true });
     expect(changingSteps(recorder.steps)).toMatchObject({ "VolumeFromImage:disk": "replace", "ImageExport:disk-raw": "replace" });
+    expect(said(preview)).toMatch(new RegExp(`VolumeFromImage ${original ?? "?"} \\("e2e-image"\\) is replaced \\(image: a volume's image is its data`));
+    expect(said(preview)).toMatch(/the old volume is kept on the server with its data \(out of the stack\) unless deleteDataOnReplace is true/);
+
+    // Without the opt-in the replacement's delete keeps the old volume, and says so.
+    const kept = await stack.stack.up({ onOutput: () => undefined });
+    expect(said(kept)).toMatch(new RegExp(`kept VolumeFromImage ${original ?? "?"} and its \\d+ bytes of data`));
+    const afterKeep = (await client.listVolumes()).map((v) => v.id);
+    expect(afterKeep).toHaveLength(2);
+    expect(afterKeep).toContain(original);
+    const replacement = afterKeep.find((id) => id !== original);
+
+    // With it, the next replacement deletes the volume it replaces.
+    // (A third image: the first one's derived id is the kept volume's, which the create would take over.)
+    stack.writeProgram(program(server.poolId, { url: `${baseUrl}/disk.raw`, format: "raw" }, undefined, true));
+    const optedIn = await stack.stack.up({ onOutput: () => undefined });
+    expect(said(optedIn)).toMatch(/deleteDataOnReplace is true, so the old volume and its data are deleted/);
+    const afterOptIn = (await client.listVolumes()).map((v) => v.id);
+    expect(afterOptIn).not.toContain(replacement);
+    expect(afterOptIn).toContain(original);
 
     await stack.stack.destroy({ onOutput: () => undefined });
-    expect(await client.listVolumes()).toEqual([]);
+    expect((await client.listVolumes()).map((v) => v.id)).toEqual([original]);
+    if (original !== undefined) await client.deleteVolume(original);
     expect((await client.listImages()).images).toEqual([]);
   });
 });

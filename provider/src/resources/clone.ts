@@ -6,6 +6,7 @@ import { recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { noteReplacement } from "./replacement-guard";
 import { OperationTimeoutSeconds } from "./operation-timeout";
 import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
 import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
@@ -26,11 +27,12 @@ export const CloneInputs = z
     name: DisplayName.optional(),
     description: Description.optional(),
     operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+    deleteDataOnReplace: z.boolean().optional(),
   })
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
 export type CloneInputs = z.output<typeof CloneInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds"] as const;
+const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds", "deleteDataOnReplace"] as const;
 /** A clone of something else is another volume; its pool, thin, size and names change in place. */
 const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot"] as const;
 
@@ -47,9 +49,11 @@ function checkClone(olds: PropertyBag, news: PropertyBag): CheckResult {
   return failures.length > 0 ? { inputs, failures } : { inputs };
 }
 
-function diffClone(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+function diffClone(id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+  const replaces = cloneReplaceKeys(olds, news);
+  noteReplacement("Clone", id, replaces, olds, news);
   // Without a size the volume keeps its source's size.
-  return derivedVolumeDiff(olds, news, cloneReplaceKeys(olds, news), ["volumeId", "sourceVolume", "sourceSnapshot"]);
+  return derivedVolumeDiff(olds, news, replaces, ["volumeId", "sourceVolume", "sourceSnapshot"]);
 }
 
 async function makeClone(client: DplClient, id: string, inputs: CloneInputs): Promise<VolumeReply> {

@@ -6,6 +6,7 @@ import { isInsideDirectory, serverImageDirectories } from "./image-directories";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { noteReplacement } from "./replacement-guard";
 import { requestedBytes, shrinkFailure } from "./size-inputs";
 import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeInputFields, volumeMismatch, volumeOutputs } from "./volume";
 
@@ -19,7 +20,7 @@ export const VolumeFromImageInputs = z
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
+const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds", "deleteDataOnReplace"] as const;
 /** Another image is another volume's data; everything else changes in place, as for a Volume. */
 const REPLACE_KEYS = ["image"] as const;
 
@@ -51,9 +52,11 @@ async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promi
   return failures.length > 0 ? { inputs, failures } : { inputs };
 }
 
-function diffVolumeFromImage(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+function diffVolumeFromImage(id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
+  const replaces = replaceKeys(olds, news);
+  noteReplacement("VolumeFromImage", id, replaces, olds, news);
   // Without a size the volume keeps its source's size.
-  return derivedVolumeDiff(olds, news, replaceKeys(olds, news), ["volumeId", "image"]);
+  return derivedVolumeDiff(olds, news, replaces, ["volumeId", "image"]);
 }
 
 async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {

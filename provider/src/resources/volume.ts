@@ -6,6 +6,7 @@ import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
+import { heldBackReplacement, keptNotice } from "./replacement-guard";
 import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
 
@@ -21,6 +22,7 @@ export const volumeInputFields = {
   compression: Compression.optional(),
   cacheMode: CacheMode.optional(),
   operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  deleteDataOnReplace: z.boolean().optional(),
 };
 
 export const VolumeInputs = z
@@ -29,7 +31,9 @@ export const VolumeInputs = z
   .refine((v) => v.sizeBytes !== undefined || v.sizeGib !== undefined, { path: ["sizeGib"], message: "is required (or sizeBytes)" });
 export type VolumeInputs = z.output<typeof VolumeInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds"] as const;
+const INPUT_KEYS = [
+  "objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds", "deleteDataOnReplace",
+] as const;
 
 /**
  * Every property of a volume changes in place, on the server, keeping its id, data and export: a
@@ -242,9 +246,20 @@ function definedOnly<T extends object>(record: T): Partial<T> {
 
 export const updateVolume = blockVolumeUpdater(VolumeInputs, "Volume", INPUT_KEYS, true);
 
+/** Delete of any block volume; the old volume of a replacement that holds data is kept (replacement-guard.ts). */
 export async function deleteVolume(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
-  await withClient(timeoutOf(props), (client) => client.deleteVolume(id));
+  const held = heldBackReplacement(id);
+  await withClient(timeoutOf(props), async (client) => {
+    if (held !== undefined) {
+      const used = (await client.getVolume(id))?.metadata.used_capacity ?? 0;
+      if (used > 0) {
+        process.stderr.write(keptNotice(id, held, used));
+        return;
+      }
+    }
+    await client.deleteVolume(id);
+  });
 }
 
 export const volumeHooks: ResourceHooks = {
