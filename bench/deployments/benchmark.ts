@@ -7,7 +7,7 @@
  * An empty program's times are measured too: what of the overhead is fixed per command.
  */
 import { DplClient } from "@prophetstor/dpl-provider/client";
-import { compared, type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
+import { compared, type Benchmark, type BenchmarkContext, type Measurement, type Mode } from "../framework/benchmark";
 import { timed } from "../framework/latency-stats";
 import { BenchServer, newObjectId } from "../fixtures/bench-server";
 import { createProgramStack, preparePulumi } from "../../test/e2e/pulumi-stack";
@@ -34,16 +34,48 @@ function shapeOf(resources: number): Shape {
 }
 
 function planFor(mode: Mode): number[] {
-  // DPL_BENCH_DEPLOYMENT_SIZES=10,100 runs chosen program sizes (e.g. the 100-resource target
-  // case without the long 500-resource one).
+  // DPL_BENCH_DEPLOYMENT_SIZES=1,100 runs chosen program sizes (e.g. without the long 1,000 case).
   const chosen = process.env.DPL_BENCH_DEPLOYMENT_SIZES?.split(",").map(Number).filter((n) => n > 0);
   if (chosen !== undefined && chosen.length > 0) return chosen;
   switch (mode) {
     case "smoke":
+      return [1];
     case "quick":
-      return [10];
+      return [1, 10, 100];
     case "full":
-      return [10, 100, 500];
+      return [1, 10, 100, 1000];
+  }
+}
+
+/** What the first DPL resource costs over the empty program (the provider host, its start, one serialization, one configure). */
+const FIXED_COST_TARGET_S = 0.5;
+/** What each further resource costs, between the two largest programs. */
+const SLOPE_TARGET_MS: Partial<Record<Command, number>> = { preview: 15, up: 40, destroy: 40 };
+
+function targetMet(value: number, atMost: number, description: string): Measurement["target"] {
+  return { description, met: value <= atMost };
+}
+
+/** Fixed cost (1 resource vs empty) and slope (per resource between the two largest sizes), each against its target. */
+function recordCosts(ctx: BenchmarkContext, empty: Record<Command, number>, times: Map<number, Record<Command, number>>): void {
+  const sizes = [...times.keys()].sort((a, b) => a - b);
+  const one = times.get(1);
+  const [small, large] = sizes.slice(-2);
+  for (const command of COMMANDS) {
+    if (one !== undefined) {
+      const fixed = (one[command] - empty[command]) / 1000;
+      ctx.record({
+        case: "fixed cost (1 resource − empty program)", metric: `pulumi ${command}`, unit: "s", value: fixed,
+        ...(command === "refresh" ? {} : { target: targetMet(fixed, FIXED_COST_TARGET_S, `≤ ${FIXED_COST_TARGET_S} s`) }),
+      });
+    }
+    if (small === undefined || large === undefined || small === large || small < 10) continue;
+    const slope = ((times.get(large)?.[command] ?? 0) - (times.get(small)?.[command] ?? 0)) / (large - small);
+    const target = SLOPE_TARGET_MS[command];
+    ctx.record({
+      case: `slope (per resource, ${small} → ${large})`, metric: `pulumi ${command}`, unit: "ms", value: slope,
+      ...(target === undefined ? {} : { target: targetMet(slope, target, `≤ ${target} ms`) }),
+    });
   }
 }
 
@@ -175,12 +207,14 @@ export const deploymentsBenchmark: Benchmark = {
       }
 
       const series = new Map<Command, [number, number][]>();
+      const times = new Map<number, Record<Command, number>>();
       for (const resources of planFor(ctx.mode)) {
         const shape = shapeOf(resources);
         ctx.log(`${resources} resources: direct client`);
         const direct = await directClient(bench.client, bench.poolId, shape);
         ctx.log(`${resources} resources: pulumi`);
         const pulumi = await pulumiCommands(bench, `bench-${resources}`, programSource(bench.poolId, shape));
+        times.set(resources, pulumi);
         for (const command of COMMANDS) {
           const baselineLabel = command === "preview" || command === "refresh" ? `direct: ${resources} reads` : `direct: ${resources} ${command === "up" ? "creates" : "deletes"}`;
           const judged = resources === 100 && command !== "preview";
@@ -193,8 +227,10 @@ export const deploymentsBenchmark: Benchmark = {
           series.set(command, [...(series.get(command) ?? []), [resources, pulumi[command] / direct[command]]]);
         }
       }
+      if (ctx.mode !== "smoke") recordCosts(ctx, empty, times);
       ctx.note(`Shape: 40% volumes (thin 64 MiB), 30% snapshots, 20% clones from those snapshots, 10% iSCSI exports; pulumi --parallel ${PARALLELISM} and ${PARALLELISM} concurrent client calls in dependency order. Preview makes no DPL calls of its own; its baseline is the reads refresh needs.`);
       ctx.note("Per-resource overhead = (pulumi time − empty program's time − direct time) ÷ resources: what the engine and the provider add for each resource once their start-up is paid.");
+      ctx.note("Fixed cost = the 1-resource program's time − the empty program's: what the first DPL resource adds (the dynamic-provider host, its provider, its configure). Slope = (time at the largest size − time at the next) ÷ the resources between: what each further resource adds. Targets: fixed ≤ 0.5 s for up, preview and destroy; slope ≤ 15 ms for preview and ≤ 40 ms for up and destroy (refresh has none).");
       ctx.chart({
         file: "deployments-ratio",
         title: "pulumi / direct client at the same parallelism",
