@@ -1,9 +1,10 @@
 /**
  * @prophetstor/dpl-provider: the dynamic-provider hooks of the DPL resources. The SDK's
- * serialized shims `require` this package by name at run time and call `resourceHooks(kind)`;
+ * serialized shim `require`s this package by name at run time and calls `dispatchingHooks` (older
+ * states: `resourceHooks(kind)`);
  * the wire contract and the client are the subpath exports "./wire" and "./client".
  */
-export { RESOURCE_HOOKS, resourceHooks, configureProvider, type ResourceKind } from "./resources/registry";
+export { RESOURCE_HOOKS, resourceHooks, dispatchingHooks, configureProvider, KIND_PROPERTY, type ResourceKind } from "./resources/registry";
 export type { ResourceHooks, PropertyBag, CheckResult, CheckFailure, DiffResult, CreateResult, ReadResult, UpdateResult, ConfigSource } from "./resources/hook-types";
 export { declaredObjectId, derivedObjectId } from "./resources/object-ids";
 export { lookupPool, lookupVolume, type LookupQuery, type PoolLookup, type VolumeLookup } from "./resources/lookups";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DataVolumeArgs } from "./declaration";
 import { BlockVolume } from "./block-volume";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { poolIdOf, snapshotIdOf, volumeIdOf, type PoolReference, type SnapshotReference, type VolumeReference } from "./references";
 
 export interface CloneArgs extends DataVolumeArgs {
@@ -26,7 +26,8 @@ export interface CloneArgs extends DataVolumeArgs {
 /** A new, independent volume made from a volume or one of its snapshots (no data copied within a pool). */
 export class Clone extends BlockVolume {
   constructor(name: string, args: CloneArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("clone"), name, {
+    super(dplProvider, name, {
+      dplKind: "clone",
       objectId: declaredId("Clone", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { volumeIdOf, type VolumeReference } from "./references";
 
 export interface FCExportArgs extends Omit<DplResourceArgs, "adopt"> {
@@ -25,7 +25,8 @@ export class FCExport extends pulumi.dynamic.Resource {
   declare public readonly grantedInitiatorWwpns: pulumi.Output<string[]>;
 
   constructor(name: string, args: FCExportArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("fcExport"), name, {
+    super(dplProvider, name, {
+      dplKind: "fcExport",
       operationTimeoutSeconds: args.operationTimeoutSeconds,
       volume: volumeIdOf(args.volume),
       targetWwpn: args.targetWwpn,

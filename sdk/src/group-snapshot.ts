@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 
 /** A VolumeGroup, or a volume group id. */
 export type VolumeGroupReference = pulumi.Input<string> | pulumi.CustomResource;
@@ -31,7 +31,8 @@ export class GroupSnapshot extends pulumi.dynamic.Resource {
   declare public readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: GroupSnapshotArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("groupSnapshot"), name, {
+    super(dplProvider, name, {
+      dplKind: "groupSnapshot",
       objectId: declaredId("GroupSnapshot", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { snapshotIdOf, volumeIdOf, type SnapshotReference, type VolumeReference } from "./references";
 
 export interface ImageExportArgs extends DplResourceArgs {
@@ -34,7 +34,8 @@ export class ImageExport extends pulumi.dynamic.Resource {
   declare public readonly contentUri: pulumi.Output<string>;
 
   constructor(name: string, args: ImageExportArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("imageExport"), name, {
+    super(dplProvider, name, {
+      dplKind: "imageExport",
       objectId: declaredId("ImageExport", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { volumeIdOf, type VolumeReference } from "./references";
 
 /** CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters. */
@@ -66,7 +66,8 @@ export class ISCSIExport extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ISCSIExportArgs, opts?: pulumi.CustomResourceOptions) {
     const secretOutputs = ["chap", "mutualChap"];
-    super(sharedProviderShim("iscsiExport"), name, {
+    super(dplProvider, name, {
+      dplKind: "iscsiExport",
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,
       volume: volumeIdOf(args.volume),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 
 /** One device of a pool: an image file the server makes (by size) or a block device on the server. */
 export interface PoolDeviceArgs {
@@ -102,7 +102,8 @@ export class Pool extends pulumi.dynamic.Resource {
   declare public readonly nextDedupeAt: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: PoolArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("pool"), name, {
+    super(dplProvider, name, {
+      dplKind: "pool",
       objectId: declaredId("Pool", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

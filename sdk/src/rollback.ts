@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { snapshotIdOf, volumeIdOf, type SnapshotReference, type VolumeReference } from "./references";
 
 export interface RollbackArgs extends Omit<DplResourceArgs, "adopt"> {
@@ -26,7 +26,8 @@ export class Rollback extends pulumi.dynamic.Resource {
   declare public readonly rolledBackAt: pulumi.Output<string>;
 
   constructor(name: string, args: RollbackArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("rollback"), name, {
+    super(dplProvider, name, {
+      dplKind: "rollback",
       objectId: declaredId("Rollback", name),
       operationTimeoutSeconds: args.operationTimeoutSeconds,
       volume: volumeIdOf(args.volume),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { volumeIdOf, type VolumeReference } from "./references";
 
 export interface SnapshotArgs extends DplResourceArgs {
@@ -26,7 +26,8 @@ export class Snapshot extends pulumi.dynamic.Resource {
   declare public readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: SnapshotArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("snapshot"), name, {
+    super(dplProvider, name, {
+      dplKind: "snapshot",
       objectId: declaredId("Snapshot", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE } from "./declaration";
 import { BlockVolume } from "./block-volume";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { poolIdOf } from "./references";
 import type { VolumeArgs } from "./volume";
 
@@ -34,7 +34,8 @@ export interface VolumeFromImageArgs extends Omit<VolumeArgs, "sizeGib" | "sizeB
  */
 export class VolumeFromImage extends BlockVolume {
   constructor(name: string, args: VolumeFromImageArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("volumeFromImage"), name, {
+    super(dplProvider, name, {
+      dplKind: "volumeFromImage",
       objectId: declaredId("VolumeFromImage", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

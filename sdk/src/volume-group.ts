@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { volumeIdOf, type VolumeReference } from "./references";
 
 export interface VolumeGroupArgs extends DplResourceArgs {
@@ -34,7 +34,8 @@ export class VolumeGroup extends pulumi.dynamic.Resource {
   declare public readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: VolumeGroupArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("volumeGroup"), name, {
+    super(dplProvider, name, {
+      dplKind: "volumeGroup",
       objectId: declaredId("VolumeGroup", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE, type DataVolumeArgs } from "./declaration";
 import { BlockVolume } from "./block-volume";
-import { sharedProviderShim } from "./provider-shim";
+import { dplProvider } from "./provider-shim";
 import { poolIdOf, type PoolReference } from "./references";
 
 export interface VolumeArgs extends DataVolumeArgs {
@@ -26,7 +26,8 @@ export interface VolumeArgs extends DataVolumeArgs {
 /** A DPL volume: a block device on a pool, thin or thick, that can be exported over iSCSI. */
 export class Volume extends BlockVolume {
   constructor(name: string, args: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sharedProviderShim("volume"), name, {
+    super(dplProvider, name, {
+      dplKind: "volume",
       objectId: declaredId("Volume", name),
       adopt: args.adopt,
       operationTimeoutSeconds: args.operationTimeoutSeconds,

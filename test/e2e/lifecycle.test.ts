@@ -43,6 +43,7 @@ function program(poolId: string, shape: ProgramShape): string {
     `export const dataOpts = dataExport.connection.qemuImageOpts;`,
     `export const dataIqn = dataExport.targetIqn;`,
     `export const moverPool = mover.poolId;`,
+    `export const moverId = mover.volumeId;`,
     `export const extraPool = extra.poolId;`,
   ];
   if (shape.withSnapshotAndClone) {
@@ -175,19 +176,21 @@ new dpl.ISCSIExport("bad", { volume: v, initiators: ["iqn.2026-01.com.example:ok
     expect(await holdsPattern(opts("dataOpts"), 0xc3, 0, MIB)).toBe(true);
   });
 
-  it("preview after an edit shows exactly: extend in place, initiator change in place, pool change replace", async () => {
+  it("preview after an edit shows exactly: extend in place, initiator change in place, pool change moves in place", async () => {
     shape = { ...shape, dataGib: 2, dataInitiators: [HOST1, HOST2], moverInExtraPool: true };
     const recorder = stepRecorder();
     program1.writeProgram(program(poolId, shape));
     await program1.stack.preview({ onEvent: recorder.onEvent, diff: true });
-    expect(changingSteps(recorder.steps)).toEqual({ "Volume:data": "update", "ISCSIExport:data": "update", "Volume:mover": "replace" });
+    expect(changingSteps(recorder.steps)).toEqual({ "Volume:data": "update", "ISCSIExport:data": "update", "Volume:mover": "update" });
     expect(recorder.steps.get("Volume:data")?.diffs).toEqual(["sizeGib"]);
     expect(recorder.steps.get("ISCSIExport:data")?.diffs).toEqual(["initiators"]);
-    expect(recorder.steps.get("Volume:mover")?.keys).toEqual(["pool"]);
+    expect(recorder.steps.get("Volume:mover")?.diffs).toEqual(["pool"]);
   });
 
   it("up applies the edit without touching data", async () => {
+    const moverBefore = opts("moverId");
     await up();
+    expect(opts("moverId")).toBe(moverBefore);
     const volume = await client.getVolume(opts("dataId"));
     expect(volume?.metadata.total_capacity).toBe(2 * GIB);
     expect(outputs.dataSize).toBe(2 * GIB);

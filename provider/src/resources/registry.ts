@@ -3,7 +3,7 @@ import { cloneHooks } from "./clone";
 import { fcExportHooks } from "./fc-export";
 import { groupSnapshotHooks } from "./group-snapshot";
 import { imageExportHooks } from "./image-export";
-import type { ConfigSource, ResourceHooks } from "./hook-types";
+import type { ConfigSource, PropertyBag, ResourceHooks } from "./hook-types";
 import { iscsiExportHooks } from "./iscsi-export";
 import { poolHooks } from "./pool";
 import { rollbackHooks } from "./rollback";
@@ -42,3 +42,48 @@ export function configureProvider(config: ConfigSource): Promise<void> {
   rememberProviderConfig(config);
   return Promise.resolve();
 }
+
+/** The input every resource of the SDK's one shared shim carries: which kind's hooks serve it. */
+export const KIND_PROPERTY = "dplKind";
+
+function kindIn(bags: readonly PropertyBag[]): string {
+  for (const bag of bags) {
+    const kind = bag[KIND_PROPERTY];
+    if (typeof kind === "string") return kind;
+  }
+  throw new Error(`@prophetstor/dpl-provider: the resource has no ${KIND_PROPERTY} property; was it declared with an SDK older than this provider?`);
+}
+
+const withKind = (bag: PropertyBag | undefined, kind: string): PropertyBag => ({ ...bag, [KIND_PROPERTY]: kind });
+
+/**
+ * The hooks of the SDK's single shim, for every kind: each call finds the kind in its property
+ * bags and hands them to that kind's hooks, and what it returns keeps the kind (refresh and
+ * delete see only the state). One shim for all kinds means Pulumi serializes one provider and
+ * the host deserializes and configures it once per deployment.
+ */
+export const dispatchingHooks: ResourceHooks = {
+  async check(olds, news) {
+    const kind = kindIn([news, olds]);
+    const result = await resourceHooks(kind).check(olds, news);
+    return { ...result, inputs: withKind(result.inputs ?? news, kind) };
+  },
+  diff: (id, olds, news) => resourceHooks(kindIn([news, olds])).diff(id, olds, news),
+  async create(inputs) {
+    const kind = kindIn([inputs]);
+    const result = await resourceHooks(kind).create(inputs);
+    return { ...result, outs: withKind(result.outs, kind) };
+  },
+  async read(id, props) {
+    const kind = kindIn([props]);
+    const result = await resourceHooks(kind).read(id, props);
+    if (result.id === "" || result.id === undefined) return result;
+    return { ...result, props: withKind(result.props, kind), ...(result.inputs === undefined ? {} : { inputs: withKind(result.inputs, kind) }) };
+  },
+  async update(id, olds, news) {
+    const kind = kindIn([news, olds]);
+    const result = await resourceHooks(kind).update(id, olds, news);
+    return { ...result, outs: withKind(result.outs, kind) };
+  },
+  delete: (id, props) => resourceHooks(kindIn([props])).delete(id, props),
+};
