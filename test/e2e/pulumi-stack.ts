@@ -42,6 +42,8 @@ export interface ProgramStack {
   stack: Stack;
   dir: string;
   backendDir: string;
+  /** The environment every pulumi command of this stack runs with (backend, passphrase, marker). */
+  env: Record<string, string>;
   /** Replaces the program's index.ts (the next preview/up runs the new program). */
   writeProgram(source: string): void;
   /** Writes `source` as the program and previews it: the steps that would change something. */
@@ -117,6 +119,7 @@ export async function createProgramStack(label: string, source: string | undefin
     stack,
     dir,
     backendDir,
+    env: envVars,
     writeProgram,
     async exportStoredState() {
       const { stdout } = await execFileAsync("pulumi", ["stack", "export", "--stack", "e2e", "--non-interactive"], {

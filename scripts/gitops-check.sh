@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The commands the GitOps pipelines of examples/gitops run, one per pipeline event:
+#
+#   gitops-check.sh preview   pull request: `pulumi preview --diff`; writes a Markdown report
+#                             (the PR comment body) to $GITOPS_REPORT; fails when preview fails
+#   gitops-check.sh up        merge to main: `pulumi up --yes`
+#   gitops-check.sh drift     schedule: `pulumi refresh --preview-only` then `pulumi preview
+#                             --expect-no-changes`; exits 3 naming every resource that drifted
+#                             (changed behind Pulumi's back) or that the program would change
+#
+# Environment: PULUMI_STACK (required), GITOPS_PROJECT_DIR (the Pulumi project; default: the
+# current directory), GITOPS_REPORT (default: gitops-report.md). Backend, passphrase and DPL
+# credentials come from the usual PULUMI_* / DPL_* variables or the stack config.
+set -euo pipefail
+
+usage() { sed -n '2,14p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+: "${PULUMI_STACK:?set PULUMI_STACK to the stack to check}"
+project=${GITOPS_PROJECT_DIR:-$PWD}
+report=${GITOPS_REPORT:-gitops-report.md}
+export PULUMI_SKIP_UPDATE_CHECK=true
+pulumi_args=(--stack "$PULUMI_STACK" --cwd "$project" --non-interactive)
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# The resources a JSON preview (of `preview` or of `refresh --preview-only`) would change, one
+# "op name (type)" per line. Pulumi's --json output is the contract here, not its text rendering.
+changed_resources() {
+  node -e '
+    const fs = require("node:fs");
+    const text = fs.readFileSync(process.argv[1], "utf8");
+    const preview = JSON.parse(text.slice(text.indexOf("{")));
+    for (const step of preview.steps ?? []) {
+      if (step.op === "same" || step.op === "read") continue;
+      const state = step.newState ?? step.oldState ?? {};
+      const parts = String(step.urn).split("::");
+      const kind = (state.inputs && state.inputs.dplKind) || parts[2] || "resource";
+      console.log(`${step.op} ${parts[parts.length - 1]} (${kind})`);
+    }
+  ' "$1"
+}
+
+# Runs a JSON preview into $1; its diagnostics go to stderr. Non-zero when pulumi itself failed.
+json_preview() {
+  local out=$1; shift
+  pulumi "$@" "${pulumi_args[@]}" --json >"$out"
+}
+
+cmd_preview() {
+  local status=0
+  pulumi preview --diff "${pulumi_args[@]}" 2>&1 | tee "$scratch/preview.txt" || status=$?
+  {
+    echo "### \`pulumi preview\` of stack \`$PULUMI_STACK\`"
+    if [ "$status" -ne 0 ]; then echo; echo "**Preview failed (exit $status).**"; fi
+    echo
+    echo '```diff'
+    # The CLI's colour codes and progress lines are noise in a PR comment.
+    sed -e 's/\x1b\[[0-9;]*m//g' "$scratch/preview.txt" | grep -v '^@ ' || true
+    echo '```'
+  } >"$report"
+  echo "gitops: report written to $report" >&2
+  return "$status"
+}
+
+cmd_up() {
+  pulumi up --yes --diff "${pulumi_args[@]}"
+}
+
+cmd_drift() {
+  json_preview "$scratch/refresh.json" refresh --preview-only
+  json_preview "$scratch/preview.json" preview
+  local drifted planned
+  drifted=$(changed_resources "$scratch/refresh.json")
+  planned=$(changed_resources "$scratch/preview.json")
+  if [ -z "$drifted" ] && [ -z "$planned" ]; then
+    echo "gitops: no drift: the DPL servers match the state and the program matches the state"
+    # The engine's own check, so a resource this script failed to parse cannot slip through.
+    pulumi preview --expect-no-changes "${pulumi_args[@]}" >/dev/null
+    return 0
+  fi
+  if [ -n "$drifted" ]; then
+    echo "gitops: DRIFT: changed outside Pulumi (refresh would record):"
+    sed 's/^/  /' <<<"$drifted"
+  fi
+  if [ -n "$planned" ]; then
+    echo "gitops: DRIFT: the program differs from the state (up would apply):"
+    sed 's/^/  /' <<<"$planned"
+  fi
+  return 3
+}
+
+case $1 in
+  preview) cmd_preview ;;
+  up) cmd_up ;;
+  drift) cmd_drift ;;
+  *) usage ;;
+esac
