@@ -33,6 +33,8 @@ changed_resources() {
     const preview = JSON.parse(text.slice(text.indexOf("{")));
     for (const step of preview.steps ?? []) {
       if (step.op === "same" || step.op === "read") continue;
+      // A refresh step is a change only when what the server reports differs from the state.
+      if (step.op === "refresh" && JSON.stringify(step.oldState?.outputs ?? {}) === JSON.stringify(step.newState?.outputs ?? {})) continue;
       const state = step.newState ?? step.oldState ?? {};
       const parts = String(step.urn).split("::");
       const kind = (state.inputs && state.inputs.dplKind) || parts[2] || "resource";

@@ -1,0 +1,90 @@
+/**
+ * The commands of the GitOps pipelines (scripts/gitops-check.sh, run by the workflows in
+ * examples/gitops) against a real DPL server and the real engine, on the example's program.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DplClient } from "@prophetstor/dpl-provider/client";
+import { startServer, type RunningServer } from "../support/dpl-server";
+import { Cleanups } from "./cleanups";
+import { createProgramStack, type ProgramStack } from "./pulumi-stack";
+
+const repoRoot = resolve(__dirname, "..", "..");
+const script = join(repoRoot, "scripts", "gitops-check.sh");
+
+interface ScriptRun {
+  code: number;
+  output: string;
+}
+
+describe("the GitOps commands against a real server", () => {
+  let server: RunningServer;
+  let client: DplClient;
+  let program: ProgramStack;
+  let report: string;
+  const cleanups = new Cleanups();
+
+  const run = (command: string): Promise<ScriptRun> =>
+    new Promise((done) => {
+      const env = { ...process.env, ...program.env, PULUMI_STACK: "e2e", GITOPS_PROJECT_DIR: program.dir, GITOPS_REPORT: report };
+      execFile("bash", [script, command], { env, timeout: 300_000, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+        done({ code, output: `${stdout}\n${stderr}` });
+      });
+    });
+
+  beforeAll(async () => {
+    server = await startServer({ embeddedPoolSize: "4GiB" });
+    cleanups.add(() => server.stop());
+    client = new DplClient({ endpoint: server.url, username: server.username, password: server.password, ca: server.caPem });
+    cleanups.add(() => client.close());
+    program = await createProgramStack("gitops", undefined, server, { hostIqn: "iqn.2026-01.com.example:app1", chapSecret: "gitops-secret-1", sizeGib: "1" }, join(repoRoot, "examples", "gitops"));
+    cleanups.add(async () => {
+      await program.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
+      await program.remove();
+    });
+    report = join(program.backendDir, "..", "plan.md");
+  });
+  afterAll(() => cleanups.run());
+
+  it("preview on a pull request writes the plan as the comment body", async () => {
+    const result = await run("preview");
+    expect(result.code).toBe(0);
+    const plan = readFileSync(report, "utf8");
+    expect(plan).toContain("`pulumi preview` of stack `e2e`");
+    expect(plan).toMatch(/\(create\)[\s\S]*::app-data\]/);
+    expect(plan).toMatch(/\+ 3 to create/);
+    expect(plan).not.toContain("\x1b[");
+  });
+
+  it("up on merge applies it, and the drift check then passes", async () => {
+    expect((await run("up")).code).toBe(0);
+    expect(await client.listVolumes()).toHaveLength(1);
+    const drift = await run("drift");
+    expect(drift.output).toContain("no drift");
+    expect(drift.code).toBe(0);
+  });
+
+  it("an edit in a pull request previews as an update, and its preview fails loudly when invalid", async () => {
+    await program.stack.setConfig("sizeGib", { value: "2" });
+    const edit = await run("preview");
+    expect(edit.code).toBe(0);
+    expect(readFileSync(report, "utf8")).toMatch(/app-data[\s\S]*~ sizeGib *: 1 => 2/);
+    await program.stack.setConfig("sizeGib", { value: "-1" });
+    const bad = await run("preview");
+    expect(bad.code).not.toBe(0);
+    expect(readFileSync(report, "utf8")).toMatch(/Preview failed[\s\S]*sizeGib/);
+    await program.stack.setConfig("sizeGib", { value: "1" });
+  });
+
+  it("the drift check also fails when the program differs from the state", async () => {
+    await program.stack.refresh({ onOutput: () => undefined });
+    await program.stack.setConfig("sizeGib", { value: "3" });
+    const drift = await run("drift");
+    expect(drift.code).toBe(3);
+    expect(drift.output).toMatch(/program differs from the state[^\n]*\n\s+update app-data \(volume\)/);
+    await program.stack.setConfig("sizeGib", { value: "2" });
+  });
+});
