@@ -71,14 +71,19 @@ cmd_up() {
 
 cmd_drift() {
   json_preview "$scratch/refresh.json" refresh --preview-only
-  json_preview "$scratch/preview.json" preview
+  # One preview: --expect-no-changes makes the engine itself fail on a planned change, so a step
+  # this script failed to parse cannot slip through; the JSON names what it would change.
+  local preview_status=0
+  json_preview "$scratch/preview.json" preview --expect-no-changes || preview_status=$?
   local drifted planned
   drifted=$(changed_resources "$scratch/refresh.json")
   planned=$(changed_resources "$scratch/preview.json")
   if [ -z "$drifted" ] && [ -z "$planned" ]; then
+    if [ "$preview_status" -ne 0 ]; then
+      echo "gitops: pulumi preview failed (exit $preview_status)" >&2
+      return "$preview_status"
+    fi
     echo "gitops: no drift: the DPL servers match the state and the program matches the state"
-    # The engine's own check, so a resource this script failed to parse cannot slip through.
-    pulumi preview --expect-no-changes "${pulumi_args[@]}" >/dev/null
     return 0
   fi
   if [ -n "$drifted" ]; then

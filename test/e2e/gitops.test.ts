@@ -57,6 +57,8 @@ describe("the GitOps commands against a real server", () => {
     expect(plan).toMatch(/\(create\)[\s\S]*::app-data\]/);
     expect(plan).toMatch(/\+ 3 to create/);
     expect(plan).not.toContain("\x1b[");
+    // The comment is posted where anyone with read access sees it: the CHAP secret stays masked.
+    expect(plan).not.toContain("gitops-secret-1");
   });
 
   it("up on merge applies it, and the drift check then passes", async () => {
