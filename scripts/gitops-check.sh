@@ -24,21 +24,42 @@ pulumi_args=(--stack "$PULUMI_STACK" --cwd "$project" --non-interactive)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# The resources a JSON preview (of `preview` or of `refresh --preview-only`) would change, one
-# "op name (type)" per line. Pulumi's --json output is the contract here, not its text rendering.
+# The resources a JSON preview would change, one "op name (kind)" per line. Pulumi's --json
+# output is the contract here, not its text rendering.
 changed_resources() {
   node -e '
     const fs = require("node:fs");
     const text = fs.readFileSync(process.argv[1], "utf8");
     const preview = JSON.parse(text.slice(text.indexOf("{")));
     for (const step of preview.steps ?? []) {
-      if (step.op === "same" || step.op === "read") continue;
-      // A refresh step is a change only when what the server reports differs from the state.
-      if (step.op === "refresh" && JSON.stringify(step.oldState?.outputs ?? {}) === JSON.stringify(step.newState?.outputs ?? {})) continue;
+      if (step.op === "same" || step.op === "read" || step.op === "refresh") continue;
       const state = step.newState ?? step.oldState ?? {};
       const parts = String(step.urn).split("::");
       const kind = (state.inputs && state.inputs.dplKind) || parts[2] || "resource";
       console.log(`${step.op} ${parts[parts.length - 1]} (${kind})`);
+    }
+  ' "$1"
+}
+
+# The resources a refresh would change, from the --diff text of `refresh --preview-only`. The JSON
+# of a refresh preview carries no refreshed outputs (its newState is the old one), so the text is
+# the only place the engine says what the servers report; each changed resource prints a header
+# "<sign> <type>: (<op>)" and then its "[urn=...]".
+refreshed_resources() {
+  node -e '
+    const fs = require("node:fs");
+    const lines = fs.readFileSync(process.argv[1], "utf8").replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+    let pending;
+    for (const line of lines) {
+      const header = /^\s*[-+~]+\s+(\S+): \(([\w-]+)\)/.exec(line);
+      if (header) { pending = header[2] === "same" ? undefined : { type: header[1], op: header[2] }; continue; }
+      const urn = /^\s*\[urn=(.+)\]\s*$/.exec(line);
+      if (urn && pending) {
+        const parts = urn[1].split("::");
+        const kind = pending.type.split(":").pop().toLowerCase();
+        console.log(`${pending.op} ${parts[parts.length - 1]} (${kind})`);
+        pending = undefined;
+      }
     }
   ' "$1"
 }
@@ -70,15 +91,20 @@ cmd_up() {
 }
 
 cmd_drift() {
-  json_preview "$scratch/refresh.json" refresh --preview-only
-  # One preview: --expect-no-changes makes the engine itself fail on a planned change, so a step
-  # this script failed to parse cannot slip through; the JSON names what it would change.
-  local preview_status=0
+  # --expect-no-changes makes the engine itself fail on a change, so a step this script failed
+  # to parse cannot slip through; the parsed text and JSON only name what changed.
+  local refresh_status=0 preview_status=0
+  pulumi refresh --preview-only --expect-no-changes --diff "${pulumi_args[@]}" >"$scratch/refresh.txt" 2>&1 || refresh_status=$?
   json_preview "$scratch/preview.json" preview --expect-no-changes || preview_status=$?
   local drifted planned
-  drifted=$(changed_resources "$scratch/refresh.json")
+  drifted=$(refreshed_resources "$scratch/refresh.txt")
   planned=$(changed_resources "$scratch/preview.json")
   if [ -z "$drifted" ] && [ -z "$planned" ]; then
+    if [ "$refresh_status" -ne 0 ]; then
+      cat "$scratch/refresh.txt" >&2
+      echo "gitops: pulumi refresh failed (exit $refresh_status)" >&2
+      return "$refresh_status"
+    fi
     if [ "$preview_status" -ne 0 ]; then
       echo "gitops: pulumi preview failed (exit $preview_status)" >&2
       return "$preview_status"

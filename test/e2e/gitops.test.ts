@@ -81,6 +81,21 @@ describe("the GitOps commands against a real server", () => {
     await program.stack.setConfig("sizeGib", { value: "1" });
   });
 
+  it("a change made behind Pulumi's back fails the drift check, naming the resource", async () => {
+    const [volume] = await client.listVolumes();
+    await client.extendVolume(volume.id, 2 * 2 ** 30);
+    const drift = await run("drift");
+    expect(drift.code).toBe(3);
+    expect(drift.output).toMatch(/changed outside Pulumi[^\n]*\n\s+update app-data \(volume\)/);
+    expect(drift.output).not.toContain("program differs from the state");
+    // The server's volume now holds 2 GiB; the program says so too, and a refresh records it.
+    await program.stack.setConfig("sizeGib", { value: "2" });
+    await program.stack.refresh({ onOutput: () => undefined });
+    const settled = await run("drift");
+    expect(settled.output).toContain("no drift");
+    expect(settled.code).toBe(0);
+  });
+
   it("the drift check also fails when the program differs from the state", async () => {
     await program.stack.refresh({ onOutput: () => undefined });
     await program.stack.setConfig("sizeGib", { value: "3" });
