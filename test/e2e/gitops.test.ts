@@ -83,6 +83,7 @@ describe("the GitOps commands against a real server", () => {
 
   it("a change made behind Pulumi's back fails the drift check, naming the resource", async () => {
     const [volume] = await client.listVolumes();
+    if (volume === undefined) throw new Error("the up made no volume");
     await client.extendVolume(volume.id, 2 * 2 ** 30);
     const drift = await run("drift");
     expect(drift.code).toBe(3);
