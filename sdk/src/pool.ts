@@ -60,6 +60,12 @@ export interface PoolArgs extends DplResourceArgs {
   scrubIntervalHours?: pulumi.Input<number>;
   /** The same for dedupe (sharing identical blocks between volumes and snapshots). */
   dedupeIntervalHours?: pulumi.Input<number>;
+  /**
+   * Labels for people and policies, e.g. `{ environment: "production" }` (the dpl-guardrails policy
+   * pack requires redundancy on production pools). Kept in the Pulumi state (DPL v1 pools have no
+   * tags); changing them is an in-place update that touches nothing on the server.
+   */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** Health of one device of a pool, as btrfs reports it. */
@@ -117,6 +123,7 @@ export class Pool extends pulumi.dynamic.Resource {
       forceDestroy: args.forceDestroy,
       scrubIntervalHours: args.scrubIntervalHours,
       dedupeIntervalHours: args.dedupeIntervalHours,
+      tags: args.tags,
       poolId: undefined,
       totalBytes: undefined,
       usedBytes: undefined,

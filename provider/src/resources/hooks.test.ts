@@ -195,6 +195,16 @@ describe("Snapshot, Clone, Rollback, Pool diffs", () => {
     }
   });
 
+  it("Pool: tags change in place and a bad tag key fails check naming the tags", async () => {
+    const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }], tags: { environment: "staging" } };
+    expect((await pool.check({}, inputs)).failures).toBeUndefined();
+    expect(await pool.diff(OBJECT, inputs, { ...inputs, tags: { environment: "production" } })).toMatchObject({ changes: true, replaces: [] });
+    expect((await pool.diff(OBJECT, inputs, { ...inputs, tags: { environment: "staging" } })).changes).toBe(false);
+    const bad = await pool.check({}, { ...inputs, tags: { "has space": "x" } });
+    expect(bad.failures?.[0]?.property).toMatch(/^tags/);
+    expect(bad.failures?.[0]?.reason).toMatch(/letters, digits/);
+  });
+
   it("Pool: a device list change is an in-place update; a reordering is no change", async () => {
     const inputs = { objectId: OBJECT, name: "p", devices: [{ sizeGib: 1 }, { path: "/dev/sdb" }], raidLevel: "raid1" };
     const grown = await pool.diff(OBJECT, inputs, { ...inputs, devices: [...inputs.devices, { sizeGib: 2 }] });

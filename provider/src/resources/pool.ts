@@ -33,6 +33,23 @@ const IntervalHours = z
   .refine((hours) => Math.round(hours * 3600) >= MIN_MAINTENANCE_INTERVAL_SECONDS,
     `must be at least ${MIN_MAINTENANCE_INTERVAL_SECONDS} seconds (${(MIN_MAINTENANCE_INTERVAL_SECONDS / 3600).toFixed(4)} hours)`);
 
+/**
+ * Labels for people and policies (e.g. `environment: production`, read by the dpl-guardrails
+ * policy pack). The DPL v1 pool has no tag field, so they live in the Pulumi state only.
+ */
+const TAG_KEY = /^[\w.:/=+@-]{1,128}$/;
+// Keys are checked in one refinement rather than as the record's key schema: zod reports a bad
+// record key only as "Invalid key in record", and the user needs to see which key and why.
+const PoolTags = z
+  .record(z.string(), z.string().max(256, "tag values must be at most 256 characters"))
+  .superRefine((tags, ctx) => {
+    const keys = Object.keys(tags);
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "must hold at most 50 tags" });
+    for (const key of keys.filter((k) => !TAG_KEY.test(k))) {
+      ctx.addIssue({ code: "custom", path: [key], message: `key "${key}" must be 1-128 letters, digits and _ . : / = + @ -` });
+    }
+  });
+
 export const PoolInputs = z.object({
   objectId: HexId,
   adopt: HexId.optional(),
@@ -51,6 +68,7 @@ export const PoolInputs = z.object({
   /** The same for dedupe. */
   dedupeIntervalHours: IntervalHours.optional(),
   operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  tags: PoolTags.optional(),
 })
   .refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
   .refine((p) => p.raidLevel === undefined || !isUnsafeRaidLevel(p.raidLevel) || p.allowUnsafeRaid56 === true, {
@@ -61,7 +79,7 @@ export type PoolInputs = z.output<typeof PoolInputs>;
 
 const INPUT_KEYS = [
   "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
-  "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
+  "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds", "tags",
 ] as const;
 /** Nothing replaces a pool: every input changes in place (a pool holds data). */
 const REPLACE_KEYS = [] as const;
@@ -72,7 +90,7 @@ const REPLACE_KEYS = [] as const;
 const SETTINGS_KEYS = ["name", "description", "compression", "maxOversubscription", "raidLevel"] as const;
 /** Changed in place: devices are added, removed or replaced; settings and the schedule are set; the rest only live in state. */
 const UPDATE_KEYS = [
-  ...SETTINGS_KEYS, "allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds",
+  ...SETTINGS_KEYS, "allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds", "tags",
 ] as const;
 const SCHEDULE_KEYS = ["scrubIntervalHours", "dedupeIntervalHours"] as const;
 
