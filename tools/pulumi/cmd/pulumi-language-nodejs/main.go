@@ -439,8 +439,8 @@ func (h *nodeHost) InstallDependencies(
 	)
 }
 
-// RunPlugin runs a plugin written in Node.js (a PulumiPlugin.yaml directory)
-// with @pulumi/pulumi's plugin runner, streaming its output to the engine,
+// RunPlugin runs a plugin written in Node.js (a PulumiPlugin.yaml directory, or
+// a PulumiPolicy.yaml policy pack) with @pulumi/pulumi's plugin or policy runner, streaming its output to the engine,
 // which reads the plugin's port from that stdout.
 func (h *nodeHost) RunPlugin(
 	req *pulumirpc.RunPluginRequest, stream pulumirpc.LanguageRuntime_RunPluginServer,
@@ -450,22 +450,42 @@ func (h *nodeHost) RunPlugin(
 	if dir == "" {
 		dir = req.GetPwd()
 	}
-	runner, err := resolveFrom(dir, "", "@pulumi/pulumi/cmd/run-plugin")
-	if err != nil {
-		return status.Error(codes.FailedPrecondition, err.Error())
-	}
 	entry := info.GetEntryPoint()
 	if entry == "" {
 		entry = "."
 	}
 	opts := runtimeOptions(info)
-	args := append(append([]string{}, opts.nodeArgs...), runner, "--pwd="+dir, entry)
-	args = append(args, req.GetArgs()...)
+	var args []string
+	if req.GetKind() == "analyzer" {
+		// A policy pack (PulumiPolicy.yaml): @pulumi/pulumi's policy runner takes
+		// `[flags] <engine-address> <program>`. The engine's own flags come first in
+		// the plugin args and the address last; "--" keeps a valueless flag such as
+		// --logtostderr from swallowing the address.
+		runner, err := resolveFrom(dir, "", "@pulumi/pulumi/cmd/run-policy-pack")
+		if err != nil {
+			return status.Error(codes.FailedPrecondition, err.Error())
+		}
+		pluginArgs := req.GetArgs()
+		if len(pluginArgs) == 0 {
+			return status.Error(codes.InvalidArgument, "an analyzer plugin needs the engine address")
+		}
+		last := len(pluginArgs) - 1
+		args = append(append([]string{}, opts.nodeArgs...), runner, "--pwd="+dir)
+		args = append(args, pluginArgs[:last]...)
+		args = append(args, "--", pluginArgs[last], entry)
+	} else {
+		runner, err := resolveFrom(dir, "", "@pulumi/pulumi/cmd/run-plugin")
+		if err != nil {
+			return status.Error(codes.FailedPrecondition, err.Error())
+		}
+		args = append(append([]string{}, opts.nodeArgs...), runner, "--pwd="+dir, entry)
+		args = append(args, req.GetArgs()...)
+	}
 
 	cmd := exec.CommandContext(stream.Context(), nodeBinary(), args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = append(os.Environ(), req.GetEnv()...)
-	err = streamCommand(cmd,
+	err := streamCommand(cmd,
 		func(b []byte) error {
 			return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
 		},
