@@ -13,7 +13,7 @@ export default defineConfig({
     projects: [
       {
         resolve,
-        test: { name: "unit", include: ["provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "bench/**/*.test.ts"], testTimeout: 60_000 },
+        test: { name: "unit", include: ["provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "policy/**/*.test.ts", "bench/**/*.test.ts"], testTimeout: 60_000 },
       },
       {
         resolve,
