@@ -9,17 +9,25 @@
 #                             (changed behind Pulumi's back) or that the program would change
 #
 # Environment: PULUMI_STACK (required), GITOPS_PROJECT_DIR (the Pulumi project; default: the
-# current directory), GITOPS_REPORT (default: gitops-report.md). Backend, passphrase and DPL
-# credentials come from the usual PULUMI_* / DPL_* variables or the stack config.
+# current directory), GITOPS_REPORT (default: gitops-report.md), GITOPS_POLICY_PACK (a policy
+# pack directory, e.g. pulumi-dpl's policy/, enforced on preview and up) with GITOPS_POLICY_CONFIG
+# (its JSON config file). Backend, passphrase and DPL credentials come from the usual PULUMI_* /
+# DPL_* variables or the stack config.
 set -euo pipefail
 
-usage() { sed -n '2,14p' "$0" >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" >&2; exit 2; }
 [ $# -eq 1 ] || usage
 : "${PULUMI_STACK:?set PULUMI_STACK to the stack to check}"
 project=${GITOPS_PROJECT_DIR:-$PWD}
 report=${GITOPS_REPORT:-gitops-report.md}
 export PULUMI_SKIP_UPDATE_CHECK=true
 pulumi_args=(--stack "$PULUMI_STACK" --cwd "$project" --non-interactive)
+# Policies guard what gets planned and applied; the drift check only compares, so it runs none.
+policy_args=()
+if [ -n "${GITOPS_POLICY_PACK:-}" ]; then
+  policy_args=(--policy-pack "$GITOPS_POLICY_PACK")
+  if [ -n "${GITOPS_POLICY_CONFIG:-}" ]; then policy_args+=(--policy-pack-config "$GITOPS_POLICY_CONFIG"); fi
+fi
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -72,7 +80,7 @@ json_preview() {
 
 cmd_preview() {
   local status=0
-  pulumi preview --diff "${pulumi_args[@]}" 2>&1 | tee "$scratch/preview.txt" || status=$?
+  pulumi preview --diff "${pulumi_args[@]}" "${policy_args[@]}" 2>&1 | tee "$scratch/preview.txt" || status=$?
   {
     echo "### \`pulumi preview\` of stack \`$PULUMI_STACK\`"
     if [ "$status" -ne 0 ]; then echo; echo "**Preview failed (exit $status).**"; fi
@@ -87,7 +95,7 @@ cmd_preview() {
 }
 
 cmd_up() {
-  pulumi up --yes --diff "${pulumi_args[@]}"
+  pulumi up --yes --diff "${pulumi_args[@]}" "${policy_args[@]}"
 }
 
 cmd_drift() {

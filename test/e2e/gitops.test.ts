@@ -3,7 +3,7 @@
  * examples/gitops) against a real DPL server and the real engine, on the example's program.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "@prophetstor/dpl-provider/client";
@@ -26,9 +26,9 @@ describe("the GitOps commands against a real server", () => {
   let report: string;
   const cleanups = new Cleanups();
 
-  const run = (command: string): Promise<ScriptRun> =>
+  const run = (command: string, extraEnv: Record<string, string> = {}): Promise<ScriptRun> =>
     new Promise((done) => {
-      const env = { ...process.env, ...program.env, PULUMI_STACK: "e2e", GITOPS_PROJECT_DIR: program.dir, GITOPS_REPORT: report };
+      const env = { ...process.env, ...program.env, PULUMI_STACK: "e2e", GITOPS_PROJECT_DIR: program.dir, GITOPS_REPORT: report, ...extraEnv };
       execFile("bash", [script, command], { env, timeout: 300_000, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
         done({ code, output: `${stdout}\n${stderr}` });
@@ -78,6 +78,18 @@ describe("the GitOps commands against a real server", () => {
     const bad = await run("preview");
     expect(bad.code).not.toBe(0);
     expect(readFileSync(report, "utf8")).toMatch(/Preview failed[\s\S]*sizeGib/);
+    await program.stack.setConfig("sizeGib", { value: "1" });
+  });
+
+  it("a pull request that breaks the team's policy pack fails its preview, and the comment says which policy", async () => {
+    const config = join(program.backendDir, "..", "policy-config.json");
+    writeFileSync(config, JSON.stringify({ "dpl-volume-size-cap": { maxSizeGib: 1 } }));
+    const policy = { GITOPS_POLICY_PACK: join(repoRoot, "policy"), GITOPS_POLICY_CONFIG: config };
+    expect((await run("preview", policy)).code).toBe(0);
+    await program.stack.setConfig("sizeGib", { value: "2" });
+    const over = await run("preview", policy);
+    expect(over.code).not.toBe(0);
+    expect(readFileSync(report, "utf8")).toMatch(/Preview failed[\s\S]*\[mandatory\]\s+dpl-volume-size-cap\s+\(\S+: app-data\)[\s\S]*over the cap of 1 GiB/);
     await program.stack.setConfig("sizeGib", { value: "1" });
   });
 
