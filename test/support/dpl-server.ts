@@ -23,6 +23,8 @@ export interface StartServerOptions {
   /** Size of the embedded "default" pool made at first start; "4GiB" unless given. */
   embeddedPoolSize?: string;
   extraArgs?: string[];
+  /** Extra environment for the server process (e.g. a PATH that puts a tool wrapper first). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -146,7 +148,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       ...(opts.extraArgs ?? []),
     ];
     output = "";
-    const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
     child = proc;
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-20_000);

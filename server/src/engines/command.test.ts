@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, DaemonProcess, runCommand } from "./command";
+import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, DaemonProcess, describeCommand, REDACTED, runCommand, SecretArgument } from "./command";
 
 describe("runCommand", () => {
   it("returns stdout and passes input and env", async () => {
@@ -30,6 +31,23 @@ describe("runCommand", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     // Room for a busy machine; a sleep left running would take its full 30 s.
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("runs a secret argument with its value and shows it nowhere in the error", async () => {
+    const secret = new SecretArgument("Chap-Secret-0042");
+    // The program echoes its argument to both streams, as a chatty tool might.
+    expect((await runCommand("sh", ["-c", "printf %s \"$0\"", secret])).stdout).toBe("Chap-Secret-0042");
+    const error = await runCommand("sh", ["-c", "echo \"bad $0\" >&2; echo \"out $0\"; exit 3", secret]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CommandFailedError);
+    const failed = error as CommandFailedError;
+    for (const text of [failed.message, failed.command, failed.stderr, failed.stdout, String(failed.stack)]) {
+      expect(text).not.toContain("Chap-Secret-0042");
+    }
+    expect(failed.message).toContain(`bad ${REDACTED}`);
+    expect(failed.stdout).toBe(`out ${REDACTED}\n`);
+    expect(describeCommand("tgtadm", ["--password", secret])).toBe(`tgtadm --password ${REDACTED}`);
+    expect(JSON.stringify({ args: ["--password", secret] })).not.toContain("Chap-Secret-0042");
+    expect(inspect(secret)).not.toContain("Chap-Secret-0042");
   });
 
   it("names a missing binary", async () => {

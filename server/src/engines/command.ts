@@ -23,8 +23,55 @@ export interface CommandResult {
   stderr: string;
 }
 
-function describe(file: string, args: readonly string[]): string {
-  return [file, ...args].join(" ");
+/**
+ * An argument that must never be written down: a CHAP secret tgtadm only takes on its command
+ * line. The command runs with its value; every description of the command (error messages, the
+ * server log, event rows, HTTP replies, Pulumi output) shows REDACTED instead, and the value is
+ * cut out of the stderr and stdout an error carries.
+ */
+export class SecretArgument {
+  // A private field: JSON.stringify and util.inspect of the argument (or of a command's argument
+  // list) cannot reach it either.
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The value, for the child process's argv only. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+}
+
+export type CommandArgument = string | SecretArgument;
+
+export const REDACTED = "<redacted>";
+
+function argv(args: readonly CommandArgument[]): string[] {
+  return args.map((arg) => (typeof arg === "string" ? arg : arg.reveal()));
+}
+
+/** The command as it may be shown: secret arguments redacted. */
+export function describeCommand(file: string, args: readonly CommandArgument[]): string {
+  return [file, ...args.map(String)].join(" ");
+}
+
+/** `text` with every secret argument's value cut out (a program may echo its arguments). */
+export function redactSecrets(text: string, args: readonly CommandArgument[]): string {
+  let redacted = text;
+  for (const arg of args) {
+    if (arg instanceof SecretArgument && arg.reveal() !== "") redacted = redacted.split(arg.reveal()).join(REDACTED);
+  }
+  return redacted;
 }
 
 export class CommandError extends Error {
@@ -65,13 +112,13 @@ export class CommandNotFoundError extends CommandError {
 }
 
 /** Runs a command to completion; rejects with a CommandError subclass on any failure. */
-export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+export function runCommand(file: string, args: readonly CommandArgument[], options: RunOptions = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const command = describe(file, args);
+  const command = describeCommand(file, args);
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
-      args,
+      argv(args),
       {
         timeout: timeoutMs,
         killSignal: "SIGKILL",
@@ -87,7 +134,7 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT") reject(new CommandNotFoundError(command, file));
         else if (error.killed && error.signal === "SIGKILL") reject(new CommandTimeoutError(command, timeoutMs));
-        else reject(new CommandFailedError(command, typeof code === "number" ? code : null, stderr, stdout));
+        else reject(new CommandFailedError(command, typeof code === "number" ? code : null, redactSecrets(stderr, args), redactSecrets(stdout, args)));
       },
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
@@ -137,7 +184,7 @@ export class DaemonProcess {
    * closed pipe; otherwise it is piped and kept in memory.
    */
   static start(file: string, args: readonly string[], options: { env?: Record<string, string>; logFile?: string } = {}): Promise<DaemonProcess> {
-    const command = describe(file, args);
+    const command = describeCommand(file, args);
     const logFd = options.logFile === undefined ? undefined : openSync(options.logFile, "a", 0o600);
     return new Promise<DaemonProcess>((resolve, reject) => {
       const child = spawn(file, args, {

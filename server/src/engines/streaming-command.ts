@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, type CommandResult } from "./command";
+import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, describeCommand, type CommandResult } from "./command";
 
 export interface StreamingRunOptions {
   timeoutMs: number;
@@ -16,7 +16,7 @@ export interface StreamingRunOptions {
 const KEPT_OUTPUT_CHARS = 64 * 1024;
 
 export function runCommandStreaming(file: string, args: readonly string[], options: StreamingRunOptions): Promise<CommandResult> {
-  const command = [file, ...args].join(" ");
+  const command = describeCommand(file, args);
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

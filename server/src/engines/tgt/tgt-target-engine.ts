@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { basename } from "node:path";
 import type { CacheMode } from "@prophetstor/dpl-provider/wire";
 import type { ChapAccount, LunSessionCounters, TargetEngine, TargetSpec } from "../../core/ports";
-import { CommandFailedError, DaemonProcess, findProcesses, freezeProcess, runCommand, thawProcess } from "../command";
+import { CommandFailedError, DaemonProcess, findProcesses, freezeProcess, runCommand, SecretArgument, thawProcess, type CommandArgument } from "../command";
 import { parseConnections, parseLunStats, parsePortals, parseTargets, type ShownTarget } from "./tgtadm-show";
 
 export interface TgtTargetEngineOptions {
@@ -321,7 +321,7 @@ export class TgtTargetEngine implements TargetEngine {
         ...(target.outgoingAccounts.includes(account.username) ? [{ tid: target.tid, outgoing: true }] : []),
       ]);
       await this.tgtadm(["--mode", "account", "--op", "delete", "--user", account.username]);
-      await this.tgtadm(["--mode", "account", "--op", "new", "--user", account.username, "--password", account.secret]);
+      await this.tgtadm(["--mode", "account", "--op", "new", "--user", account.username, "--password", new SecretArgument(account.secret)]);
       for (const binding of bindings) {
         await this.tgtadm([
           "--mode", "account", "--op", "bind", "--tid", String(binding.tid), "--user", account.username,
@@ -329,7 +329,7 @@ export class TgtTargetEngine implements TargetEngine {
         ]);
       }
     } else {
-      await this.tgtadm(["--mode", "account", "--op", "new", "--user", account.username, "--password", account.secret]);
+      await this.tgtadm(["--mode", "account", "--op", "new", "--user", account.username, "--password", new SecretArgument(account.secret)]);
     }
     this.accountSecrets.set(account.username, account.secret);
   }
@@ -405,7 +405,7 @@ export class TgtTargetEngine implements TargetEngine {
     }
   }
 
-  private tgtadm(args: string[], timeoutMs = TGTADM_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
+  private tgtadm(args: CommandArgument[], timeoutMs = TGTADM_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
     return runCommand(this.options.tgtadmPath, ["-C", String(this.options.controlPort), "--lld", "iscsi", ...args], { timeoutMs });
   }
 
