@@ -8,8 +8,10 @@ import { TARGET_ENGINE_LOCK, volumeLock } from "./context";
 import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { TargetSpec } from "./ports";
-import type { ExportRecord, VolumeRecord } from "./records";
+import type { ChapSecretRecord, ExportRecord, VolumeRecord } from "./records";
 import type { ExportAssignRequest, ExportUnassignRequest } from "./requests";
+
+type ChapDirection = "chap" | "mutualChap";
 
 export const EXPORT_LUN = 1;
 
@@ -81,6 +83,7 @@ export class ExportService {
           mutualChap: auth === undefined ? before?.mutualChap ?? null : auth.mutual_chap ?? null,
           ctime: before?.ctime ?? Date.now(),
         };
+        this.refuseSharedChapAccounts(after);
         this.ctx.store.putExport(after);
         return { volume, before, after };
       },
@@ -97,6 +100,36 @@ export class ExportService {
         }
       },
     });
+  }
+
+  /**
+   * tgtd keeps one account per user name for all targets, so an export that named a user another
+   * export uses with a different secret, or in the other direction, would silently re-key that
+   * export's account. A user name may be shared only with the same secret and direction.
+   */
+  private refuseSharedChapAccounts(wanted: ExportRecord): void {
+    const field = (direction: ChapDirection): string => `exports.Network/iSCSI.authentication.${direction === "chap" ? "chap" : "mutual_chap"}.username`;
+    const accounts = (record: ExportRecord): { direction: ChapDirection; account: ChapSecretRecord }[] => [
+      ...(record.chap === null ? [] : [{ direction: "chap" as const, account: record.chap }]),
+      ...(record.mutualChap === null ? [] : [{ direction: "mutualChap" as const, account: record.mutualChap }]),
+    ];
+    const mine = accounts(wanted);
+    if (wanted.chap !== null && wanted.chap.username === wanted.mutualChap?.username) {
+      throw new DomainError("CONFLICT", `CHAP user ${wanted.chap.username} cannot be both the initiator's and the target's (mutual) account`, field("mutualChap"));
+    }
+    for (const other of this.ctx.store.listExports()) {
+      if (other.volumeId === wanted.volumeId) continue;
+      for (const theirs of accounts(other)) {
+        const clash = mine.find((m) => m.account.username === theirs.account.username);
+        if (clash === undefined) continue;
+        if (clash.direction !== theirs.direction) {
+          throw new DomainError("CONFLICT", `CHAP user ${clash.account.username} is the ${theirs.direction === "chap" ? "initiator" : "mutual (target)"} account of volume ${other.volumeId}'s export; use another user name`, field(clash.direction));
+        }
+        if (clash.account.secret !== theirs.account.secret) {
+          throw new DomainError("CONFLICT", `CHAP user ${clash.account.username} is in use by volume ${other.volumeId}'s export with another secret (tgtd's accounts are shared by all targets); use another user name or the same secret`, field(clash.direction));
+        }
+      }
+    }
   }
 
   /** Initiators match case-insensitively (the historical client unassigns in the connector's case, D22). */

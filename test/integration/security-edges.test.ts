@@ -1,0 +1,165 @@
+/**
+ * The server's security edges, proven against the running server on real tgtd:
+ *   - CHAP secrets: when tgtadm fails while it creates an account, the secret on its command line
+ *     appears in no error the client (and so Pulumi) shows, no event reply, no server log line and
+ *     no row of the metadata database; the half-made export is undone.
+ *   - CHAP user names are one namespace in tgtd: an export that names another export's user with
+ *     another secret, or in the other direction, is refused with 409 naming the field, and the
+ *     first export's initiator still logs in with its own secret.
+ *
+ * The tgtadm failure is the one injected fault here: a wrapper first on the server's PATH runs
+ * the real tgtadm, but sends account creation for the user "trip-user" to a control port no tgtd
+ * listens on, so the real binary fails the way it does when tgtd is gone.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AcceptedReply, ErrorBody, EventReply } from "@prophetstor/dpl-provider/wire";
+import { DplError, type DplClient } from "../../provider/src/client";
+import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
+import { runQemuIo } from "../support/iscsi-initiator";
+import { clientFor, MiB } from "../reliability/test-client";
+
+const initiator = "iqn.2025-01.org.opendpl.test:security-edges";
+const tripSecret = "Trip-Secret-9931";
+const volumes = {
+  trip: "c1600000000000000000000000000001",
+  first: "c1600000000000000000000000000002",
+  second: "c1600000000000000000000000000003",
+  third: "c1600000000000000000000000000004",
+};
+
+let wrapperDir: string;
+let server: RunningServer;
+let client: DplClient;
+
+function writeTgtadmWrapper(dir: string): void {
+  const script = [
+    "#!/bin/sh",
+    "# Test wrapper: the real tgtadm, except that account creation for trip-user goes to a dead control port.",
+    'case " $* " in',
+    '  *" --op new --user trip-user "*) shift 2; exec /usr/sbin/tgtadm -C 32700 "$@" ;;',
+    "esac",
+    'exec /usr/sbin/tgtadm "$@"',
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "tgtadm"), script);
+  chmodSync(join(dir, "tgtadm"), 0o755);
+}
+
+/** Every row of every table of the server's metadata database, as text. */
+function databaseDump(stateDir: string): string {
+  const db = new Database(join(stateDir, "metadata.db"), { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    return tables.map(({ name }) => `${name}: ${JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())}`).join("\n");
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  wrapperDir = mkdtempSync(join(tmpdir(), "dpl-tgtadm-wrapper-"));
+  writeTgtadmWrapper(wrapperDir);
+  server = await startServer({ env: { PATH: `${wrapperDir}:${process.env.PATH ?? ""}` } });
+  client = clientFor(server);
+  for (const id of Object.values(volumes)) await client.createVolume(id, { poolId: server.poolId, sizeBytes: 16 * MiB });
+});
+afterAll(async () => {
+  await client.close();
+  await server.stop();
+  rmSync(wrapperDir, { recursive: true, force: true });
+});
+
+describe("CHAP secrets on tgtadm's command line", () => {
+  it("a failed account creation shows the secret in no error, reply, log line or database row", async () => {
+    const chap = { username: "trip-user", secret: tripSecret };
+    // Through the provider's client (what Pulumi prints): the reply waits for the job and fails.
+    const error = await client.assignIscsi(volumes.trip, { initiators: [initiator], chap }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DplError);
+    const failure = error as DplError;
+    // The command is described (so a leak would show), with the secret replaced.
+    expect(failure.message).toContain("--user trip-user --password <redacted>");
+
+    // The historical flow: 202 with an event, then the event's reply carries the failure.
+    const accepted = await dplRequest(server, "PUT", `/v1/dpl_volume/${volumes.trip}/`, {
+      body: { metadata: { export_operation: "assign" }, exports: { "Network/iSCSI": { permissions: [initiator], authentication: { chap } } } },
+    });
+    expect(accepted.status).toBe(202);
+    const eventId = AcceptedReply.parse(accepted.body).metadata.event_uuid;
+    const event = await finishedEvent(volumes.trip, eventId);
+    expect(EventReply.parse(event.body).event.error_message).toContain("--password <redacted>");
+
+    const volume = await dplRequest(server, "GET", `/v1/dpl_volume/${volumes.trip}/`);
+    expect(volume.status).toBe(200);
+    // Both assigns were undone: no export, so no account or target was left half-made.
+    expect(volume.text).not.toContain("trip-user");
+
+    const dump = databaseDump(server.stateDir);
+    expect(dump).toContain("<redacted>");
+    for (const [where, text] of Object.entries({
+      error: `${failure.message}\n${String(failure.stack)}\n${JSON.stringify(failure)}`,
+      event: event.text, volume: volume.text, log: server.log(), database: dump,
+    })) {
+      expect(text.includes(tripSecret), `the CHAP secret appears in the ${where}`).toBe(false);
+    }
+  });
+});
+
+async function finishedEvent(volumeId: string, eventId: string): Promise<{ body: unknown; text: string }> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const reply = await dplRequest(server, "GET", `/v1/dpl_volume/${volumeId}/?event_uuid=${encodeURIComponent(eventId)}`);
+    if (EventReply.parse(reply.body).event.finished !== null) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`event ${eventId} did not finish within 10 s`);
+}
+
+describe("CHAP user names shared by exports", () => {
+  const first = { username: "shared-user", secret: "First-Secret-01" };
+
+  beforeAll(async () => {
+    await client.assignIscsi(volumes.first, { initiators: [initiator], chap: first });
+  });
+
+  async function assign(volumeId: string, authentication: object): Promise<{ status: number; body: unknown; text: string }> {
+    return dplRequest(server, "PUT", `/v1/dpl_volume/${volumeId}/`, {
+      body: { metadata: { export_operation: "assign" }, exports: { "Network/iSCSI": { permissions: [initiator], authentication } } },
+    });
+  }
+
+  it("refuses the same user name with another secret, naming the field; the first export keeps its secret", async () => {
+    const refused = await assign(volumes.second, { chap: { username: first.username, secret: "Other-Secret-02" } });
+    expect(refused.status).toBe(409);
+    const { error } = ErrorBody.parse(refused.body);
+    expect(error.code).toBe("CONFLICT");
+    expect(error.field).toBe("exports.Network/iSCSI.authentication.chap.username");
+    expect(error.message).toContain(volumes.first);
+    expect(refused.text).not.toContain("Other-Secret-02");
+    expect((await dplRequest(server, "GET", `/v1/dpl_volume/${volumes.second}/`)).text).not.toContain(first.username);
+
+    const { connections } = await client.assignIscsi(volumes.first, { initiators: [initiator] });
+    const lun = { portal: connections[0]?.portal ?? "", targetIqn: connections[0]?.targetIqn ?? "", lun: connections[0]?.lun ?? 1, initiator };
+    expect((await runQemuIo({ ...lun, chap: first }, "read 0 64k")).ok, "the first export's own secret still logs in").toBe(true);
+    expect((await runQemuIo({ ...lun, chap: { ...first, secret: "Other-Secret-02" } }, "read 0 64k")).ok).toBe(false);
+  });
+
+  it("refuses the user name in the other direction, and one user for both directions", async () => {
+    const asMutual = await assign(volumes.third, { chap: { username: "third-user", secret: "Third-Secret-03" }, mutual_chap: first });
+    expect(asMutual.status).toBe(409);
+    expect(ErrorBody.parse(asMutual.body).error.field).toBe("exports.Network/iSCSI.authentication.mutual_chap.username");
+
+    const both = await assign(volumes.third, { chap: { username: "both-user", secret: "Both-Secret-004" }, mutual_chap: { username: "both-user", secret: "Both-Secret-005" } });
+    expect(both.status).toBe(409);
+    expect(ErrorBody.parse(both.body).error.field).toBe("exports.Network/iSCSI.authentication.mutual_chap.username");
+  });
+
+  it("allows the same user name with the same secret and direction", async () => {
+    const { connections } = await client.assignIscsi(volumes.second, { initiators: [initiator], chap: first });
+    const c = connections[0];
+    if (c === undefined) throw new Error("no connection");
+    expect((await runQemuIo({ portal: c.portal, targetIqn: c.targetIqn, lun: c.lun, initiator, chap: first }, "read 0 64k")).ok).toBe(true);
+  });
+});
