@@ -2,7 +2,8 @@
  * Reliability: access control, proven against the running server.
  *   - EVERY route of fastify's route table (and every method on it) refuses missing, wrong-password
  *     and wrong-user credentials with 401 + a JSON error; the OpenAPI document lists no route the
- *     table lacks. Repeated failures are slowed down, the right credentials keep working.
+ *     table lacks. Repeated failures are slowed down, also when sent in parallel; the right
+ *     credentials keep working.
  *   - TLS is on by default; the client refuses the self-signed certificate unless given the CA
  *     or the explicit insecure flag.
  *   - iSCSI: initiator ACLs, CHAP and mutual CHAP are enforced, also after a graceful restart and
@@ -108,6 +109,24 @@ describe("HTTP authentication on every route", () => {
     expect(last).toBeGreaterThanOrEqual(fastestFree + 500);
     const ok = await dplRequest(server, "GET", "/v1/dpl_pool/");
     expect(ok.status).toBe(200);
+  });
+
+  it("answers one address's parallel wrong guesses one after another", async () => {
+    const wrong = { username: server.username, password: "parallel-guess" };
+    const started = Date.now();
+    const guesses = Array.from({ length: 10 }, async () => {
+      expect((await dplRequest(server, "GET", "/v1/dpl_pool/", { auth: wrong })).status).toBe(401);
+      return Date.now() - started;
+    });
+    // The right credentials are never queued behind the guesses.
+    const right = await dplRequest(server, "GET", "/v1/dpl_pool/");
+    const rightAfter = Date.now() - started;
+    expect(right.status).toBe(200);
+    const slowest = Math.max(...(await Promise.all(guesses)));
+    // Guesses 6..10 wait 0.25 + 0.5 + 0.75 + 1 + 1 s in a row (3.5 s); in parallel they would all be done in about 1 s.
+    expect(slowest).toBeGreaterThanOrEqual(3_000);
+    expect(rightAfter).toBeLessThan(slowest);
+    expect((await dplRequest(server, "GET", "/v1/dpl_system/")).status).toBe(200);
   });
 
   it("the client reports wrong credentials as AuthenticationError without the password", async () => {

@@ -1,6 +1,8 @@
 /**
  * HTTP Basic on every route. Credentials are compared in constant time (over SHA-256 digests, so
  * lengths never leak), and a client that keeps guessing wrong waits longer for each 401 (up to 1 s).
+ * The waits of one address's wrong guesses queue behind each other, so sending guesses in
+ * parallel buys no more of them per second than sending them one by one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -20,7 +22,7 @@ const FORGET_AFTER_MS = 60_000;
 
 export function basicAuthHook(options: BasicAuthOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const expected = digest(`${options.username}:${options.password}`);
-  const failures = new Map<string, { count: number; last: number }>();
+  const failures = new Map<string, { count: number; last: number; queue: Promise<void> }>();
 
   return async (request, reply) => {
     const header = request.headers.authorization ?? "";
@@ -40,13 +42,14 @@ export function basicAuthHook(options: BasicAuthOptions): (request: FastifyReque
     }
     const now = Date.now();
     const previous = failures.get(request.ip);
-    const count = previous !== undefined && now - previous.last < FORGET_AFTER_MS ? previous.count + 1 : 1;
-    failures.set(request.ip, { count, last: now });
-    if (failures.size > 10_000) failures.clear();
-    if (count > FREE_FAILURES) {
-      const delay = Math.min(MAX_DELAY_MS, DELAY_STEP_MS * (count - FREE_FAILURES));
-      await new Promise((r) => setTimeout(r, delay));
-    }
+    const recent = previous !== undefined && now - previous.last < FORGET_AFTER_MS ? previous : undefined;
+    const count = (recent?.count ?? 0) + 1;
+    const delay = count > FREE_FAILURES ? Math.min(MAX_DELAY_MS, DELAY_STEP_MS * (count - FREE_FAILURES)) : 0;
+    // This guess's wait starts when the address's previous wrong guess has had its answer.
+    const queue = (recent?.queue ?? Promise.resolve()).then(() => (delay === 0 ? undefined : new Promise<void>((r) => setTimeout(r, delay))));
+    if (failures.size >= 10_000) failures.clear();
+    failures.set(request.ip, { count, last: now, queue });
+    await queue;
     await reply
       .code(STATUS_OF.UNAUTHENTICATED)
       .header("www-authenticate", 'Basic realm="DPL", charset="UTF-8"')
