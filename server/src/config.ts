@@ -1,6 +1,21 @@
 /** The server's command line, parsed once into a typed configuration. */
 import { Portal } from "@prophetstor/dpl-provider/wire";
+import { BlockList, isIP } from "node:net";
 import { resolve } from "node:path";
+
+/** Where a plain-HTTP listener is allowed: only this host can reach it (IPv4-mapped forms included). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** The address every interface of the host can reach the API on is never assumed: the default is loopback. */
+export const DEFAULT_LISTEN = "127.0.0.1:8357";
+
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === "localhost") return true;
+  const family = isIP(host);
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
+}
 
 export interface ServerConfig {
   stateDir: string;
@@ -57,6 +72,10 @@ export interface ServeOptions {
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
   const listen = parseHostPort(o.listen, "--listen");
+  if (o.insecureHttp === true && !isLoopbackHost(listen.host)) {
+    // Basic credentials would cross the network in clear text.
+    throw new Error(`--insecure-http is allowed only on a loopback --listen address (127.0.0.0/8, ::1, localhost), not ${listen.host}; drop it to serve HTTPS`);
+  }
   if (!Portal.safeParse(o.portal).success) throw new Error(`--portal must be HOST:PORT, got ${JSON.stringify(o.portal)}`);
   const portal = parseHostPort(o.portal, "--portal");
   const tgtControlPort = Number(o.tgtControlPort);

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { buildHttpServer } from "./api/http-server";
 import { ensureAdminPassword, ensureTlsCertificate } from "./api/first-start";
 import { buildOpenApiDocument } from "./api/openapi";
-import { configFromOptions, type ServeOptions, type ServerConfig } from "./config";
+import { configFromOptions, DEFAULT_LISTEN, type ServeOptions, type ServerConfig } from "./config";
 import type { CoreSettings } from "./core/context";
 import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
@@ -139,7 +139,7 @@ program
   .command("serve")
   .description("run the server")
   .requiredOption("--state-dir <dir>", "where metadata.db, tls/, admin-password, images/ and pools/ live")
-  .option("--listen <host:port>", "HTTP(S) listen address; port 0 = any free port", "0.0.0.0:8357")
+  .option("--listen <host:port>", "HTTP(S) listen address; port 0 = any free port (0.0.0.0:8357 exposes it to the network, see docs/SECURITY.md)", DEFAULT_LISTEN)
   .option("--insecure-http", "serve plain HTTP instead of HTTPS")
   .option("--portal <host:port>", "iSCSI portal tgtd listens on", "127.0.0.1:3260")
   .option("--tgt-control-port <n>", "control port of this server's own tgtd (tgtd -C; one per server on a host)", "8357")
