@@ -6,12 +6,14 @@
  *   - CHAP user names are one namespace in tgtd: an export that names another export's user with
  *     another secret, or in the other direction, is refused with 409 naming the field, and the
  *     first export's initiator still logs in with its own secret.
+ *   - A pool's image library is data: deleting the pool without force is refused while image files
+ *     exported into it remain, and the files are kept.
  *
  * The tgtadm failure is the one injected fault here: a wrapper first on the server's PATH runs
  * the real tgtadm, but sends account creation for the user "trip-user" to a control port no tgtd
  * listens on, so the real binary fails the way it does when tgtd is gone.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -161,5 +163,29 @@ describe("CHAP user names shared by exports", () => {
     const c = connections[0];
     if (c === undefined) throw new Error("no connection");
     expect((await runQemuIo({ portal: c.portal, targetIqn: c.targetIqn, lun: c.lun, initiator, chap: first }, "read 0 64k")).ok).toBe(true);
+  });
+});
+
+describe("a pool's image library", () => {
+  it("counts as busy: delete without force is refused and keeps the exported image file", async () => {
+    const poolId = "c1600000000000000000000000000010";
+    const volumeId = "c1600000000000000000000000000011";
+    const imageId = "c1600000000000000000000000000012";
+    await client.createPool(poolId, { name: "library", devices: [{ type: "image_file", size: 512 * MiB }] });
+    await client.createVolume(volumeId, { poolId, sizeBytes: 16 * MiB });
+    const image = await client.exportImage(imageId, { sourceVolume: volumeId, format: "raw" });
+    await client.deleteVolume(volumeId);
+    expect(existsSync(image.metadata.path)).toBe(true);
+
+    const refused = await client.deletePool(poolId).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(DplError);
+    expect((refused as DplError).code).toBe("BUSY");
+    expect((refused as DplError).message).toMatch(new RegExp(`1 image files \\(${imageId}\\)`));
+    expect(existsSync(image.metadata.path), "the image file survives the refused delete").toBe(true);
+    expect((await client.listImages()).images.map((i) => i.id)).toContain(imageId);
+
+    await client.deleteImage(imageId);
+    await client.deletePool(poolId);
+    expect(existsSync(image.metadata.path)).toBe(false);
   });
 });

@@ -235,12 +235,16 @@ export class PoolService {
       objectType: "pool",
       objectId: id,
       operation: "delete",
-      admit: () => {
+      admit: async () => {
         const pool = this.require(id);
         const volumes = this.ctx.store.listVolumes(id);
         const snapshots = this.ctx.store.listSnapshots({ poolId: id });
-        if (!force && (volumes.length > 0 || snapshots.length > 0)) {
-          throw new DomainError("BUSY", `pool ${id} still holds ${volumes.length} volumes and ${snapshots.length} snapshots; delete them or pass metadata.force`);
+        // Image files exported into the pool's own library die with its filesystem: they count too.
+        const images = (await this.ctx.imageEngine?.list([this.ctx.poolEngine.imageLibraryPath(id)])) ?? [];
+        if (!force && (volumes.length > 0 || snapshots.length > 0 || images.length > 0)) {
+          const named = images.length === 0 ? "" : ` (${images.slice(0, 5).map((image) => image.id).join(", ")}${images.length > 5 ? ", …" : ""})`;
+          throw new DomainError("BUSY",
+            `pool ${id} still holds ${volumes.length} volumes, ${snapshots.length} snapshots and ${images.length} image files${named} in its image library; delete them or pass metadata.force`);
         }
         if (volumes.some((v) => v.state === "creating" || v.state === "deleting")) {
           throw new DomainError("BUSY", `pool ${id} has volumes being created or deleted; retry when they finish`);
