@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configFromOptions, DEFAULT_LISTEN, isLoopbackHost, type ServeOptions } from "./config";
 
-const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357" };
+const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357", eventRetention: "30d" };
 
 describe("server configuration", () => {
   it("listens on loopback unless told otherwise", () => {
@@ -11,6 +11,12 @@ describe("server configuration", () => {
   it("tells loopback addresses, in every spelling, from the others", () => {
     for (const host of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1", "localhost", "LOCALHOST"]) expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ["0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "example.com", "128.0.0.1"]) expect(isLoopbackHost(host), host).toBe(false);
+  });
+
+  it("reads the event retention as a duration, naming the flag when it is not one", () => {
+    expect(configFromOptions({ ...base, eventRetention: "12h" }).eventRetentionMs).toBe(12 * 3_600_000);
+    expect(configFromOptions({ ...base, eventRetention: "90m" }).eventRetentionMs).toBe(90 * 60_000);
+    for (const bad of ["0d", "30", "1w", "-1d", ""]) expect(() => configFromOptions({ ...base, eventRetention: bad }), bad).toThrow(/--event-retention must be a duration/);
   });
 
   it("refuses --insecure-http on an address other hosts can reach, naming the flag", () => {

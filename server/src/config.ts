@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** Directories images are imported from and exported to (each pool's own image directory is added at run time). */
   imageDirectories: string[];
   perVolumeMetrics: boolean;
+  /** Finished events older than this are deleted. */
+  eventRetentionMs: number;
 }
 
 const UNITS: Record<string, number> = {
@@ -46,6 +48,16 @@ export function parseSize(text: string): number {
   const factor = UNITS[unit];
   if (m?.[1] === undefined || factor === undefined) throw new Error(`not a size: ${JSON.stringify(text)} (use e.g. 8GiB, 512MiB)`);
   return Math.floor(Number(m[1]) * factor);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30d", "12h", "90m", "10s" → milliseconds. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(text);
+  const factor = DURATION_UNITS[m?.[2]?.toLowerCase() ?? ""];
+  if (m?.[1] === undefined || factor === undefined || Number(m[1]) === 0) throw new Error(`${what} must be a duration such as 30d, 12h, 90m or 10s, got ${JSON.stringify(text)}`);
+  return Number(m[1]) * factor;
 }
 
 /** "HOST:PORT" or "[v6]:PORT". */
@@ -68,6 +80,7 @@ export interface ServeOptions {
   allowBlockDevice?: string[];
   imageDir?: string[];
   perVolumeMetrics?: boolean;
+  eventRetention: string;
 }
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
@@ -93,5 +106,6 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     // Not <stateDir>/images: that directory holds the pools' own device image files.
     imageDirectories: (o.imageDir ?? [resolve(o.stateDir, "volume-images")]).map((dir) => resolve(dir)),
     perVolumeMetrics: o.perVolumeMetrics === true,
+    eventRetentionMs: parseDuration(o.eventRetention, "--event-retention"),
   };
 }

@@ -8,6 +8,7 @@
  *     first export's initiator still logs in with its own secret.
  *   - A pool's image library is data: deleting the pool without force is refused while image files
  *     exported into it remain, and the files are kept.
+ *   - The events table stays bounded: finished events older than --event-retention are deleted.
  *
  * The tgtadm failure is the one injected fault here: a wrapper first on the server's PATH runs
  * the real tgtadm, but sends account creation for the user "trip-user" to a control port no tgtd
@@ -19,7 +20,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcceptedReply, ErrorBody, EventReply } from "@prophetstor/dpl-provider/wire";
-import { DplError, type DplClient } from "../../provider/src/client";
+import { DplError, NotFoundError, type DplClient } from "../../provider/src/client";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 import { runQemuIo } from "../support/iscsi-initiator";
 import { clientFor, MiB } from "../reliability/test-client";
@@ -187,5 +188,26 @@ describe("a pool's image library", () => {
     await client.deleteImage(imageId);
     await client.deletePool(poolId);
     expect(existsSync(image.metadata.path)).toBe(false);
+  });
+});
+
+describe("event retention", () => {
+  it("deletes finished events once they are older than --event-retention", async () => {
+    const short = await startServer({ embeddedPoolSize: "512MiB", extraArgs: ["--event-retention", "2s"] });
+    const shortClient = clientFor(short);
+    try {
+      const eventId = await shortClient.startPoolOperation(short.poolId, "scrub");
+      expect((await shortClient.poolEvent(short.poolId, eventId, 30)).completionStatus).toBe("Complete");
+      let gone = false;
+      for (let attempt = 0; attempt < 100 && !gone; attempt++) {
+        gone = await shortClient.poolEvent(short.poolId, eventId).then(() => false, (e: unknown) => e instanceof NotFoundError);
+        if (!gone) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(gone, "the finished event is deleted within 10 s of a 2 s retention").toBe(true);
+      expect(short.log()).toMatch(/pruned \d+ events finished more than 2 s ago/);
+    } finally {
+      await shortClient.close();
+      await short.stop();
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface CoreSettings {
   vendor: string;
   version: string;
   serverName: string;
+  /** Finished events older than this are deleted, so the events table stays bounded (default 30 days). */
+  eventRetentionMs?: number;
 }
 
 /** What the parts of core share. */

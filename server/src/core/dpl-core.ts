@@ -5,6 +5,7 @@ import { IoStatsService } from "./io-stats-service";
 import { ImageService } from "./image-service";
 import { JobRunner } from "./jobs";
 import type { MetadataStore } from "./metadata-store";
+import { EventRetention } from "./event-retention";
 import { MaintenanceScheduler } from "./maintenance-scheduler";
 import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
@@ -32,6 +33,7 @@ export class DplCore {
   /** Starts scheduled scrubs and dedupes; absent with the maintenance engine. */
   readonly scheduler: MaintenanceScheduler | undefined;
   lastReconcile: ReconcileReport | undefined;
+  private readonly eventRetention: EventRetention;
 
   constructor(deps: {
     store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
@@ -52,6 +54,7 @@ export class DplCore {
     this.ioStats = new IoStatsService(this.ctx);
     this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
     this.scheduler = this.maintenance === undefined ? undefined : new MaintenanceScheduler(this.ctx, this.maintenance);
+    this.eventRetention = new EventRetention(this.ctx);
   }
 
   get jobs(): JobRunner {
@@ -63,6 +66,7 @@ export class DplCore {
     this.watchdog.start();
     this.ioStats.start();
     this.scheduler?.start();
+    this.eventRetention.start();
     return this.lastReconcile;
   }
 
@@ -75,6 +79,7 @@ export class DplCore {
   /** Lets running jobs finish, then releases every engine; data and records stay. */
   async stop(): Promise<void> {
     this.ioStats.stop();
+    this.eventRetention.stop();
     await this.scheduler?.stop();
     await this.watchdog.stop();
     await this.ctx.jobs.lock.idle();

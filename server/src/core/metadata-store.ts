@@ -97,4 +97,9 @@ export interface MetadataStore {
   listMaintenanceSchedules(poolId?: string): ScheduledMaintenance[];
   /** Marks events still Processing (left by a crash) as Error; returns how many. */
   failProcessingEvents(message: string, now: number): number;
+  /**
+   * Deletes events that finished before `finishedBefore` (ms), except those a volume still names
+   * as its create event (an idempotent create retry answers with it); returns how many.
+   */
+  pruneFinishedEvents(finishedBefore: number): number;
 }

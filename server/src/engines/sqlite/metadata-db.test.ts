@@ -88,4 +88,18 @@ describe("SqliteMetadataStore", () => {
     expect(store.findLatestEvent(volume.id, "create")?.id).toMatch(/^e[12]$/);
     store.close();
   });
+
+  it("prunes finished events older than the cut-off, keeping running ones and a volume's create event", () => {
+    const store = new SqliteMetadataStore(path);
+    store.insertVolume({ ...volume, createEventId: "create-event" });
+    const base = { objectType: "volume" as const, objectId: volume.id, operation: "extend", percent: 100, errorCode: null, errorMessage: null, started: 1 };
+    store.insertEvent({ ...base, id: "old", status: "Complete", finished: 10 });
+    store.insertEvent({ ...base, id: "old-error", status: "Error", finished: 20 });
+    store.insertEvent({ ...base, id: "new", status: "Complete", finished: 1_000 });
+    store.insertEvent({ ...base, id: "running", status: "Processing", percent: 5, finished: null });
+    store.insertEvent({ ...base, id: "create-event", operation: "create", status: "Complete", finished: 10 });
+    expect(store.pruneFinishedEvents(500)).toBe(2);
+    expect(["old", "old-error", "new", "running", "create-event"].map((id) => store.getEvent(id) !== undefined)).toEqual([false, false, true, true, true]);
+    store.close();
+  });
 });

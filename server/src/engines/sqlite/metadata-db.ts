@@ -522,4 +522,10 @@ export class SqliteMetadataStore implements MetadataStore {
       "UPDATE events SET status = 'Error', error_code = 'INTERNAL', error_message = ?, finished = ? WHERE status = 'Processing'",
     ).run(message, now).changes;
   }
+  pruneFinishedEvents(finishedBefore: number): number {
+    return this.db.prepare(
+      `DELETE FROM events WHERE finished IS NOT NULL AND finished < ?
+       AND id NOT IN (SELECT create_event_id FROM volumes WHERE create_event_id IS NOT NULL)`,
+    ).run(finishedBefore).changes;
+  }
 }
