@@ -34,6 +34,7 @@ export interface ServerConfig {
   perVolumeMetrics: boolean;
   /** Finished events older than this are deleted. */
   eventRetentionMs: number;
+  maxJobs: number;
 }
 
 const UNITS: Record<string, number> = {
@@ -60,6 +61,12 @@ export function parseDuration(text: string, what: string): number {
   return Number(m[1]) * factor;
 }
 
+function parseCount(text: string, what: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > 10_000) throw new Error(`${what} must be a whole number from 1 to 10000, got ${JSON.stringify(text)}`);
+  return count;
+}
+
 /** "HOST:PORT" or "[v6]:PORT". */
 export function parseHostPort(text: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
@@ -81,6 +88,7 @@ export interface ServeOptions {
   imageDir?: string[];
   perVolumeMetrics?: boolean;
   eventRetention: string;
+  maxJobs: string;
 }
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
@@ -107,5 +115,6 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     imageDirectories: (o.imageDir ?? [resolve(o.stateDir, "volume-images")]).map((dir) => resolve(dir)),
     perVolumeMetrics: o.perVolumeMetrics === true,
     eventRetentionMs: parseDuration(o.eventRetention, "--event-retention"),
+    maxJobs: parseCount(o.maxJobs, "--max-jobs"),
   };
 }

@@ -61,6 +61,7 @@ async function serve(config: ServerConfig): Promise<void> {
     version: VERSION,
     serverName: hostname(),
     eventRetentionMs: config.eventRetentionMs,
+    maxJobs: config.maxJobs,
   };
   const store = new SqliteMetadataStore(join(config.stateDir, "metadata.db"));
   const poolEngine = new BtrfsPoolEngine({ stateDir: config.stateDir });
@@ -149,6 +150,7 @@ program
   .option("--allow-block-device <path...>", "block devices pools may be built from")
   .option("--image-dir <dir...>", "directories volumes are imported from and exported to as image files (default: <state-dir>/volume-images; each pool's own images/ directory is always one)")
   .option("--per-volume-metrics", "add per-volume series (size, allocated bytes) to GET /metrics")
+  .option("--max-jobs <n>", "jobs running or waiting for locks at once; beyond it requests get 503 with Retry-After", "64")
   .option("--event-retention <duration>", "delete finished events older than this (e.g. 30d, 12h, 90m)", "30d")
   .action(async (options: ServeOptions) => {
     try {

@@ -10,9 +10,13 @@
  *     exported into it remain, and the files are kept.
  *   - The events table stays bounded: finished events older than --event-retention are deleted.
  *
- * The tgtadm failure is the one injected fault here: a wrapper first on the server's PATH runs
- * the real tgtadm, but sends account creation for the user "trip-user" to a control port no tgtd
- * listens on, so the real binary fails the way it does when tgtd is gone.
+ *   - Jobs are capped (--max-jobs): one more is refused with 503 OVERLOADED and Retry-After, and
+ *     is accepted once the running one ends.
+ *
+ * The tgtadm wrapper first on the server's PATH is the one injected fault here. It runs the real
+ * tgtadm, but sends account creation for the user "trip-user" to a control port no tgtd listens
+ * on (so the real binary fails the way it does when tgtd is gone), and holds account creation for
+ * "slow-user" until the test releases it (a job that runs as long as the test needs).
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +36,7 @@ const volumes = {
   first: "c1600000000000000000000000000002",
   second: "c1600000000000000000000000000003",
   third: "c1600000000000000000000000000004",
+  slow: "c1600000000000000000000000000005",
 };
 
 let wrapperDir: string;
@@ -44,6 +49,7 @@ function writeTgtadmWrapper(dir: string): void {
     "# Test wrapper: the real tgtadm, except that account creation for trip-user goes to a dead control port.",
     'case " $* " in',
     '  *" --op new --user trip-user "*) shift 2; exec /usr/sbin/tgtadm -C 32700 "$@" ;;',
+    `  *" --op new --user slow-user "*) while [ ! -e ${join(dir, "release")} ]; do sleep 0.1; done ;;`,
     "esac",
     'exec /usr/sbin/tgtadm "$@"',
     "",
@@ -66,7 +72,7 @@ function databaseDump(stateDir: string): string {
 beforeAll(async () => {
   wrapperDir = mkdtempSync(join(tmpdir(), "dpl-tgtadm-wrapper-"));
   writeTgtadmWrapper(wrapperDir);
-  server = await startServer({ env: { PATH: `${wrapperDir}:${process.env.PATH ?? ""}` } });
+  server = await startServer({ env: { PATH: `${wrapperDir}:${process.env.PATH ?? ""}` }, extraArgs: ["--max-jobs", "1"] });
   client = clientFor(server);
   for (const id of Object.values(volumes)) await client.createVolume(id, { poolId: server.poolId, sizeBytes: 16 * MiB });
 });
@@ -209,5 +215,26 @@ describe("event retention", () => {
       await shortClient.close();
       await short.stop();
     }
+  });
+});
+
+describe("the job cap", () => {
+  it("refuses a job beyond --max-jobs with 503 OVERLOADED and Retry-After, and takes it once the running one ends", async () => {
+    const slow = client.assignIscsi(volumes.slow, { initiators: [initiator], chap: { username: "slow-user", secret: "Slow-Secret-006" } });
+    // A scrub asked for while the slow assign runs is one job too many.
+    const overloaded = async (): Promise<{ status: number; body: unknown; headers: Record<string, string | string[] | undefined> }> =>
+      dplRequest(server, "PUT", `/v1/dpl_pool/${server.poolId}/`, { body: { metadata: { pool_operation: "scrub" } } });
+    let refused = await overloaded();
+    for (let attempt = 0; attempt < 100 && refused.status !== 503; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      refused = await overloaded();
+    }
+    expect(refused.status).toBe(503);
+    expect(ErrorBody.parse(refused.body).error.code).toBe("OVERLOADED");
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+
+    writeFileSync(join(wrapperDir, "release"), "");
+    await slow;
+    expect((await client.runPoolOperation(server.poolId, "scrub")).metadata.pool_uuid).toBe(server.poolId);
   });
 });

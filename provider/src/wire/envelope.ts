@@ -39,6 +39,8 @@ export const ErrorCode = z.enum([
   "INSUFFICIENT_CAPACITY",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED",
+  /** The server runs as many jobs as it allows; retry after the reply's Retry-After. */
+  "OVERLOADED",
   "ENGINE_FAILURE",
   "INTERNAL",
 ]);

@@ -12,9 +12,13 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   INSUFFICIENT_CAPACITY: 422,
   UNSUPPORTED: 422,
+  OVERLOADED: 503,
   ENGINE_FAILURE: 500,
   INTERNAL: 500,
 };
+
+/** Seconds an OVERLOADED reply asks the client to wait (Retry-After). */
+export const OVERLOADED_RETRY_AFTER_SECONDS = 2;
 
 export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
   return field === undefined ? { error: { code, message } } : { error: { code, message, field } };

@@ -8,7 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { DomainError } from "../core/domain-error";
 import type { DplCore } from "../core/dpl-core";
 import { basicAuthHook } from "./auth";
-import { errorBody, STATUS_OF } from "./error-registry";
+import { errorBody, OVERLOADED_RETRY_AFTER_SECONDS, STATUS_OF } from "./error-registry";
 import { registerMetrics } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { exportRoutes } from "./routes/export-routes";
@@ -75,6 +75,7 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
 
   app.setErrorHandler((error: FastifyError | DomainError, _request, reply) => {
     if (error instanceof DomainError) {
+      if (error.code === "OVERLOADED") void reply.header("retry-after", String(OVERLOADED_RETRY_AFTER_SECONDS));
       return reply.code(STATUS_OF[error.code]).send(errorBody(error.code, error.message, error.field));
     }
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {

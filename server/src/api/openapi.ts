@@ -107,6 +107,7 @@ const errorStatuses: Record<string, string> = {
   "413": "PAYLOAD_TOO_LARGE",
   "422": "INSUFFICIENT_CAPACITY or UNSUPPORTED",
   "500": "ENGINE_FAILURE or INTERNAL",
+  "503": "OVERLOADED (as many jobs run as --max-jobs allows; Retry-After says when to try again)",
 };
 
 /** Schemas get component names: their wire export names, or the local names above. */
@@ -177,7 +178,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         "Mutating volume, snapshot, pool and group-snapshot calls answer 202 with metadata.event_uuid; poll GET <object>/?event_uuid=. With `Prefer: wait=N` (RFC 7240) the call holds up to N s and answers 200/201 with the final object (or the error); an event poll with it long-polls. Finished events stay queryable; events cut short by a server restart end as Error (\"interrupted by server restart\").",
         "Creating an id that exists with the same specification is idempotent (200 with the existing object); a different specification is 409 ALREADY_EXISTS. Volumes never shrink. Deleting a volume keeps its snapshots (independent btrfs subvolumes): they stay listed under the deleted volume's path and can still be copied from or deleted, so deletes succeed in any order. Deleting an exported volume needs metadata.force (which removes the export). Deleting what is gone is 404.",
         "Exports: one iSCSI target per volume, IQN iqn.2025-01.org.opendpl:<volume id>, the volume as LUN 1 (LUN 0 is tgtd's controller); assign adds lower-cased initiators, unassign matches case-insensitively and answers 404 when none is assigned; the last unassign removes the target. CHAP secrets are write-only. There is no FC engine: FC requests answer 422 UNSUPPORTED.",
-        "Errors: {error:{code,message,field?}}; 400 INVALID_ARGUMENT/UNKNOWN_OPERATION, 401 UNAUTHENTICATED, 404 NOT_FOUND, 409 ALREADY_EXISTS/CONFLICT/BUSY, 413 PAYLOAD_TOO_LARGE, 422 INSUFFICIENT_CAPACITY/UNSUPPORTED, 500 ENGINE_FAILURE/INTERNAL.",
+        "Errors: {error:{code,message,field?}}; 400 INVALID_ARGUMENT/UNKNOWN_OPERATION, 401 UNAUTHENTICATED, 404 NOT_FOUND, 409 ALREADY_EXISTS/CONFLICT/BUSY, 413 PAYLOAD_TOO_LARGE, 422 INSUFFICIENT_CAPACITY/UNSUPPORTED, 500 ENGINE_FAILURE/INTERNAL, 503 OVERLOADED (with Retry-After).",
       ].join("\n\n"),
     },
     security: [{ basic: [] }],

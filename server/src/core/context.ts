@@ -16,6 +16,8 @@ export interface CoreSettings {
   serverName: string;
   /** Finished events older than this are deleted, so the events table stays bounded (default 30 days). */
   eventRetentionMs?: number;
+  /** Jobs running or waiting for locks at once; beyond it requests get 503 OVERLOADED (default 64). */
+  maxJobs?: number;
 }
 
 /** What the parts of core share. */

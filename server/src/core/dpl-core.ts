@@ -40,7 +40,7 @@ export class DplCore {
     maintenanceEngine?: PoolMaintenanceEngine;
     imageEngine?: ImageEngine;
   }) {
-    const jobs = new JobRunner(deps.store, deps.log);
+    const jobs = new JobRunner(deps.store, deps.log, deps.settings.maxJobs);
     const { maintenanceEngine, ...shared } = deps;
     this.ctx = { ...shared, jobs };
     this.pools = new PoolService(this.ctx);

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { MetadataStore } from "./metadata-store";
 import type { EventObjectType, EventRecord } from "./records";
 import { KeyedLock } from "./keyed-lock";
-import { asDomainError } from "./domain-error";
+import { asDomainError, DomainError } from "./domain-error";
 
 export interface JobSpec<T> {
   lockKeys: string[];
@@ -43,9 +43,14 @@ export class ReuseEvent {
   constructor(readonly reuse: EventRecord) {}
 }
 
+/** Jobs running or waiting for their locks at once, unless the server is told otherwise. */
+export const DEFAULT_MAX_JOBS = 64;
+
 export class JobRunner {
   readonly lock = new KeyedLock();
   private readonly running = new Map<string, Promise<EventRecord>>();
+  /** Jobs waiting for their locks or being admitted: they count against the cap too. */
+  private starting = 0;
   /** Told of every finished job (metrics count them). */
   private readonly finishedListeners: ((event: EventRecord) => void)[] = [];
   private releaseWaiters!: () => void;
@@ -57,6 +62,7 @@ export class JobRunner {
   constructor(
     private readonly store: MetadataStore,
     private readonly log: (message: string) => void,
+    private readonly maxJobs = DEFAULT_MAX_JOBS,
   ) {}
 
   onFinished(listener: (event: EventRecord) => void): void {
@@ -64,7 +70,18 @@ export class JobRunner {
   }
 
   async start<T>(spec: JobSpec<T>): Promise<StartedJob> {
-    const release = await this.lock.acquire(spec.lockKeys);
+    // A flood of requests would otherwise queue without bound behind the locks (and their engine
+    // work would spawn without bound): beyond the cap the request is refused, to be retried.
+    if (this.running.size + this.starting >= this.maxJobs) {
+      throw new DomainError("OVERLOADED", `the server already runs or queues ${this.maxJobs} jobs; retry shortly`);
+    }
+    this.starting++;
+    let release: () => void;
+    try {
+      release = await this.lock.acquire(spec.lockKeys);
+    } finally {
+      this.starting--;
+    }
     let admitted: T;
     try {
       const outcome = await spec.admit();
