@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configFromOptions, DEFAULT_LISTEN, isLoopbackHost, type ServeOptions } from "./config";
 
-const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357", eventRetention: "30d", maxJobs: "64" };
+const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357", eventRetention: "30d", maxJobs: "64", imageDownloadTimeout: "6h" };
 
 describe("server configuration", () => {
   it("listens on loopback unless told otherwise", () => {

@@ -35,6 +35,8 @@ export interface ServerConfig {
   /** Finished events older than this are deleted. */
   eventRetentionMs: number;
   maxJobs: number;
+  /** The longest one image download may take. */
+  imageDownloadTimeoutMs: number;
 }
 
 const UNITS: Record<string, number> = {
@@ -89,6 +91,7 @@ export interface ServeOptions {
   perVolumeMetrics?: boolean;
   eventRetention: string;
   maxJobs: string;
+  imageDownloadTimeout: string;
 }
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
@@ -116,5 +119,6 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     perVolumeMetrics: o.perVolumeMetrics === true,
     eventRetentionMs: parseDuration(o.eventRetention, "--event-retention"),
     maxJobs: parseCount(o.maxJobs, "--max-jobs"),
+    imageDownloadTimeoutMs: parseDuration(o.imageDownloadTimeout, "--image-download-timeout"),
   };
 }

@@ -190,8 +190,11 @@ export interface ImageEngine {
   inspectFile(path: string, declared: ImageFormat): Promise<ImageFileFacts>;
   /** Learns a URL image's virtual size without fetching it (Content-Length, or the qcow2 header). */
   inspectUrl(url: string, declared: ImageFormat): Promise<ImageFacts>;
-  /** Fetches a URL into a new file, writing zero blocks as holes. */
-  download(url: string, destination: string, progress: ProgressReporter): Promise<DownloadOutcome>;
+  /**
+   * Fetches a URL into a new file, writing zero blocks as holes; fails (removing the file) as soon
+   * as more than `maxBytes` arrive, so an endless or inflating body cannot fill the pool.
+   */
+  download(url: string, destination: string, progress: ProgressReporter, maxBytes: number): Promise<DownloadOutcome>;
   /** Writes an image's disk contents as a new raw file: a reflink when both are raw on one btrfs, else a sparse copy. */
   writeRaw(source: { path: string; format: ImageFormat }, destination: string): Promise<void>;
   /** Writes a raw disk (a volume's data file) as an image file, atomically (a partial file is never visible). */

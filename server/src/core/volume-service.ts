@@ -236,11 +236,11 @@ export class VolumeService {
         await images.writeRaw({ path: image.path, format: image.format }, data);
       } else if (image.format === "raw") {
         // Straight into the volume: zero blocks become holes as they arrive.
-        await images.download(image.url, data, progress);
+        await images.download(image.url, data, progress, image.virtualSize);
       } else {
         const scratch = this.ctx.poolEngine.scratchPath(record.poolId, `${record.id}.qcow2`);
         try {
-          await images.download(image.url, scratch, (fraction) => { progress(fraction * 0.9); });
+          await images.download(image.url, scratch, (fraction) => { progress(fraction * 0.9); }, qcow2FileLimit(image.virtualSize));
           await images.writeRaw({ path: scratch, format: "qcow2" }, data);
         } finally {
           await images.remove(scratch);
@@ -449,4 +449,9 @@ function sizeOfSource(source: VolumeSource): number {
 
 function sourceOnPool(source: Extract<VolumeSource, { kind: "snapshot" | "volume" }>): string {
   return source.kind === "snapshot" ? source.snapshot.poolId : source.volume.poolId;
+}
+
+/** A qcow2 file holds its clusters plus metadata (tables, refcounts): never much more than its disk. */
+function qcow2FileLimit(virtualSize: number): number {
+  return Math.ceil(virtualSize * 1.05) + 64 * 2 ** 20;
 }

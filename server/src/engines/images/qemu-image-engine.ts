@@ -35,7 +35,14 @@ async function qemuImgInfo(file: string, format?: ImageFormat): Promise<QemuImgI
   }
 }
 
+export interface QemuImageEngineOptions {
+  /** The longest one image download may take, however steadily its bytes arrive. */
+  downloadTimeoutMs?: number;
+}
+
 export class QemuImageEngine implements ImageEngine {
+  constructor(private readonly options: QemuImageEngineOptions = {}) {}
+
   async inspectFile(file: string, declared: ImageFormat): Promise<ImageFileFacts> {
     let facts;
     try {
@@ -65,8 +72,8 @@ export class QemuImageEngine implements ImageEngine {
     return inspectUrlImage(url, declared);
   }
 
-  download(url: string, destination: string, progress: ProgressReporter): Promise<DownloadOutcome> {
-    return downloadSparse(url, destination, progress);
+  download(url: string, destination: string, progress: ProgressReporter, maxBytes: number): Promise<DownloadOutcome> {
+    return downloadSparse(url, destination, progress, { maxBytes, overallMs: this.options.downloadTimeoutMs });
   }
 
   async writeRaw(source: { path: string; format: ImageFormat }, destination: string): Promise<void> {

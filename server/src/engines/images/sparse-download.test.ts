@@ -16,11 +16,44 @@ randomBytes(4096).copy(image, 5 * MiB);
 randomBytes(100).copy(image, 8 * MiB + 10);
 
 let server: Server;
+let endlessSent = 0;
 let base = "";
 const dir = mkdtempSync(join(tmpdir(), "sparse-download-"));
 
 beforeAll(async () => {
   server = createServer((request, response) => {
+    if (request.url === "/endless") {
+      // No length, data for ever: only the byte cap ends it.
+      response.writeHead(200);
+      const pump = (): void => {
+        while (response.write(image.subarray(0, MiB))) endlessSent += MiB;
+        endlessSent += MiB;
+      };
+      response.on("drain", pump);
+      request.on("close", () => response.off("drain", pump));
+      pump();
+      return;
+    }
+    if (request.url?.startsWith("/trickle/") === true) {
+      // 16 KiB every `gap` ms, `chunks` times: a slow but live server.
+      const [, , gap, chunks] = request.url.split("/").map(Number);
+      response.writeHead(200, { "content-length": String(16 * 1024 * (chunks ?? 0)) });
+      let sent = 0;
+      const timer = setInterval(() => {
+        response.write(Buffer.alloc(16 * 1024, 1));
+        if (++sent === chunks) {
+          clearInterval(timer);
+          response.end();
+        }
+      }, gap);
+      request.on("close", () => { clearInterval(timer); });
+      return;
+    }
+    if (request.url === "/stall") {
+      response.writeHead(200, { "content-length": String(image.length) });
+      response.write(image.subarray(0, 64 * 1024));
+      return;
+    }
     if (request.url === "/cut") {
       response.writeHead(200, { "content-length": String(image.length) });
       response.write(image.subarray(0, MiB), () => response.destroy());
@@ -44,7 +77,7 @@ describe("downloadSparse", () => {
   it("writes the bytes exactly, leaving zero blocks as holes", async () => {
     const file = join(dir, "image.raw");
     const fractions: number[] = [];
-    const outcome = await downloadSparse(`${base}/image`, file, (f) => fractions.push(f));
+    const outcome = await downloadSparse(`${base}/image`, file, (f) => fractions.push(f), { maxBytes: image.length });
     expect(readFileSync(file).equals(image)).toBe(true);
     expect(outcome.bytesReceived).toBe(image.length);
     // 64 KiB + 4 KiB + the tail's last block: everything else was skipped.
@@ -55,8 +88,40 @@ describe("downloadSparse", () => {
 
   it("fails on a body cut short and removes the file", async () => {
     const file = join(dir, "cut.raw");
-    await expect(downloadSparse(`${base}/cut`, file, () => undefined)).rejects.toBeInstanceOf(UnusableImageError);
+    await expect(downloadSparse(`${base}/cut`, file, () => undefined, { maxBytes: image.length })).rejects.toBeInstanceOf(UnusableImageError);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe("downloadSparse's limits", () => {
+  it("stops an endless body as soon as it passes the byte cap, and removes the file", async () => {
+    const file = join(dir, "endless.raw");
+    await expect(downloadSparse(`${base}/endless`, file, () => undefined, { maxBytes: 4 * MiB })).rejects.toThrow(/sent more than the 4194304 bytes admitted/);
+    expect(existsSync(file)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The server could only push what the socket buffers held once the body was cancelled.
+    expect(endlessSent).toBeLessThan(64 * MiB);
+  });
+
+  it("refuses a declared length above the cap before writing anything", async () => {
+    const file = join(dir, "long.raw");
+    await expect(downloadSparse(`${base}/image`, file, () => undefined, { maxBytes: MiB })).rejects.toThrow(/more than the 1048576 admitted/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("lets a slow but steady download run past the idle limit, which is not a total deadline", async () => {
+    const file = join(dir, "trickle.raw");
+    // 12 chunks 100 ms apart: 1.2 s in all, never 400 ms of silence.
+    const outcome = await downloadSparse(`${base}/trickle/100/12`, file, () => undefined, { maxBytes: MiB, idleMs: 400, overallMs: 10_000 });
+    expect(outcome.bytesReceived).toBe(12 * 16 * 1024);
+  });
+
+  it("fails a server that goes silent, and one slower than the overall limit, saying which", async () => {
+    await expect(downloadSparse(`${base}/stall`, join(dir, "stall.raw"), () => undefined, { maxBytes: image.length, idleMs: 300 }))
+      .rejects.toThrow(/could not fetch .*: no data for 0.3 s/);
+    await expect(downloadSparse(`${base}/trickle/100/30`, join(dir, "slow.raw"), () => undefined, { maxBytes: MiB, idleMs: 5_000, overallMs: 700 }))
+      .rejects.toThrow(/could not fetch .*: the download took longer than 0.7 s/);
+    expect(existsSync(join(dir, "stall.raw")) || existsSync(join(dir, "slow.raw"))).toBe(false);
   });
 });
 

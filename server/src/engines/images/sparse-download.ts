@@ -13,20 +13,50 @@ const BLOCK = 4096;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 /** How long a silent server may keep us waiting for headers or the next chunk. */
 const STALL_TIMEOUT_MS = 60_000;
+/** The longest a whole download may take unless the server is told otherwise. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 6 * 3_600_000;
+
+export interface DownloadLimits {
+  /** More bytes than this (after any content coding is undone) fail the download at once. */
+  maxBytes: number;
+  /** Silence allowed between chunks (the timer restarts with each one). */
+  idleMs?: number | undefined;
+  /** The whole download's limit. */
+  overallMs?: number | undefined;
+}
+
+class DownloadTimeout extends Error {}
+
+/**
+ * An abort signal for one download: it fires when no chunk came for `idleMs`, or when the whole
+ * download outlived `overallMs`. `touch()` restarts the idle timer; `clear()` ends both.
+ */
+function downloadDeadlines(idleMs: number, overallMs: number): { signal: AbortSignal; touch(): void; clear(): void } {
+  const controller = new AbortController();
+  const overall = setTimeout(() => { controller.abort(new DownloadTimeout(`the download took longer than ${overallMs / 1000} s`)); }, overallMs);
+  let idle: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => { controller.abort(new DownloadTimeout(`no data for ${idleMs / 1000} s`)); }, idleMs);
+  };
+  touch();
+  return { signal: controller.signal, touch, clear: () => { clearTimeout(idle); clearTimeout(overall); } };
+}
 const QCOW2_MAGIC = 0x514649fb;
 
-function describeFailure(url: string, error: unknown): UnusableImageError {
+function describeFailure(url: string, error: unknown, signal?: AbortSignal): UnusableImageError {
+  if (signal?.aborted === true && signal.reason instanceof DownloadTimeout) return new UnusableImageError(`could not fetch ${url}: ${signal.reason.message}`);
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return new UnusableImageError(`could not fetch ${url}: ${cause ?? message}`);
 }
 
-async function get(url: string, headers: Record<string, string> = {}, method = "GET"): Promise<Response> {
+async function get(url: string, headers: Record<string, string> = {}, method = "GET", signal = AbortSignal.timeout(STALL_TIMEOUT_MS)): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, redirect: "follow", signal: AbortSignal.timeout(STALL_TIMEOUT_MS) });
+    response = await fetch(url, { method, headers, redirect: "follow", signal });
   } catch (error) {
-    throw describeFailure(url, error);
+    throw describeFailure(url, error, signal);
   }
   if (response.status !== 200 && response.status !== 206) {
     await response.body?.cancel().catch(() => undefined);
@@ -82,11 +112,26 @@ async function readPrefix(response: Response, bytes: number): Promise<Buffer> {
 }
 
 /** Writes a stream to a new file at `destination`, zero blocks as holes; removes the file on failure. */
-export async function downloadSparse(url: string, destination: string, progress: ProgressReporter): Promise<DownloadOutcome> {
-  const response = await get(url);
+export async function downloadSparse(url: string, destination: string, progress: ProgressReporter, limits: DownloadLimits): Promise<DownloadOutcome> {
+  const deadlines = downloadDeadlines(limits.idleMs ?? STALL_TIMEOUT_MS, limits.overallMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS);
+  try {
+    return await fetchSparse(url, destination, progress, limits.maxBytes, deadlines);
+  } finally {
+    deadlines.clear();
+  }
+}
+
+async function fetchSparse(
+  url: string, destination: string, progress: ProgressReporter, maxBytes: number, deadlines: { signal: AbortSignal; touch(): void },
+): Promise<DownloadOutcome> {
+  const response = await get(url, {}, "GET", deadlines.signal);
   // With a content coding (gzip from a server that compresses zero runs) the length is the coded one.
   const coded = response.headers.get("content-encoding") !== null;
   const expected = coded ? Number.NaN : Number(response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(expected) && expected > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new UnusableImageError(`${url} is ${expected} bytes long, more than the ${maxBytes} admitted`);
+  }
   const file = await open(destination, "wx", 0o600);
   let position = 0;
   let bytesWritten = 0;
@@ -115,6 +160,11 @@ export async function downloadSparse(url: string, destination: string, progress:
     const body = response.body;
     if (body === null) throw new UnusableImageError(`${url} sent no body`);
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      deadlines.touch();
+      if (position + pending.length + chunk.byteLength > maxBytes) {
+        // Leaving the loop cancels the body: the rest is never received.
+        throw new UnusableImageError(`${url} sent more than the ${maxBytes} bytes admitted for the image`);
+      }
       pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
       const whole = pending.length - (pending.length % BLOCK);
       if (whole > 0) {
@@ -141,6 +191,6 @@ export async function downloadSparse(url: string, destination: string, progress:
   } catch (error) {
     await file.close().catch(() => undefined);
     await rm(destination, { force: true });
-    throw error instanceof UnusableImageError ? error : describeFailure(url, error);
+    throw error instanceof UnusableImageError ? error : describeFailure(url, error, deadlines.signal);
   }
 }
