@@ -2,6 +2,7 @@
 import { Portal } from "@prophetstor/dpl-provider/wire";
 import { BlockList, isIP } from "node:net";
 import { resolve } from "node:path";
+import { parseNetwork } from "./engines/images/url-guard";
 
 /** Where a plain-HTTP listener is allowed: only this host can reach it (IPv4-mapped forms included). */
 const LOOPBACK = new BlockList();
@@ -37,6 +38,8 @@ export interface ServerConfig {
   maxJobs: number;
   /** The longest one image download may take. */
   imageDownloadTimeoutMs: number;
+  /** Non-public networks URL imports may reach (CIDR). */
+  allowedImageUrlNetworks: string[];
 }
 
 const UNITS: Record<string, number> = {
@@ -92,6 +95,7 @@ export interface ServeOptions {
   eventRetention: string;
   maxJobs: string;
   imageDownloadTimeout: string;
+  allowImageUrlNetwork?: string[];
 }
 
 export function configFromOptions(o: ServeOptions): ServerConfig {
@@ -120,5 +124,13 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     eventRetentionMs: parseDuration(o.eventRetention, "--event-retention"),
     maxJobs: parseCount(o.maxJobs, "--max-jobs"),
     imageDownloadTimeoutMs: parseDuration(o.imageDownloadTimeout, "--image-download-timeout"),
+    allowedImageUrlNetworks: (o.allowImageUrlNetwork ?? []).map((text) => {
+      try {
+        parseNetwork(text);
+      } catch (e) {
+        throw new Error(`--allow-image-url-network: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return text;
+    }),
   };
 }

@@ -69,7 +69,7 @@ async function serve(config: ServerConfig): Promise<void> {
     store,
     poolEngine,
     maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
-    imageEngine: new QemuImageEngine({ downloadTimeoutMs: config.imageDownloadTimeoutMs }),
+    imageEngine: new QemuImageEngine({ downloadTimeoutMs: config.imageDownloadTimeoutMs, allowedUrlNetworks: config.allowedImageUrlNetworks }),
     targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),
     settings,
     log,
@@ -150,6 +150,7 @@ program
   .option("--allow-block-device <path...>", "block devices pools may be built from")
   .option("--image-dir <dir...>", "directories volumes are imported from and exported to as image files (default: <state-dir>/volume-images; each pool's own images/ directory is always one)")
   .option("--per-volume-metrics", "add per-volume series (size, allocated bytes) to GET /metrics")
+  .option("--allow-image-url-network <cidr...>", "non-public networks URL imports may reach (loopback, private and link-local addresses are refused otherwise), e.g. 10.0.0.0/8")
   .option("--image-download-timeout <duration>", "the longest one URL image import may take (a download is also failed after 60 s without data)", "6h")
   .option("--max-jobs <n>", "jobs running or waiting for locks at once; beyond it requests get 503 with Retry-After", "64")
   .option("--event-retention <duration>", "delete finished events older than this (e.g. 30d, 12h, 90m)", "30d")

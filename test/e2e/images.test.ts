@@ -51,7 +51,7 @@ describe("images through the pulumi engine", () => {
   const cleanups = new Cleanups();
 
   beforeAll(async () => {
-    server = await startServer({ embeddedPoolSize: "4GiB" });
+    server = await startServer({ embeddedPoolSize: "4GiB", extraArgs: ["--allow-image-url-network", "127.0.0.0/8"] }); // the image server is on loopback
     cleanups.add(() => server.stop());
     client = new DplClient({ endpoint: server.url, username: server.username, password: server.password, ca: server.caPem });
     cleanups.add(() => client.close());

@@ -8,6 +8,8 @@
  *     first export's initiator still logs in with its own secret.
  *   - A pool's image library is data: deleting the pool without force is refused while image files
  *     exported into it remain, and the files are kept.
+ *   - URL imports reach no loopback, private or link-local address unless the operator allows it
+ *     (this server allows none); every refusal reads the same.
  *   - The events table stays bounded: finished events older than --event-retention are deleted.
  *
  *   - Jobs are capped (--max-jobs): one more is refused with 503 OVERLOADED and Retry-After, and
@@ -236,5 +238,25 @@ describe("the job cap", () => {
     writeFileSync(join(wrapperDir, "release"), "");
     await slow;
     expect((await client.runPoolOperation(server.poolId, "scrub")).metadata.pool_uuid).toBe(server.poolId);
+  });
+});
+
+describe("what a URL import may reach", () => {
+  const imported = "c1600000000000000000000000000006";
+  it("refuses loopback, link-local (cloud metadata) and private hosts with one neutral error naming image.url", async () => {
+    const texts = new Set<string>();
+    for (const host of ["127.0.0.1", "[::1]", "2130706433", "169.254.169.254", "10.0.0.1", "localhost"]) {
+      // The DPL server itself is one thing an unchecked import would read.
+      const url = `http://${host}:${new URL(server.url).port}/v1/dpl_system/`;
+      const res = await dplRequest(server, "PUT", `/v1/dpl_volume/${imported}/`, {
+        body: { metadata: { pool_uuid: server.poolId }, image: { url, format: "raw" } },
+      });
+      expect(res.status, host).toBe(400);
+      const { error } = ErrorBody.parse(res.body);
+      expect(error.field, host).toBe("image.url");
+      texts.add(error.message.replace(/could not fetch \S+:/, ""));
+    }
+    expect([...texts]).toEqual(["image.url:  the host may not be reached from this server, did not answer, or did not serve an image there"]);
+    expect((await dplRequest(server, "GET", `/v1/dpl_volume/${imported}/`)).status).toBe(404);
   });
 });

@@ -12,6 +12,7 @@ import type { DownloadOutcome, ImageEngine, ImageFacts, ImageFileFacts, Progress
 import { UnusableImageError } from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
 import { downloadSparse, inspectUrlImage } from "./sparse-download";
+import { UrlGuard } from "./url-guard";
 
 const COPY_COMMAND_MS = 6 * 60 * 60_000;
 const IMAGE_FILE = /^([0-9a-f]{32})\.(raw|qcow2)$/;
@@ -38,10 +39,16 @@ async function qemuImgInfo(file: string, format?: ImageFormat): Promise<QemuImgI
 export interface QemuImageEngineOptions {
   /** The longest one image download may take, however steadily its bytes arrive. */
   downloadTimeoutMs?: number;
+  /** Networks URL imports may reach although they are not public (loopback, private, link-local). */
+  allowedUrlNetworks?: readonly string[];
 }
 
 export class QemuImageEngine implements ImageEngine {
-  constructor(private readonly options: QemuImageEngineOptions = {}) {}
+  private readonly guard: UrlGuard;
+
+  constructor(private readonly options: QemuImageEngineOptions = {}) {
+    this.guard = new UrlGuard(options.allowedUrlNetworks);
+  }
 
   async inspectFile(file: string, declared: ImageFormat): Promise<ImageFileFacts> {
     let facts;
@@ -69,11 +76,11 @@ export class QemuImageEngine implements ImageEngine {
   }
 
   inspectUrl(url: string, declared: ImageFormat): Promise<ImageFacts> {
-    return inspectUrlImage(url, declared);
+    return inspectUrlImage(url, declared, this.guard);
   }
 
   download(url: string, destination: string, progress: ProgressReporter, maxBytes: number): Promise<DownloadOutcome> {
-    return downloadSparse(url, destination, progress, { maxBytes, overallMs: this.options.downloadTimeoutMs });
+    return downloadSparse(url, destination, progress, { guard: this.guard, maxBytes, overallMs: this.options.downloadTimeoutMs });
   }
 
   async writeRaw(source: { path: string; format: ImageFormat }, destination: string): Promise<void> {

@@ -5,8 +5,10 @@
  * request, so the virtual size is known before anything is fetched.
  */
 import { open, rm } from "node:fs/promises";
+import { fetch, type Response } from "undici";
 import type { ImageFacts, ProgressReporter, DownloadOutcome } from "../../core/ports";
 import { UnusableImageError } from "../../core/ports";
+import type { UrlGuard } from "./url-guard";
 
 /** btrfs's sector size: the smallest hole it keeps. */
 const BLOCK = 4096;
@@ -17,6 +19,7 @@ const STALL_TIMEOUT_MS = 60_000;
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 6 * 3_600_000;
 
 export interface DownloadLimits {
+  guard: UrlGuard;
   /** More bytes than this (after any content coding is undone) fail the download at once. */
   maxBytes: number;
   /** Silence allowed between chunks (the timer restarts with each one). */
@@ -43,6 +46,8 @@ function downloadDeadlines(idleMs: number, overallMs: number): { signal: AbortSi
   return { signal: controller.signal, touch, clear: () => { clearTimeout(idle); clearTimeout(overall); } };
 }
 const QCOW2_MAGIC = 0x514649fb;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
 function describeFailure(url: string, error: unknown, signal?: AbortSignal): UnusableImageError {
   if (signal?.aborted === true && signal.reason instanceof DownloadTimeout) return new UnusableImageError(`could not fetch ${url}: ${signal.reason.message}`);
@@ -51,18 +56,53 @@ function describeFailure(url: string, error: unknown, signal?: AbortSignal): Unu
   return new UnusableImageError(`could not fetch ${url}: ${cause ?? message}`);
 }
 
-async function get(url: string, headers: Record<string, string> = {}, method = "GET", signal = AbortSignal.timeout(STALL_TIMEOUT_MS)): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { method, headers, redirect: "follow", signal });
-  } catch (error) {
-    throw describeFailure(url, error, signal);
+/**
+ * One answer for every fetch that is refused or fails before an image arrives (a host not
+ * allowed, no route, refused, a timeout, a 4xx/5xx): otherwise imports would be a port scanner
+ * telling closed from filtered from open from "404".
+ */
+function neutralFailure(url: string): UnusableImageError {
+  return new UnusableImageError(`could not fetch ${url}: the host may not be reached from this server, did not answer, or did not serve an image there`);
+}
+
+interface GetOptions {
+  guard: UrlGuard;
+  headers?: Record<string, string>;
+  method?: "GET" | "HEAD";
+  signal?: AbortSignal;
+}
+
+/**
+ * A GET or HEAD that answers 200 or 206, following redirects by hand: every hop's host is checked
+ * and its connection pinned to the checked address.
+ */
+async function get(url: string, options: GetOptions): Promise<Response> {
+  let target = new URL(url);
+  for (let hop = 0; ; hop++) {
+    let response: Response;
+    try {
+      const pinned = await options.guard.pin(target);
+      response = await fetch(target, {
+        method: options.method ?? "GET", headers: options.headers ?? {}, redirect: "manual",
+        signal: options.signal ?? AbortSignal.timeout(STALL_TIMEOUT_MS), dispatcher: pinned.dispatcher,
+      });
+      // Closing waits for this response's body; nothing else uses the pinned dispatcher.
+      void pinned.dispatcher.close();
+    } catch {
+      throw neutralFailure(url);
+    }
+    const location = response.headers.get("location");
+    if (REDIRECTS.has(response.status) && location !== null && hop < MAX_REDIRECTS) {
+      await response.body?.cancel().catch(() => undefined);
+      target = new URL(location, target);
+      continue;
+    }
+    if (response.status !== 200 && response.status !== 206) {
+      await response.body?.cancel().catch(() => undefined);
+      throw neutralFailure(url);
+    }
+    return response;
   }
-  if (response.status !== 200 && response.status !== 206) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new UnusableImageError(`could not fetch ${url}: the server answered ${response.status} ${response.statusText}`);
-  }
-  return response;
 }
 
 /** The qcow2 header fields that matter here (QEMU's qcow2 specification, big-endian). */
@@ -71,9 +111,9 @@ export function qcow2Header(head: Buffer): { virtualSize: number; backingFileOff
   return { backingFileOffset: head.readBigUInt64BE(8), virtualSize: Number(head.readBigUInt64BE(24)) };
 }
 
-export async function inspectUrlImage(url: string, declared: ImageFacts["format"]): Promise<ImageFacts> {
-  if (declared === "raw") return { format: "raw", virtualSize: await rawLength(url) };
-  const response = await get(url, { range: "bytes=0-511" });
+export async function inspectUrlImage(url: string, declared: ImageFacts["format"], guard: UrlGuard): Promise<ImageFacts> {
+  if (declared === "raw") return { format: "raw", virtualSize: await rawLength(url, guard) };
+  const response = await get(url, { guard, headers: { range: "bytes=0-511" } });
   const head = await readPrefix(response, 512);
   const header = qcow2Header(head);
   if (header === undefined) throw new UnusableImageError(`${url} is not a qcow2 image (no qcow2 header)`, "format");
@@ -85,11 +125,11 @@ export async function inspectUrlImage(url: string, declared: ImageFacts["format"
  * A raw image's size is its length: HEAD's Content-Length, or (a server that compresses on the fly
  * sends none) the total of a one-byte range request's Content-Range.
  */
-async function rawLength(url: string): Promise<number> {
-  const head = await get(url, { "accept-encoding": "identity" }, "HEAD");
+async function rawLength(url: string, guard: UrlGuard): Promise<number> {
+  const head = await get(url, { guard, headers: { "accept-encoding": "identity" }, method: "HEAD" });
   const length = Number(head.headers.get("content-length") ?? Number.NaN);
   if (head.headers.get("content-encoding") === null && Number.isSafeInteger(length) && length > 0) return length;
-  const probe = await get(url, { range: "bytes=0-0", "accept-encoding": "identity" });
+  const probe = await get(url, { guard, headers: { range: "bytes=0-0", "accept-encoding": "identity" } });
   await probe.body?.cancel().catch(() => undefined);
   const total = Number(/\/(\d+)\s*$/.exec(probe.headers.get("content-range") ?? "")?.[1] ?? Number.NaN);
   if (probe.status === 206 && Number.isSafeInteger(total) && total > 0) return total;
@@ -115,16 +155,17 @@ async function readPrefix(response: Response, bytes: number): Promise<Buffer> {
 export async function downloadSparse(url: string, destination: string, progress: ProgressReporter, limits: DownloadLimits): Promise<DownloadOutcome> {
   const deadlines = downloadDeadlines(limits.idleMs ?? STALL_TIMEOUT_MS, limits.overallMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS);
   try {
-    return await fetchSparse(url, destination, progress, limits.maxBytes, deadlines);
+    return await fetchSparse(url, destination, progress, limits, deadlines);
   } finally {
     deadlines.clear();
   }
 }
 
 async function fetchSparse(
-  url: string, destination: string, progress: ProgressReporter, maxBytes: number, deadlines: { signal: AbortSignal; touch(): void },
+  url: string, destination: string, progress: ProgressReporter, limits: DownloadLimits, deadlines: { signal: AbortSignal; touch(): void },
 ): Promise<DownloadOutcome> {
-  const response = await get(url, {}, "GET", deadlines.signal);
+  const { maxBytes, guard } = limits;
+  const response = await get(url, { guard, signal: deadlines.signal });
   // With a content coding (gzip from a server that compresses zero runs) the length is the coded one.
   const coded = response.headers.get("content-encoding") !== null;
   const expected = coded ? Number.NaN : Number(response.headers.get("content-length") ?? Number.NaN);
