@@ -45,6 +45,7 @@ function downloadDeadlines(idleMs: number, overallMs: number): { signal: AbortSi
   touch();
   return { signal: controller.signal, touch, clear: () => { clearTimeout(idle); clearTimeout(overall); } };
 }
+
 const QCOW2_MAGIC = 0x514649fb;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
