@@ -5,7 +5,7 @@
  * requests, let running jobs finish, stop tgtd and detach every pool.
  */
 import { Command } from "commander";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -18,6 +18,7 @@ import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
 import { BtrfsPoolEngine, TgtTargetEngine } from "./engines";
 import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
+import { checkImageDirectory } from "./engines/images/image-directory-check";
 import { QemuImageEngine } from "./engines/images/qemu-image-engine";
 import { SqliteMetadataStore } from "./engines/sqlite/metadata-db";
 
@@ -50,7 +51,10 @@ async function ensureEmbeddedPool(core: DplCore, sizeBytes: number): Promise<voi
 
 async function serve(config: ServerConfig): Promise<void> {
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  for (const directory of config.imageDirectories) mkdirSync(directory, { recursive: true, mode: 0o700 });
+  for (const directory of config.imageDirectories) {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    checkImageDirectory(directory);
+  }
   const portal = formatHostPort(config.portal.host, config.portal.port);
   const settings: CoreSettings = {
     portals: [portal],
@@ -127,7 +131,9 @@ async function serve(config: ServerConfig): Promise<void> {
     const pool = pools.find((p) => p.name === EMBEDDED_POOL_NAME) ?? pools[0];
     const ready = { url, pid: process.pid, poolId: pool?.id ?? null, passwordFile: credentials.passwordFile, caFile: tls?.certFile ?? null };
     const temporary = `${config.readyFile}.tmp`;
-    writeFileSync(temporary, JSON.stringify(ready), { mode: 0o600 });
+    // Made anew (O_EXCL): never written through a file or symlink someone left in its place.
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, JSON.stringify(ready), { mode: 0o600, flag: "wx" });
     renameSync(temporary, config.readyFile);
   }
 }
