@@ -10,6 +10,7 @@
  *     exported into it remain, and the files are kept.
  *   - URL imports reach no loopback, private or link-local address unless the operator allows it
  *     (this server allows none); every refusal reads the same.
+ *   - A symlink planted in an image directory under an image's name is never listed or served.
  *   - The events table stays bounded: finished events older than --event-retention are deleted.
  *
  *   - Jobs are capped (--max-jobs): one more is refused with 503 OVERLOADED and Retry-After, and
@@ -20,7 +21,7 @@
  * on (so the real binary fails the way it does when tgtd is gone), and holds account creation for
  * "slow-user" until the test releases it (a job that runs as long as the test needs).
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -196,6 +197,24 @@ describe("a pool's image library", () => {
     await client.deleteImage(imageId);
     await client.deletePool(poolId);
     expect(existsSync(image.metadata.path)).toBe(false);
+  });
+});
+
+describe("files planted in an image directory", () => {
+  it("a symlink named like an image is neither listed, probed nor served", async () => {
+    const planted = "c1600000000000000000000000000020";
+    const library = join(server.stateDir, "volume-images");
+    const target = join(server.stateDir, "admin-password");
+    symlinkSync(target, join(library, `${planted}.raw`));
+    try {
+      expect((await client.listImages()).images.map((image) => image.id)).not.toContain(planted);
+      expect((await dplRequest(server, "GET", `/v1/dpl_image/${planted}/`)).status).toBe(404);
+      const content = await dplRequest(server, "GET", `/v1/dpl_image/${planted}/content`);
+      expect(content.status).toBe(404);
+      expect(content.text).not.toContain(server.password);
+    } finally {
+      rmSync(join(library, `${planted}.raw`), { force: true });
+    }
   });
 });
 

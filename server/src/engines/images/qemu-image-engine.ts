@@ -4,7 +4,7 @@
  * btrfs filesystem, a hole-preserving copy otherwise), and `qemu-img convert` turns qcow2 into
  * raw and back, writing zero clusters as holes (-S) or leaving them out of the qcow2.
  */
-import { createReadStream, existsSync } from "node:fs";
+import { constants, createReadStream, lstatSync, openSync } from "node:fs";
 import { mkdir, readdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ImageFormat, imageFileName } from "@prophetstor/dpl-provider/wire";
@@ -115,7 +115,8 @@ export class QemuImageEngine implements ImageEngine {
     for (const directory of directories) {
       for (const format of ImageFormat.options) {
         const candidate = path.join(directory, imageFileName(id, format));
-        if (existsSync(candidate)) return Promise.resolve({ path: candidate, format });
+        // Regular files only: a symlink planted under an image id is never probed or served.
+        if (lstatSync(candidate, { throwIfNoEntry: false })?.isFile() === true) return Promise.resolve({ path: candidate, format });
       }
     }
     return Promise.resolve(undefined);
@@ -124,7 +125,8 @@ export class QemuImageEngine implements ImageEngine {
   async list(directories: readonly string[]): Promise<{ id: string; path: string; format: ImageFormat }[]> {
     const found: { id: string; path: string; format: ImageFormat }[] = [];
     for (const directory of directories) {
-      const names = await readdir(directory).catch(() => [] as string[]);
+      const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
+      const names = entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
       for (const name of names.sort()) {
         const match = IMAGE_FILE.exec(name);
         if (match?.[1] !== undefined && match[2] !== undefined) found.push({ id: match[1], path: path.join(directory, name), format: ImageFormat.parse(match[2]) });
@@ -150,6 +152,7 @@ export class QemuImageEngine implements ImageEngine {
   }
 
   read(file: string): NodeJS.ReadableStream {
-    return createReadStream(file);
+    // O_NOFOLLOW: a file swapped for a symlink after it was located is not followed.
+    return createReadStream(file, { fd: openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW) });
   }
 }
