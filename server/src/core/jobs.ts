@@ -77,22 +77,23 @@ export class JobRunner {
     }
     this.starting++;
     let release: () => void;
-    try {
-      release = await this.lock.acquire(spec.lockKeys);
-    } finally {
-      this.starting--;
-    }
     let admitted: T;
     try {
-      const outcome = await spec.admit();
-      if (outcome instanceof ReuseEvent) {
+      release = await this.lock.acquire(spec.lockKeys);
+      try {
+        const outcome = await spec.admit();
+        if (outcome instanceof ReuseEvent) {
+          release();
+          return { event: outcome.reuse, reused: true, done: this.settled(outcome.reuse.id) };
+        }
+        admitted = outcome;
+      } catch (e) {
         release();
-        return { event: outcome.reuse, reused: true, done: this.settled(outcome.reuse.id) };
+        throw e;
       }
-      admitted = outcome;
-    } catch (e) {
-      release();
-      throw e;
+    } finally {
+      // From here on the job counts as running (or it was refused).
+      this.starting--;
     }
     const event: EventRecord = {
       id: newHexId(),
