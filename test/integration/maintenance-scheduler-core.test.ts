@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CoreContext } from "../../server/src/core/context";
+import { ExportService } from "../../server/src/core/export-service";
 import { JobRunner } from "../../server/src/core/jobs";
 import { MaintenanceScheduler } from "../../server/src/core/maintenance-scheduler";
 import { PoolMaintenanceService } from "../../server/src/core/pool-maintenance-service";
@@ -80,7 +81,7 @@ function setUp() {
     settings: { portals: [], iqnPrefix: "iqn.x", allowedBlockDevices: [], imageDirectories: [], vendor: "t", version: "0", serverName: "t" },
   };
   const engine = new GatedMaintenanceEngine();
-  const maintenance = new PoolMaintenanceService(ctx, new PoolService(ctx), engine);
+  const maintenance = new PoolMaintenanceService(ctx, new PoolService(ctx, new ExportService(ctx)), engine);
   // Every tick starts by reading all due times (dueTimes() without a pool): that counts the ticks.
   const dueTimes = vi.spyOn(maintenance, "dueTimes");
   const ticks = (): number => dueTimes.mock.calls.filter((args) => args[0] === undefined).length;

@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DplClient } from "../../provider/src/client";
-import { freezeProcess } from "../../server/src/engines/command";
+import { findProcesses, freezeProcess, thawProcess } from "../../server/src/engines/command";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { QemuIoSession, holdsPattern, writePattern, type LunAddress } from "../support/iscsi-initiator";
 import { findInconsistencies, findTgtd, readRecords, tgtdTargets, type TgtdProcess } from "../reliability/server-audit";
@@ -54,6 +54,29 @@ function serverTgtd(): TgtdProcess {
   const tgtd = findTgtd(server);
   if (tgtd === undefined) throw new Error("no tgtd to kill");
   return tgtd;
+}
+
+/** Fills the volume's file on the pool with `byte` (directly, not through tgtd), so a copy of it takes a while. */
+async function fillBackingFile(volumeId: string, byte: number, length: number): Promise<void> {
+  const file = await open(join(server.stateDir, "pools", server.poolId, "volumes", volumeId, "data"), "r+");
+  try {
+    const chunk = Buffer.alloc(4 * MiB, byte);
+    for (let offset = 0; offset < length; offset += chunk.length) await file.write(chunk, 0, chunk.length, offset);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** Pid of the `cp` a move between pools runs, as soon as it is there. */
+async function moveCopyProcess(): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const [pid] = findProcesses("cp", ["--sparse=always", "--reflink=never"]);
+    if (pid !== undefined) return pid;
+    await sleep(2);
+  }
+  throw new Error("no cp of a move appeared within 30 s");
 }
 
 /** Whether the volume's file on the pool (read directly, not through tgtd) holds `byte` all over the range. */
@@ -155,5 +178,27 @@ describe("tgtd killed under logged-in initiators", () => {
     const address = { portal: c.portal, targetIqn: c.targetIqn, lun: c.lun, initiator };
     await writePattern(address, 0x33, 0, MiB);
     expect(await holdsPattern(address, 0x33, 0, MiB)).toBe(true);
+  });
+
+  it("re-applies every export while another volume's move is stuck in its copy", async () => {
+    // A move holds its volume for as long as the copy runs (minutes for a big volume). Frozen
+    // mid-copy here, it must not keep the other volumes' exports from coming back.
+    const mover = "a1000000000000000000000000000005";
+    const otherPool = "b1000000000000000000000000000001";
+    await client.createPool(otherPool, { name: "move-to", devices: [{ type: "image_file", size: 1024 * MiB }] });
+    await client.createVolume(mover, { poolId: server.poolId, sizeBytes: 256 * MiB });
+    await fillBackingFile(mover, 0x5c, 256 * MiB);
+    const moving = client.modifyVolume(mover, { moveToPool: otherPool });
+    const copy = await moveCopyProcess();
+    await freezeProcess(copy, 10_000);
+    let recoveryMs: number;
+    try {
+      recoveryMs = await killTgtdAndTimeRecovery();
+    } finally {
+      thawProcess(copy);
+    }
+    expect(recoveryMs).toBeLessThan(RECOVERY_BOUND_MS);
+    expect((await moving).metadata.pool_uuid).toBe(otherPool);
+    expect(await findInconsistencies(server)).toEqual([]);
   });
 });

@@ -32,8 +32,11 @@ export interface CoreContext {
   log: (message: string) => void;
 }
 
-/** Lock key of tgtd: export changes and the watchdog's re-apply never interleave. */
-export const TARGET_ENGINE_LOCK = "engine:tgtd";
+/**
+ * Held only while tgtd commands change one target (never for a job's whole work), so that a
+ * re-apply after a tgtd restart and an export change never interleave on that target.
+ */
+export const targetLock = (tid: number): string => `target:${tid}`;
 export const poolLock = (id: string): string => `pool:${id}`;
 /** Held by a pool's scrub or dedupe (volumes stay usable meanwhile) and by its delete. */
 export const poolMaintenanceLock = (id: string): string => `pool-maintenance:${id}`;

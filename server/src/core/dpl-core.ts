@@ -43,9 +43,9 @@ export class DplCore {
     const jobs = new JobRunner(deps.store, deps.log, deps.settings.maxJobs);
     const { maintenanceEngine, ...shared } = deps;
     this.ctx = { ...shared, jobs };
-    this.pools = new PoolService(this.ctx);
-    this.poolDevices = new PoolDeviceService(this.ctx, this.pools);
     this.exportService = new ExportService(this.ctx);
+    this.pools = new PoolService(this.ctx, this.exportService);
+    this.poolDevices = new PoolDeviceService(this.ctx, this.pools);
     this.volumes = new VolumeService(this.ctx, this.pools, this.exportService);
     this.images = new ImageService(this.ctx, this.volumes);
     this.volumeGroups = new VolumeGroupService(this.ctx);

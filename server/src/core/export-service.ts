@@ -4,7 +4,7 @@
  * records are the truth; tgtd is re-made from them whenever it restarts.
  */
 import type { CoreContext } from "./context";
-import { TARGET_ENGINE_LOCK, volumeLock } from "./context";
+import { targetLock, volumeLock } from "./context";
 import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { TargetSpec } from "./ports";
@@ -16,6 +16,9 @@ type ChapDirection = "chap" | "mutualChap";
 export const EXPORT_LUN = 1;
 
 export class ExportService {
+  /** Volumes whose target is taken down on purpose for a while (a move): re-applies leave them out. */
+  private readonly withdrawn = new Set<string>();
+
   constructor(private readonly ctx: CoreContext) {}
 
   get(volumeId: string): ExportRecord | undefined {
@@ -59,7 +62,7 @@ export class ExportService {
       throw new DomainError("INVALID_ARGUMENT", "mutual_chap needs chap as well", "exports.Network/iSCSI.authentication.mutual_chap");
     }
     return this.ctx.jobs.start({
-      lockKeys: [volumeLock(volumeId), TARGET_ENGINE_LOCK],
+      lockKeys: [volumeLock(volumeId)],
       objectType: "volume",
       objectId: volumeId,
       operation: "assign",
@@ -67,6 +70,8 @@ export class ExportService {
         const volume = this.ctx.store.getVolume(volumeId);
         if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`);
         if (volume.state !== "available") throw new DomainError("BUSY", `volume ${volumeId} is ${volume.state}`);
+        // A pool delete removes the exports of its volumes; none may be made behind it.
+        if (this.ctx.store.getPool(volume.poolId)?.state === "deleting") throw new DomainError("BUSY", `pool ${volume.poolId} of volume ${volumeId} is being deleted`);
         const before = this.ctx.store.getExport(volumeId);
         const initiators = [...(before?.initiators ?? [])];
         for (const iqn of request.permissions.map((p) => p.toLowerCase())) {
@@ -85,19 +90,13 @@ export class ExportService {
         };
         this.refuseSharedChapAccounts(after);
         this.ctx.store.putExport(after);
-        return { volume, before, after };
+        return { before, after };
       },
-      work: async ({ volume, after }) => {
-        await this.ctx.targetEngine.applyTarget(this.specOf(after, volume));
-      },
-      undo: async ({ volume, before, after }) => {
-        if (before === undefined) {
-          await this.ctx.targetEngine.removeTarget(after.tid);
-          this.ctx.store.deleteExport(volumeId);
-        } else {
-          this.ctx.store.putExport(before);
-          await this.ctx.targetEngine.applyTarget(this.specOf(before, volume));
-        }
+      work: ({ after }) => this.converge(after.tid, volumeId),
+      undo: async ({ before, after }) => {
+        if (before === undefined) this.ctx.store.deleteExport(volumeId);
+        else this.ctx.store.putExport(before);
+        await this.converge(after.tid, volumeId);
       },
     });
   }
@@ -140,7 +139,7 @@ export class ExportService {
     }
     const request = requested["Network/iSCSI"];
     return this.ctx.jobs.start({
-      lockKeys: [volumeLock(volumeId), TARGET_ENGINE_LOCK],
+      lockKeys: [volumeLock(volumeId)],
       objectType: "volume",
       objectId: volumeId,
       operation: "unassign",
@@ -160,24 +159,21 @@ export class ExportService {
         const after: ExportRecord = { ...before, initiators: kept };
         if (kept.length === 0) this.ctx.store.deleteExport(volumeId);
         else this.ctx.store.putExport(after);
-        return { volume, before, after };
+        return before;
       },
-      work: async ({ volume, after }) => {
-        if (after.initiators.length === 0) await this.ctx.targetEngine.removeTarget(after.tid);
-        else await this.ctx.targetEngine.applyTarget(this.specOf(after, volume));
-      },
-      undo: async ({ volume, before }) => {
+      work: (before) => this.converge(before.tid, volumeId),
+      undo: async (before) => {
         this.ctx.store.putExport(before);
-        await this.ctx.targetEngine.applyTarget(this.specOf(before, volume));
+        await this.converge(before.tid, volumeId);
       },
     });
   }
 
-  /** Called by jobs that hold the volume's and tgtd's locks. */
+  /** Called by jobs that hold the volume's lock. */
   async removeExport(volumeId: string): Promise<void> {
     const record = this.ctx.store.getExport(volumeId);
     if (record === undefined) return;
-    await this.ctx.targetEngine.removeTarget(record.tid);
+    await this.onTarget(record.tid, () => this.ctx.targetEngine.removeTarget(record.tid));
     this.ctx.store.deleteExport(volumeId);
   }
 
@@ -187,33 +183,79 @@ export class ExportService {
    */
   async reapplyLun(volume: VolumeRecord): Promise<void> {
     const record = this.ctx.store.getExport(volume.id);
-    if (record !== undefined) await this.ctx.targetEngine.refreshLunSize(this.specOf(record, volume));
+    if (record === undefined) return;
+    await this.onTarget(record.tid, async () => {
+      const current = this.ctx.store.getExport(volume.id);
+      if (current !== undefined && !this.withdrawn.has(volume.id)) await this.ctx.targetEngine.refreshLunSize(this.specOf(current, volume));
+    });
+  }
+
+  /**
+   * Runs `work` (a move of the volume's data) with the volume's target down, so no initiator can
+   * log in and write to a copy about to be left behind; not even a re-apply after a tgtd restart
+   * brings it back meanwhile. A failed `work` gets the target back as the records then say.
+   */
+  async whileWithdrawn(volumeId: string, work: () => Promise<void>): Promise<void> {
+    const record = this.ctx.store.getExport(volumeId);
+    if (record === undefined) return work();
+    this.withdrawn.add(volumeId);
+    try {
+      await this.onTarget(record.tid, () => this.ctx.targetEngine.removeTarget(record.tid));
+      await work();
+      this.withdrawn.delete(volumeId);
+    } catch (error) {
+      this.withdrawn.delete(volumeId);
+      await this.converge(record.tid, volumeId);
+      throw error;
+    }
   }
 
   /**
    * Makes tgtd hold exactly the recorded exports (server start, tgtd restart). Returns the ids
-   * of volumes whose export could not be applied.
+   * of volumes whose export could not be applied. Each target is locked only while its own
+   * commands run, so a job that holds a volume for minutes (a move, a thick grow) delays no
+   * other volume's export.
    */
   async reapplyAll(): Promise<string[]> {
-    const release = await this.ctx.jobs.lock.acquire([TARGET_ENGINE_LOCK]);
+    const failed: string[] = [];
+    for (const record of this.ctx.store.listExports()) {
+      try {
+        await this.converge(record.tid, record.volumeId);
+      } catch (e) {
+        failed.push(record.volumeId);
+        this.ctx.log(`re-applying the export of volume ${record.volumeId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const tid of await this.ctx.targetEngine.listTargetIds()) {
+      await this.onTarget(tid, async () => {
+        // Looked up under the lock: an export made since the list above keeps its target.
+        if (!this.ctx.store.listExports().some((r) => r.tid === tid)) await this.ctx.targetEngine.removeTarget(tid);
+      });
+    }
+    return failed;
+  }
+
+  /**
+   * Makes target `tid` what the records say now, read under the target's lock: whoever applies
+   * last applies the newest record, so a re-apply racing a job never restores an older one.
+   */
+  private converge(tid: number, volumeId: string): Promise<void> {
+    return this.onTarget(tid, async () => {
+      const record = this.ctx.store.getExport(volumeId);
+      const volume = this.ctx.store.getVolume(volumeId);
+      if (record?.tid === tid && volume !== undefined && !this.withdrawn.has(volumeId)) {
+        await this.ctx.targetEngine.applyTarget(this.specOf(record, volume));
+      } else if (this.withdrawn.has(volumeId) || !this.ctx.store.listExports().some((r) => r.tid === tid)) {
+        await this.ctx.targetEngine.removeTarget(tid);
+      }
+    });
+  }
+
+  /** tgtd commands on one target run under that target's lock, held for the commands only. */
+  private async onTarget<T>(tid: number, commands: () => Promise<T>): Promise<T> {
+    const release = await this.ctx.jobs.lock.acquire([targetLock(tid)]);
     try {
-      const failed: string[] = [];
-      const wanted = new Set<number>();
-      for (const record of this.ctx.store.listExports()) {
-        wanted.add(record.tid);
-        const volume = this.ctx.store.getVolume(record.volumeId);
-        if (volume === undefined) continue;
-        try {
-          await this.ctx.targetEngine.applyTarget(this.specOf(record, volume));
-        } catch (e) {
-          failed.push(record.volumeId);
-          this.ctx.log(`re-applying the export of volume ${record.volumeId} failed: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-      for (const tid of await this.ctx.targetEngine.listTargetIds()) {
-        if (!wanted.has(tid)) await this.ctx.targetEngine.removeTarget(tid);
-      }
-      return failed;
+      return await commands();
     } finally {
       release();
     }

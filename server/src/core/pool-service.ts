@@ -1,7 +1,8 @@
 import { isUnsafeRaidLevel, RAID_MIN_DEVICES, type RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { PoolCreateRequest } from "./requests";
 import type { CoreContext } from "./context";
-import { TARGET_ENGINE_LOCK, poolLock, poolMaintenanceLock } from "./context";
+import type { ExportService } from "./export-service";
+import { poolLock, poolMaintenanceLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
@@ -19,7 +20,10 @@ export interface PoolView {
 const offlineUsage: PoolUsage = { totalBytes: 0, usedBytes: 0, freeBytes: 0 };
 
 export class PoolService {
-  constructor(private readonly ctx: CoreContext) {}
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly exports: ExportService,
+  ) {}
 
   list(): PoolRecord[] {
     return this.ctx.store.listPools().filter((p) => p.state !== "deleting");
@@ -231,7 +235,7 @@ export class PoolService {
 
   async delete(id: string, force: boolean): Promise<StartedJob> {
     return this.ctx.jobs.start({
-      lockKeys: [poolLock(id), TARGET_ENGINE_LOCK, poolMaintenanceLock(id)],
+      lockKeys: [poolLock(id), poolMaintenanceLock(id)],
       objectType: "pool",
       objectId: id,
       operation: "delete",
@@ -253,13 +257,8 @@ export class PoolService {
         return pool;
       },
       work: async (pool) => {
-        for (const volume of this.ctx.store.listVolumes(id)) {
-          const exported = this.ctx.store.getExport(volume.id);
-          if (exported !== undefined) {
-            await this.ctx.targetEngine.removeTarget(exported.tid);
-            this.ctx.store.deleteExport(volume.id);
-          }
-        }
+        // No export can start meanwhile: assigning refuses volumes of a pool being deleted.
+        for (const volume of this.ctx.store.listVolumes(id)) await this.exports.removeExport(volume.id);
         await this.ctx.poolEngine.destroyPool(id, pool.devices);
         this.ctx.store.transaction(() => {
           for (const volume of this.ctx.store.listVolumes(id)) this.ctx.store.deleteVolume(volume.id);

@@ -4,7 +4,7 @@
  * Every change keeps the volume's id, data and export.
  */
 import type { CoreContext } from "./context";
-import { TARGET_ENGINE_LOCK, poolLock, volumeLock } from "./context";
+import { poolLock, volumeLock } from "./context";
 import { DomainError } from "./domain-error";
 import type { ExportService } from "./export-service";
 import type { StartedJob } from "./jobs";
@@ -30,7 +30,7 @@ export class VolumeModification {
     // A move holds both pools, so that neither can be deleted under the copy.
     const pools = target === undefined || source === undefined || target === source ? [] : [poolLock(source), poolLock(target)];
     return this.ctx.jobs.start<Modification>({
-      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK, ...pools],
+      lockKeys: [volumeLock(id), ...pools],
       objectType: "volume",
       objectId: id,
       operation: "modify",
@@ -107,37 +107,46 @@ export class VolumeModification {
   }
 
   private async apply({ before, after }: Modification): Promise<void> {
-    const engine = this.ctx.poolEngine;
-    const id = after.id;
     const moved = after.poolId !== before.poolId;
-    if (moved) await this.copyToNewPool(before, after);
-    if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, id, after.compression);
-    if (!moved && after.thin !== before.thin) await engine.setProvisioning(after.poolId, id, after.thin);
-    if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, id, after.sizeBytes, after.thin);
-    // The record switches pools only once the copy is whole; the old copy goes after it.
-    this.ctx.store.updateVolume(after);
-    if (moved) await engine.deleteVolume(before.poolId, id);
+    if (moved) {
+      // The target stays down from the copy until the record names the new pool, so that no
+      // initiator can log in and write to the copy being left behind.
+      await this.exportService.whileWithdrawn(after.id, () => this.moveAndChange(before, after));
+    } else {
+      await this.changeInPlace(before, after);
+    }
     if (moved || after.cacheMode !== before.cacheMode || after.sizeBytes > before.sizeBytes) await this.exportService.reapplyLun(after);
   }
 
-  /**
-   * The target goes away during the copy so that no initiator can log in and write to the old
-   * copy (admission made sure none was logged in); it comes back on the new copy, same IQN.
-   */
+  private async changeInPlace(before: VolumeRecord, after: VolumeRecord): Promise<void> {
+    const engine = this.ctx.poolEngine;
+    if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, after.id, after.compression);
+    if (after.thin !== before.thin) await engine.setProvisioning(after.poolId, after.id, after.thin);
+    if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, after.id, after.sizeBytes, after.thin);
+    this.ctx.store.updateVolume(after);
+  }
+
+  /** The record switches pools only once the copy is whole; the old copy goes after it. */
+  private async moveAndChange(before: VolumeRecord, after: VolumeRecord): Promise<void> {
+    const engine = this.ctx.poolEngine;
+    await this.copyToNewPool(before, after);
+    if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, after.id, after.compression);
+    if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, after.id, after.sizeBytes, after.thin);
+    this.ctx.store.updateVolume(after);
+    await engine.deleteVolume(before.poolId, before.id);
+  }
+
   private async copyToNewPool(before: VolumeRecord, after: VolumeRecord): Promise<void> {
     const engine = this.ctx.poolEngine;
     const copied = async (): Promise<boolean> => (await engine.listOnDisk(after.poolId)).volumes.includes(after.id);
     // The record names the old pool, so a copy already there is what an interrupted move left.
     if (await copied()) await engine.deleteVolume(after.poolId, after.id);
-    const exported = this.ctx.store.getExport(before.id);
-    if (exported !== undefined) await this.ctx.targetEngine.removeTarget(exported.tid);
     try {
       await engine.copyAcrossPools({ poolId: before.poolId, path: engine.volumeDataPath(before.poolId, before.id) }, after.poolId, after.id);
       // The copy is sparse: a thick volume allocates its blocks again in the new pool.
       if (!after.thin) await engine.setProvisioning(after.poolId, after.id, false);
     } catch (error) {
       if (await copied()) await engine.deleteVolume(after.poolId, after.id);
-      if (exported !== undefined) await this.exportService.reapplyLun(before);
       throw error;
     }
   }

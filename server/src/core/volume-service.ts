@@ -4,7 +4,7 @@ import type {
   VolumeCreateRequest, VolumeFromImageRequest, VolumeModifyRequest,
 } from "./requests";
 import type { CoreContext } from "./context";
-import { TARGET_ENGINE_LOCK, poolLock, volumeLock } from "./context";
+import { poolLock, volumeLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import type { ExportService } from "./export-service";
@@ -288,7 +288,7 @@ export class VolumeService {
    */
   delete(id: string, force: boolean): Promise<StartedJob> {
     return this.ctx.jobs.start({
-      lockKeys: [volumeLock(id), TARGET_ENGINE_LOCK],
+      lockKeys: [volumeLock(id)],
       objectType: "volume",
       objectId: id,
       operation: "delete",
