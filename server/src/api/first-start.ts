@@ -3,7 +3,7 @@
  * file, never the password) and a self-signed TLS certificate for this host's names.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
@@ -51,8 +51,10 @@ export async function ensureTlsCertificate(stateDir: string, extraHosts: string[
         { name: "subjectAltName", altNames: [...names.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))] },
       ],
     });
-    writeFileSync(keyFile, pems.private, { mode: 0o600 });
-    writeFileSync(certFile, pems.cert, { mode: 0o644 });
+    // Made anew as a pair, each with O_EXCL: the private key is never written through a planted name.
+    for (const file of [keyFile, certFile]) rmSync(file, { force: true });
+    writeFileSync(keyFile, pems.private, { mode: 0o600, flag: "wx" });
+    writeFileSync(certFile, pems.cert, { mode: 0o644, flag: "wx" });
   }
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }

@@ -65,11 +65,13 @@ export class ImageService {
     const engine = this.engine;
     try {
       if (source.path !== undefined) {
-        // Checked before the file is even looked at, and again once symlinks are resolved.
+        // Checked as named and once symlinks are resolved, before the file is opened; from then on
+        // only the resolved path is used, and the engine opens it without following a symlink.
         this.requireInsideDirectories(source.path, "image.path");
-        const facts = await engine.inspectFile(source.path, source.format);
-        this.requireInsideDirectories(facts.realPath, "image.path");
-        return { kind: "file", path: facts.realPath, format: source.format, virtualSize: facts.virtualSize };
+        const resolved = await engine.resolvePath(source.path);
+        this.requireInsideDirectories(resolved, "image.path");
+        const facts = await engine.inspectFile(resolved, source.format);
+        return { kind: "file", path: resolved, format: source.format, virtualSize: facts.virtualSize };
       }
       const url = source.url ?? "";
       const facts = await engine.inspectUrl(url, source.format);

@@ -159,8 +159,6 @@ export interface ImageFacts {
 }
 
 export interface ImageFileFacts extends ImageFacts {
-  /** The path with every symlink resolved (allow-list checks use it). */
-  realPath: string;
   fileSize: number;
   allocatedBytes: number;
   ctime: number;
@@ -186,7 +184,12 @@ export interface DownloadOutcome {
 }
 
 export interface ImageEngine {
-  /** Reads a file's format and virtual size; refuses a format mismatch and backing or external data files. */
+  /** The path with every symlink resolved, for the allow-list checks made before the file is opened; refuses a missing file. */
+  resolvePath(path: string): Promise<string>;
+  /**
+   * Reads a file's format and virtual size, opening it once without following a symlink;
+   * refuses anything but a regular file, a format mismatch and backing or external data files.
+   */
   inspectFile(path: string, declared: ImageFormat): Promise<ImageFileFacts>;
   /** Learns a URL image's virtual size without fetching it (Content-Length, or the qcow2 header). */
   inspectUrl(url: string, declared: ImageFormat): Promise<ImageFacts>;
@@ -195,7 +198,10 @@ export interface ImageEngine {
    * as more than `maxBytes` arrive, so an endless or inflating body cannot fill the pool.
    */
   download(url: string, destination: string, progress: ProgressReporter, maxBytes: number): Promise<DownloadOutcome>;
-  /** Writes an image's disk contents as a new raw file: a reflink when both are raw on one btrfs, else a sparse copy. */
+  /**
+   * Writes an image's disk contents as a new raw file: a reflink when both are raw on one btrfs,
+   * else a sparse copy. Like inspectFile, it reads the regular file at that path, never a symlink.
+   */
   writeRaw(source: { path: string; format: ImageFormat }, destination: string): Promise<void>;
   /** Writes a raw disk (a volume's data file) as an image file, atomically (a partial file is never visible). */
   writeImage(rawSource: string, destination: string, format: ImageFormat): Promise<void>;
