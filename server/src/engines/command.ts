@@ -163,8 +163,15 @@ export class DaemonProcess {
   ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
+        const exit = { code, signal };
+        this.exitInfo = exit;
+        // "exit" can come before the last output was read: wait for the pipes to close (briefly,
+        // in case a child of the daemon still holds them).
+        const settle = setTimeout(() => { resolve(exit); }, 1000);
+        child.once("close", () => {
+          clearTimeout(settle);
+          resolve(exit);
+        });
       });
       child.once("error", () => {
         this.exitInfo ??= { code: null, signal: null };
