@@ -166,7 +166,8 @@ async function fetchSparse(
   url: string, destination: string, progress: ProgressReporter, limits: DownloadLimits, deadlines: { signal: AbortSignal; touch(): void },
 ): Promise<DownloadOutcome> {
   const { maxBytes, guard } = limits;
-  const response = await get(url, { guard, signal: deadlines.signal });
+  // Identity: the declared length is then the image's own, checked against the cap up front.
+  const response = await get(url, { guard, signal: deadlines.signal, headers: { "accept-encoding": "identity" } });
   // With a content coding (gzip from a server that compresses zero runs) the length is the coded one.
   const coded = response.headers.get("content-encoding") !== null;
   const expected = coded ? Number.NaN : Number(response.headers.get("content-length") ?? Number.NaN);
@@ -203,6 +204,9 @@ async function fetchSparse(
     if (body === null) throw new UnusableImageError(`${url} sent no body`);
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
       deadlines.touch();
+      if (Number.isFinite(expected) && position + pending.length + chunk.byteLength > expected) {
+        throw new UnusableImageError(`${url} sent more than the ${expected} bytes it declared`);
+      }
       if (position + pending.length + chunk.byteLength > maxBytes) {
         // Leaving the loop cancels the body: the rest is never received.
         throw new UnusableImageError(`${url} sent more than the ${maxBytes} bytes admitted for the image`);
