@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configFromOptions, DEFAULT_LISTEN, isLoopbackHost, type ServeOptions } from "./config";
 
-const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357", eventRetention: "30d", maxJobs: "64", imageDownloadTimeout: "6h" };
+const base: ServeOptions = { stateDir: "/tmp/dpl-config-test", listen: DEFAULT_LISTEN, portal: "127.0.0.1:3260", tgtControlPort: "8357", eventRetention: "30d", maxJobs: "64", hostFreeFloor: "256MiB", imageDownloadTimeout: "6h" };
 
 describe("server configuration", () => {
   it("listens on loopback unless told otherwise", () => {
@@ -17,6 +17,12 @@ describe("server configuration", () => {
     expect(configFromOptions({ ...base, eventRetention: "12h" }).eventRetentionMs).toBe(12 * 3_600_000);
     expect(configFromOptions({ ...base, eventRetention: "90m" }).eventRetentionMs).toBe(90 * 60_000);
     for (const bad of ["0d", "30", "1w", "-1d", ""]) expect(() => configFromOptions({ ...base, eventRetention: bad }), bad).toThrow(/--event-retention must be a duration/);
+  });
+
+  it("reads the host free-space floor as a size, naming the flag when it is not one", () => {
+    expect(configFromOptions(base).hostFreeFloorBytes).toBe(256 * 2 ** 20);
+    expect(configFromOptions({ ...base, hostFreeFloor: "1GiB" }).hostFreeFloorBytes).toBe(2 ** 30);
+    expect(() => configFromOptions({ ...base, hostFreeFloor: "lots" })).toThrow(/^--host-free-floor: not a size/);
   });
 
   it("refuses --insecure-http on an address other hosts can reach, naming the flag", () => {

@@ -36,6 +36,8 @@ export interface ServerConfig {
   /** Finished events older than this are deleted. */
   eventRetentionMs: number;
   maxJobs: number;
+  /** Bytes of the state directory's filesystem that pools and thick volumes never count on. */
+  hostFreeFloorBytes: number;
   /** The longest one image download may take. */
   imageDownloadTimeoutMs: number;
   /** Non-public networks URL imports may reach (CIDR). */
@@ -54,6 +56,14 @@ export function parseSize(text: string): number {
   const factor = UNITS[unit];
   if (m?.[1] === undefined || factor === undefined) throw new Error(`not a size: ${JSON.stringify(text)} (use e.g. 8GiB, 512MiB)`);
   return Math.floor(Number(m[1]) * factor);
+}
+
+function parseSizeOption(text: string, what: string): number {
+  try {
+    return parseSize(text);
+  } catch (e) {
+    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -94,6 +104,7 @@ export interface ServeOptions {
   perVolumeMetrics?: boolean;
   eventRetention: string;
   maxJobs: string;
+  hostFreeFloor: string;
   imageDownloadTimeout: string;
   allowImageUrlNetwork?: string[];
 }
@@ -115,7 +126,7 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     insecureHttp: o.insecureHttp === true,
     portal,
     tgtControlPort,
-    embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSize(o.embeddedPool),
+    embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSizeOption(o.embeddedPool, "--embedded-pool"),
     readyFile: o.readyFile === undefined ? undefined : resolve(o.readyFile),
     allowedBlockDevices: o.allowBlockDevice ?? [],
     // Not <stateDir>/images: that directory holds the pools' own device image files.
@@ -123,6 +134,7 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     perVolumeMetrics: o.perVolumeMetrics === true,
     eventRetentionMs: parseDuration(o.eventRetention, "--event-retention"),
     maxJobs: parseCount(o.maxJobs, "--max-jobs"),
+    hostFreeFloorBytes: parseSizeOption(o.hostFreeFloor, "--host-free-floor"),
     imageDownloadTimeoutMs: parseDuration(o.imageDownloadTimeout, "--image-download-timeout"),
     allowedImageUrlNetworks: (o.allowImageUrlNetwork ?? []).map((text) => {
       try {

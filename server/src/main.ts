@@ -66,6 +66,7 @@ async function serve(config: ServerConfig): Promise<void> {
     serverName: hostname(),
     eventRetentionMs: config.eventRetentionMs,
     maxJobs: config.maxJobs,
+    hostFreeFloorBytes: config.hostFreeFloorBytes,
   };
   const store = new SqliteMetadataStore(join(config.stateDir, "metadata.db"));
   const poolEngine = new BtrfsPoolEngine({ stateDir: config.stateDir });
@@ -159,6 +160,7 @@ program
   .option("--allow-image-url-network <cidr...>", "non-public networks URL imports may reach (loopback, private and link-local addresses are refused otherwise), e.g. 10.0.0.0/8")
   .option("--image-download-timeout <duration>", "the longest one URL image import may take (a download is also failed after 60 s without data)", "6h")
   .option("--max-jobs <n>", "jobs running or waiting for locks at once; beyond it requests get 503 with Retry-After", "64")
+  .option("--host-free-floor <size>", "free space of the state directory's filesystem that image-file pools and thick volumes never count on (metadata.db needs it)", "256MiB")
   .option("--event-retention <duration>", "delete finished events older than this (e.g. 30d, 12h, 90m)", "30d")
   .action(async (options: ServeOptions) => {
     try {

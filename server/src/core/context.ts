@@ -18,6 +18,8 @@ export interface CoreSettings {
   eventRetentionMs?: number;
   /** Jobs running or waiting for locks at once; beyond it requests get 503 OVERLOADED (default 64). */
   maxJobs?: number;
+  /** Bytes of the state directory's filesystem that pools and thick volumes never count on (default 256 MiB). */
+  hostFreeFloorBytes?: number;
 }
 
 /** What the parts of core share. */

@@ -8,6 +8,7 @@ import type { PoolDevice, PoolDeviceChange, RaidLevel } from "@prophetstor/dpl-p
 import type { CoreContext } from "./context";
 import { poolMaintenanceLock } from "./context";
 import { DomainError } from "./domain-error";
+import { imageFileBytes, imageSizeField, withHostSpaceLock } from "./host-space-guard";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
 import type { DeviceSpec, PoolDeviceRecord } from "./ports";
@@ -60,17 +61,20 @@ export class PoolDeviceService {
   }
 
   private add(poolId: string, change: AddChange): Promise<StartedJob> {
+    const imageBytes = imageFileBytes(change.devices);
     return this.ctx.jobs.start({
-      lockKeys: [poolMaintenanceLock(poolId)],
+      lockKeys: withHostSpaceLock([poolMaintenanceLock(poolId)], imageBytes),
       objectType: "pool",
       objectId: poolId,
       operation: "add_devices",
-      admit: () => {
+      admit: async () => {
         const pool = this.requireAvailable(poolId);
         if (pool.devices.length + change.devices.length > MAX_DEVICES) {
           throw new DomainError("INVALID_ARGUMENT", `pool ${poolId} has ${pool.devices.length} devices; it can take at most ${MAX_DEVICES}`, "metadata.devices");
         }
-        return change.devices.map((device, i) => this.deviceSpec(device, `metadata.devices.${i}`));
+        const specs = change.devices.map((device, i) => this.deviceSpec(device, `metadata.devices.${i}`));
+        await this.pools.hostSpace.requireRoomForImageFiles(imageBytes, imageSizeField(change.devices));
+        return specs;
       },
       work: async (specs) => {
         const added = await this.ctx.poolEngine.addDevices(poolId, specs);
@@ -109,12 +113,13 @@ export class PoolDeviceService {
   }
 
   private replace(poolId: string, change: ReplaceChange): Promise<StartedJob> {
+    const imageBytes = imageFileBytes([change.device]);
     return this.ctx.jobs.start({
-      lockKeys: [poolMaintenanceLock(poolId)],
+      lockKeys: withHostSpaceLock([poolMaintenanceLock(poolId)], imageBytes),
       objectType: "pool",
       objectId: poolId,
       operation: "replace_device",
-      admit: () => {
+      admit: async () => {
         const pool = this.requireAvailable(poolId);
         const old = this.requireDevice(pool, change.device_uuid, "metadata.device_uuid");
         const spec = this.deviceSpec(change.device, "metadata.device", old);
@@ -122,6 +127,8 @@ export class PoolDeviceService {
           throw new DomainError("INVALID_ARGUMENT",
             `the new device must be at least as large as device ${old.deviceId} (${old.size} bytes)`, "metadata.device.size");
         }
+        // The old device's file stays until the new one holds its data: both must fit at once.
+        await this.pools.hostSpace.requireRoomForImageFiles(imageBytes, "metadata.device.size");
         return { pool, old, spec };
       },
       work: async ({ pool, old, spec }) => {

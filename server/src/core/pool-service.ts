@@ -2,6 +2,7 @@ import { isUnsafeRaidLevel, RAID_MIN_DEVICES, type RaidLevel } from "@prophetsto
 import type { PoolCreateRequest } from "./requests";
 import type { CoreContext } from "./context";
 import type { ExportService } from "./export-service";
+import { HostSpaceGuard, imageFileBytes, imageSizeField, withHostSpaceLock } from "./host-space-guard";
 import { poolLock, poolMaintenanceLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
@@ -20,10 +21,14 @@ export interface PoolView {
 const offlineUsage: PoolUsage = { totalBytes: 0, usedBytes: 0, freeBytes: 0 };
 
 export class PoolService {
+  readonly hostSpace: HostSpaceGuard;
+
   constructor(
     private readonly ctx: CoreContext,
     private readonly exports: ExportService,
-  ) {}
+  ) {
+    this.hostSpace = new HostSpaceGuard(ctx);
+  }
 
   list(): PoolRecord[] {
     return this.ctx.store.listPools().filter((p) => p.state !== "deleting");
@@ -96,6 +101,7 @@ export class PoolService {
           `a thick allocation of ${growBytes} bytes needs that much free space; pool ${pool.id} has ${freeBytes}`, field);
       }
     }
+    if (!thin) await this.hostSpace.requireRoomForThick(pool, growBytes, field);
   }
 
   async create(id: string, body: PoolCreateRequest): Promise<StartedJob> {
@@ -117,12 +123,13 @@ export class PoolService {
     if (devices.length < needed) {
       throw new DomainError("INVALID_ARGUMENT", `${metadata.properties.raid_level} needs at least ${needed} devices`, "metadata.devices");
     }
+    const imageBytes = imageFileBytes(metadata.devices);
     return this.ctx.jobs.start({
-      lockKeys: [poolLock(id)],
+      lockKeys: withHostSpaceLock([poolLock(id)], imageBytes),
       objectType: "pool",
       objectId: id,
       operation: "create",
-      admit: () => {
+      admit: async () => {
         const existing = this.ctx.store.getPool(id);
         if (existing !== undefined) {
           const same = existing.name === metadata.display_name && existing.raid === metadata.properties.raid_level
@@ -130,6 +137,8 @@ export class PoolService {
           if (!same) throw new DomainError("ALREADY_EXISTS", `pool ${id} already exists with a different specification`);
           return new ReuseEvent(this.ctx.jobs.lastEvent("pool", id, "create"));
         }
+        await this.hostSpace.requireRoomForImageFiles(imageBytes, imageSizeField(metadata.devices));
+        // Checked after the await, right before the insert: no other create can slip in between.
         if (this.ctx.store.listPools().some((p) => p.name === metadata.display_name)) {
           throw new DomainError("ALREADY_EXISTS", `a pool named ${metadata.display_name} already exists`, "metadata.display_name");
         }

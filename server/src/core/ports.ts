@@ -27,6 +27,17 @@ export interface PoolUsage {
   freeBytes: number;
 }
 
+/** The filesystem that holds the server's state: metadata.db and the image files of image-file pools. */
+export interface HostSpace {
+  /** Bytes the server may still write there (statfs f_bavail). */
+  availableBytes: number;
+  /**
+   * Per pool: bytes its sparse image files may still take as they fill (size minus allocated).
+   * Pools without image files are absent.
+   */
+  unallocatedImageBytes: Record<string, number>;
+}
+
 export interface DeviceHealth {
   deviceId: string;
   path: string;
@@ -62,6 +73,8 @@ export interface PoolEngine {
   /** Unmounts, detaches, and deletes image files. Idempotent. */
   destroyPool(poolId: string, devices: PoolDeviceRecord[]): Promise<void>;
   usage(poolId: string): Promise<PoolUsage>;
+  /** Free space of the host filesystem under the state directory, and what image-file pools may still take of it. */
+  hostSpace(): Promise<HostSpace>;
   /** Optional: waits until space that deletes free lazily (btrfs's cleaner) counts as free. */
   reclaimFreedSpace?(poolId: string): Promise<void>;
   health(poolId: string, devices: PoolDeviceRecord[]): Promise<PoolHealth>;

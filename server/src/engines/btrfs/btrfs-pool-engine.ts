@@ -11,10 +11,11 @@ import { mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, stat
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type {
-  BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage, ProgressReporter, RollbackMode,
+  BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, HostSpace, PoolEngine, PoolHealth, PoolUsage, ProgressReporter, RollbackMode,
 } from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
 import { mountedBlockIoCounters } from "./block-io-counters";
+import { readHostSpace } from "./host-space";
 
 export interface BtrfsPoolEngineOptions {
   /** The server's state dir: image files go to `<stateDir>/images/<pool>/`, mounts to `<stateDir>/pools/<pool>/`. */
@@ -431,6 +432,10 @@ export class BtrfsPoolEngine implements PoolEngine {
    * the data profile's redundancy already applied (its f_bavail is the same estimate as "Free
    * (estimated)"), in microseconds instead of a process start per pool reply.
    */
+  hostSpace(): Promise<HostSpace> {
+    return readHostSpace(this.stateDir);
+  }
+
   async usage(poolId: string): Promise<PoolUsage> {
     const fsStats = await statfs(this.mountPoint(poolId));
     // Usable = what is used plus what can still be written (space btrfs reserves is neither).
