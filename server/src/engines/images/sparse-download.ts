@@ -166,8 +166,9 @@ async function fetchSparse(
   url: string, destination: string, progress: ProgressReporter, limits: DownloadLimits, deadlines: { signal: AbortSignal; touch(): void },
 ): Promise<DownloadOutcome> {
   const { maxBytes, guard } = limits;
-  // Identity: the declared length is then the image's own, checked against the cap up front.
-  const response = await get(url, { guard, signal: deadlines.signal, headers: { "accept-encoding": "identity" } });
+  // Content codings stay welcome here (a compressing server sends zero runs almost for free): the
+  // cap counts decoded bytes. Only the size probes ask for identity, where the length must be the image's.
+  const response = await get(url, { guard, signal: deadlines.signal });
   // With a content coding (gzip from a server that compresses zero runs) the length is the coded one.
   const coded = response.headers.get("content-encoding") !== null;
   const expected = coded ? Number.NaN : Number(response.headers.get("content-length") ?? Number.NaN);
