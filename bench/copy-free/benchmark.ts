@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { runCommand } from "../../server/src/engines/command";
 import { BtrfsPoolEngine } from "../../server/src/engines/btrfs/btrfs-pool-engine";
+import { BtrfsVolumeEngine } from "../../server/src/engines/btrfs/btrfs-volume-engine";
 import type { PoolDeviceRecord } from "../../server/src/core/ports";
 import { releaseOnSignal } from "../framework/cleanup-on-signal";
 import { type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
@@ -76,6 +77,7 @@ export const copyFreeBenchmark: Benchmark = {
   async run(ctx: BenchmarkContext) {
     const plan = planFor(ctx.mode);
     const engine = new BtrfsPoolEngine({ stateDir: ctx.workDir });
+    const volumeEngine = new BtrfsVolumeEngine({ stateDir: ctx.workDir });
     const poolId = "bench";
     let devices: PoolDeviceRecord[] | undefined;
     const forgetSignalRelease = releaseOnSignal(async () => {
@@ -94,8 +96,8 @@ export const copyFreeBenchmark: Benchmark = {
         for (const sizeGiB of plan.sizesGiB) {
           const volume = `v${sizeGiB}g-${layout.blockBytes}`;
           const label = `${sizeGiB} GiB volume, 1 GiB data, ${layout.name}`;
-          await engine.createVolume(poolId, volume, sizeGiB * GIB, true, "none");
-          const data = engine.volumeDataPath(poolId, volume);
+          await volumeEngine.createVolume(poolId, volume, sizeGiB * GIB, true, "none");
+          const data = volumeEngine.volumeDataPath(poolId, volume);
           if (previous === undefined) {
             ctx.log(`${label}: writing data`);
             await writeData(data, layout);
@@ -103,9 +105,9 @@ export const copyFreeBenchmark: Benchmark = {
             // Writing 100,000 scattered extents takes a minute; the next size gets the same extents by
             // reflink, and the previous volume is deleted first, so none of them is shared when measured.
             ctx.log(`${label}: reflinking the data of the previous size`);
-            await runCommand("cp", ["--reflink=always", engine.volumeDataPath(poolId, previous), data], { timeoutMs: 600_000 });
-            await engine.resizeVolume(poolId, volume, sizeGiB * GIB, true);
-            await engine.deleteVolume(poolId, previous);
+            await runCommand("cp", ["--reflink=always", volumeEngine.volumeDataPath(poolId, previous), data], { timeoutMs: 600_000 });
+            await volumeEngine.resizeVolume(poolId, volume, sizeGiB * GIB, true);
+            await volumeEngine.deleteVolume(poolId, previous);
             await runCommand("sync", ["-f", data]);
           }
           const extents = await extentCount(data);
@@ -119,19 +121,19 @@ export const copyFreeBenchmark: Benchmark = {
           const baseline = { label: "full copy", value: fullCopy.p50 };
           addPoint(`full copy, ${layout.name}`, sizeGiB, fullCopy.p50);
 
-          await engine.createSnapshot(poolId, volume, `${volume}-base`);
+          await volumeEngine.createSnapshot(poolId, volume, `${volume}-base`);
           const timings: Record<Operation, number[]> = {
             snapshot: await sampleLatency(plan.repetitions,
-              (i) => engine.createSnapshot(poolId, volume, `${volume}-s${i}`),
-              (i) => engine.deleteSnapshot(poolId, `${volume}-s${i}`)),
+              (i) => volumeEngine.createSnapshot(poolId, volume, `${volume}-s${i}`),
+              (i) => volumeEngine.deleteSnapshot(poolId, `${volume}-s${i}`)),
             clone: await sampleLatency(plan.repetitions,
-              (i) => engine.volumeFromVolume(poolId, volume, `${volume}-c${i}`),
-              (i) => engine.deleteVolume(poolId, `${volume}-c${i}`)),
+              (i) => volumeEngine.volumeFromVolume(poolId, volume, `${volume}-c${i}`),
+              (i) => volumeEngine.deleteVolume(poolId, `${volume}-c${i}`)),
             "copy-from-snapshot": await sampleLatency(plan.repetitions,
-              (i) => engine.volumeFromSnapshot(poolId, `${volume}-base`, `${volume}-f${i}`),
-              (i) => engine.deleteVolume(poolId, `${volume}-f${i}`)),
-            "rollback (swap)": await sampleLatency(plan.rollbackRepetitions, () => engine.rollbackVolume(poolId, volume, `${volume}-base`, "swap")),
-            "rollback (in place)": await sampleLatency(plan.rollbackRepetitions, () => engine.rollbackVolume(poolId, volume, `${volume}-base`, "in-place")),
+              (i) => volumeEngine.volumeFromSnapshot(poolId, `${volume}-base`, `${volume}-f${i}`),
+              (i) => volumeEngine.deleteVolume(poolId, `${volume}-f${i}`)),
+            "rollback (swap)": await sampleLatency(plan.rollbackRepetitions, () => volumeEngine.rollbackVolume(poolId, volume, `${volume}-base`, "swap")),
+            "rollback (in place)": await sampleLatency(plan.rollbackRepetitions, () => volumeEngine.rollbackVolume(poolId, volume, `${volume}-base`, "in-place")),
           };
           for (const operation of OPERATIONS) {
             const summary = summarize(timings[operation]);
@@ -149,10 +151,10 @@ export const copyFreeBenchmark: Benchmark = {
             ctx.record({ case: `${operation}: ${label}`, metric: "p90", unit: "ms", value: summary.p90 });
           }
           ctx.note(`${label}: filefrag counts ${extents.toLocaleString("en-US")} extents; full copy p50 ${fullCopy.p50.toFixed(0)} ms (${fullCopy.count} runs).`);
-          await engine.deleteSnapshot(poolId, `${volume}-base`);
+          await volumeEngine.deleteSnapshot(poolId, `${volume}-base`);
           previous = volume;
         }
-        if (previous !== undefined) await engine.deleteVolume(poolId, previous);
+        if (previous !== undefined) await volumeEngine.deleteVolume(poolId, previous);
       }
 
       const smallest = plan.sizesGiB[0];

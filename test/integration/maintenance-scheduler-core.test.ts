@@ -14,7 +14,7 @@ import { JobRunner } from "../../server/src/core/jobs";
 import { MaintenanceScheduler } from "../../server/src/core/maintenance-scheduler";
 import { PoolMaintenanceService } from "../../server/src/core/pool-maintenance-service";
 import { PoolService } from "../../server/src/core/pool-service";
-import type { DedupeOutcome, PoolEngine, PoolMaintenanceEngine, ScrubOutcome, TargetEngine } from "../../server/src/core/ports";
+import type { DedupeOutcome, PoolEngine, PoolMaintenanceEngine, ScrubOutcome, TargetEngine, VolumeEngine } from "../../server/src/core/ports";
 import type { ObjectState } from "../../server/src/core/records";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
 
@@ -76,7 +76,7 @@ function setUp() {
   });
   const log: string[] = [];
   const ctx: CoreContext = {
-    store, poolEngine: unused("poolEngine") as PoolEngine, targetEngine: unused("targetEngine") as TargetEngine,
+    store, poolEngine: unused("poolEngine") as PoolEngine, volumeEngine: unused("volumeEngine") as VolumeEngine, targetEngine: unused("targetEngine") as TargetEngine,
     jobs: new JobRunner(store, (m) => { log.push(m); }), log: (m) => { log.push(m); },
     settings: { portals: [], iqnPrefix: "iqn.x", allowedBlockDevices: [], imageDirectories: [], vendor: "t", version: "0", serverName: "t" },
   };

@@ -141,7 +141,7 @@ function volumeCollectors(registry: Registry, core: DplCore): void {
       this.reset();
       for (const volume of core.volumes.list()) {
         if (volume.state !== "available") continue;
-        const bytes = await core.ctx.poolEngine.allocatedBytes(volume.poolId, volume.id).catch(() => undefined);
+        const bytes = await core.ctx.volumeEngine.allocatedBytes(volume.poolId, volume.id).catch(() => undefined);
         if (bytes !== undefined) this.set({ pool: volume.poolId, volume: volume.id }, bytes);
       }
     },

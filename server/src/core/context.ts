@@ -1,5 +1,5 @@
 import type { MetadataStore } from "./metadata-store";
-import type { ImageEngine, PoolEngine, TargetEngine } from "./ports";
+import type { ImageEngine, PoolEngine, TargetEngine, VolumeEngine } from "./ports";
 import type { JobRunner } from "./jobs";
 
 export interface CoreSettings {
@@ -26,6 +26,7 @@ export interface CoreSettings {
 export interface CoreContext {
   store: MetadataStore;
   poolEngine: PoolEngine;
+  volumeEngine: VolumeEngine;
   targetEngine: TargetEngine;
   /** Absent: image import and export answer UNSUPPORTED. */
   imageEngine?: ImageEngine | undefined;

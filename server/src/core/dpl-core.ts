@@ -10,7 +10,7 @@ import { MaintenanceScheduler } from "./maintenance-scheduler";
 import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
-import type { ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine } from "./ports";
+import type { ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine, VolumeEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
@@ -36,7 +36,7 @@ export class DplCore {
   private readonly eventRetention: EventRetention;
 
   constructor(deps: {
-    store: MetadataStore; poolEngine: PoolEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
+    store: MetadataStore; poolEngine: PoolEngine; volumeEngine: VolumeEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
     maintenanceEngine?: PoolMaintenanceEngine;
     imageEngine?: ImageEngine;
   }) {

@@ -38,7 +38,7 @@ export class ExportService {
       iqn: record.iqn,
       tid: record.tid,
       lun: record.lun,
-      backingPath: this.ctx.poolEngine.volumeDataPath(volume.poolId, volume.id),
+      backingPath: this.ctx.volumeEngine.volumeDataPath(volume.poolId, volume.id),
       cacheMode: volume.cacheMode,
       initiators: record.initiators,
     };

@@ -44,7 +44,7 @@ export class ImageService {
 
   /** Configured directories first, then each pool's own. */
   directories(): string[] {
-    const pools = this.ctx.store.listPools().filter((pool) => pool.state === "available").map((pool) => this.ctx.poolEngine.imageLibraryPath(pool.id));
+    const pools = this.ctx.store.listPools().filter((pool) => pool.state === "available").map((pool) => this.ctx.volumeEngine.imageLibraryPath(pool.id));
     return [...this.ctx.settings.imageDirectories, ...pools];
   }
 
@@ -95,7 +95,7 @@ export class ImageService {
       operation: "export",
       admit: async () => {
         const source = this.sourceOf(m.source_volume, m.source_snapshot);
-        const directory = m.directory ?? this.ctx.poolEngine.imageLibraryPath(source.poolId);
+        const directory = m.directory ?? this.ctx.volumeEngine.imageLibraryPath(source.poolId);
         if (m.directory !== undefined && !this.directories().includes(m.directory)) {
           throw new DomainError("INVALID_ARGUMENT", `metadata.directory: ${m.directory} is not one of the server's image directories (${this.directories().join(", ")})`, "metadata.directory");
         }
@@ -116,17 +116,17 @@ export class ImageService {
   }
 
   private sourceOf(volumeId: string, snapshotId: string | undefined): { poolId: string; dataPath: string } {
-    const poolEngine = this.ctx.poolEngine;
+    const volumeEngine = this.ctx.volumeEngine;
     if (snapshotId !== undefined) {
       const snapshot = this.ctx.store.getSnapshot(snapshotId);
       if (snapshot?.volumeId !== volumeId) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} of volume ${volumeId} does not exist`, "metadata.source_snapshot");
       if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "metadata.source_snapshot");
-      return { poolId: snapshot.poolId, dataPath: poolEngine.snapshotDataPath(snapshot.poolId, snapshot.id) };
+      return { poolId: snapshot.poolId, dataPath: volumeEngine.snapshotDataPath(snapshot.poolId, snapshot.id) };
     }
     const volume = this.ctx.store.getVolume(volumeId);
     if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, "metadata.source_volume");
     if (volume.state !== "available") throw new DomainError("BUSY", `volume ${volumeId} is ${volume.state}`, "metadata.source_volume");
-    return { poolId: volume.poolId, dataPath: poolEngine.volumeDataPath(volume.poolId, volume.id) };
+    return { poolId: volume.poolId, dataPath: volumeEngine.volumeDataPath(volume.poolId, volume.id) };
   }
 
   // ---------------------------------------------------------------- read, delete

@@ -253,7 +253,7 @@ export class PoolService {
         const volumes = this.ctx.store.listVolumes(id);
         const snapshots = this.ctx.store.listSnapshots({ poolId: id });
         // Image files exported into the pool's own library die with its filesystem: they count too.
-        const images = (await this.ctx.imageEngine?.list([this.ctx.poolEngine.imageLibraryPath(id)])) ?? [];
+        const images = (await this.ctx.imageEngine?.list([this.ctx.volumeEngine.imageLibraryPath(id)])) ?? [];
         if (!force && (volumes.length > 0 || snapshots.length > 0 || images.length > 0)) {
           const named = images.length === 0 ? "" : ` (${images.slice(0, 5).map((image) => image.id).join(", ")}${images.length > 5 ? ", …" : ""})`;
           throw new DomainError("BUSY",

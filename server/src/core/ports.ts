@@ -1,7 +1,7 @@
 /**
  * The seams between the server's domain logic (core/) and its engines (engines/). Core owns
  * these interfaces and does no I/O of its own; engines implement them on btrfs, tgtd and SQLite.
- * Everything that runs a privileged command lives behind PoolEngine or TargetEngine.
+ * Everything that runs a privileged command lives behind PoolEngine, VolumeEngine or TargetEngine.
  */
 import type { CacheMode, Compression, ImageFormat, RaidLevel } from "@prophetstor/dpl-provider/wire";
 
@@ -105,7 +105,10 @@ export interface PoolEngine {
   restoreProfile(poolId: string, raid: RaidLevel, deviceCount: number): Promise<void>;
   /** Converts data and metadata to another profile online, reporting the share of chunks done. */
   convertProfile(poolId: string, raid: RaidLevel, deviceCount: number, progress: ProgressReporter): Promise<void>;
+}
 
+/** Volumes and snapshots inside a pool a PoolEngine made and mounted. */
+export interface VolumeEngine {
   /** A volume: its own subvolume holding one data file (sparse when thin, fallocated when thick). */
   createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void>;
   /** Compression of the volume's data written from now on ("none": whatever the pool's mount does). */

@@ -23,7 +23,7 @@ export interface ReconcileReport {
 export const INTERRUPTED_MESSAGE = "interrupted by server restart";
 
 export async function reconcile(ctx: CoreContext, exportService: ExportService): Promise<ReconcileReport> {
-  const { store, poolEngine, log } = ctx;
+  const { store, poolEngine, volumeEngine, log } = ctx;
   const report: ReconcileReport = {
     finishedAt: 0, interruptedEvents: 0, pools: [], cleanedUp: [], reappliedExports: 0, failedExports: [], unowned: [],
   };
@@ -62,7 +62,7 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
 
   const attached = new Set(report.pools.filter((p) => p.attached).map((p) => p.id));
   for (const poolId of attached) {
-    const repaired = await poolEngine.repairInterruptedRollbacks(poolId).catch((e: unknown) => {
+    const repaired = await volumeEngine.repairInterruptedRollbacks(poolId).catch((e: unknown) => {
       log(`reconcile: repairing rollbacks in pool ${poolId}: ${String(e)}`);
       return [];
     });
@@ -73,7 +73,7 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
     if (volume.state === "creating" || volume.state === "deleting") {
       const exported = store.getExport(volume.id);
       if (exported !== undefined) store.deleteExport(volume.id);
-      await poolEngine.deleteVolume(volume.poolId, volume.id);
+      await volumeEngine.deleteVolume(volume.poolId, volume.id);
       store.deleteVolume(volume.id);
       report.cleanedUp.push(`volume ${volume.id} (${volume.state})`);
     } else if (volume.state === "available") {
@@ -83,14 +83,14 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   for (const snapshot of store.listSnapshots()) {
     if (!attached.has(snapshot.poolId)) continue;
     if (snapshot.state === "creating" || snapshot.state === "deleting") {
-      await poolEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
+      await volumeEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
       store.deleteSnapshot(snapshot.id);
       report.cleanedUp.push(`snapshot ${snapshot.id} (${snapshot.state})`);
     }
   }
 
   for (const poolId of attached) {
-    const onDisk = await poolEngine.listOnDisk(poolId);
+    const onDisk = await volumeEngine.listOnDisk(poolId);
     const volumes = onDisk.volumes.filter((id) => store.getVolume(id)?.poolId !== poolId);
     const snapshots = onDisk.snapshots.filter((id) => store.getSnapshot(id)?.poolId !== poolId);
     if (volumes.length > 0 || snapshots.length > 0) {
@@ -103,7 +103,7 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   if (ctx.imageEngine !== undefined) {
     const directories = [
       ...ctx.settings.imageDirectories,
-      ...[...attached].flatMap((poolId) => [poolEngine.imageLibraryPath(poolId), poolEngine.scratchDirectory(poolId)]),
+      ...[...attached].flatMap((poolId) => [volumeEngine.imageLibraryPath(poolId), volumeEngine.scratchDirectory(poolId)]),
     ];
     for (const file of await ctx.imageEngine.removeUnfinished(directories)) report.cleanedUp.push(`unfinished image file ${file}`);
   }
@@ -135,7 +135,7 @@ async function reconcileDevices(ctx: CoreContext, pool: PoolRecord, report: Reco
  * the disk (the extend's "after" state). A later extend is then compared with the real size.
  */
 async function adoptGrownSize(ctx: CoreContext, volume: VolumeRecord, report: ReconcileReport): Promise<void> {
-  const onDisk = await ctx.poolEngine.volumeSizeBytes(volume.poolId, volume.id).catch(() => undefined);
+  const onDisk = await ctx.volumeEngine.volumeSizeBytes(volume.poolId, volume.id).catch(() => undefined);
   if (onDisk === undefined || onDisk <= volume.sizeBytes) return;
   ctx.store.updateVolume({ ...volume, sizeBytes: onDisk });
   report.cleanedUp.push(`volume ${volume.id} (extend finished at ${onDisk} bytes)`);

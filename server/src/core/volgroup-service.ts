@@ -181,14 +181,14 @@ export class VolumeGroupService {
         // instant as the initiators see it.
         const tids = memberSnapshots.flatMap((s) => this.ctx.store.getExport(s.volumeId)?.tid ?? []);
         await this.ctx.targetEngine.withIoPaused(tids, async () => {
-          for (const s of memberSnapshots) await this.ctx.poolEngine.createSnapshot(s.poolId, s.volumeId, s.id);
+          for (const s of memberSnapshots) await this.ctx.volumeEngine.createSnapshot(s.poolId, s.volumeId, s.id);
         });
         for (const s of memberSnapshots) this.ctx.store.setSnapshotState(s.id, "available");
         for (const old of rotateOut) await this.removeGroupSnapshot(old);
       },
       undo: async ({ record, memberSnapshots }) => {
         for (const s of memberSnapshots) {
-          await this.ctx.poolEngine.deleteSnapshot(s.poolId, s.id);
+          await this.ctx.volumeEngine.deleteSnapshot(s.poolId, s.id);
           this.ctx.store.deleteSnapshot(s.id);
         }
         this.ctx.store.deleteGroupSnapshot(record.id);
@@ -200,7 +200,7 @@ export class VolumeGroupService {
     for (const memberSnapshotId of Object.values(record.members)) {
       const snapshot = this.ctx.store.getSnapshot(memberSnapshotId);
       if (snapshot === undefined) continue;
-      await this.ctx.poolEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
+      await this.ctx.volumeEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
       this.ctx.store.deleteSnapshot(snapshot.id);
     }
     this.ctx.store.deleteGroupSnapshot(record.id);

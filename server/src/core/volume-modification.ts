@@ -79,7 +79,7 @@ export class VolumeModification {
     const field = after.thin !== before.thin ? "metadata.properties.thin_provision" : "metadata.total_capacity";
     const pool = (): ReturnType<PoolService["requireUsable"]> => this.pools.requireUsable(before.poolId, field);
     if (before.thin && !after.thin) {
-      const allocated = await this.ctx.poolEngine.allocatedBytes(before.poolId, before.id);
+      const allocated = await this.ctx.volumeEngine.allocatedBytes(before.poolId, before.id);
       await this.pools.checkCapacity(pool(), after.sizeBytes - allocated, false, field);
     } else if (after.sizeBytes > before.sizeBytes) {
       await this.pools.checkCapacity(pool(), after.sizeBytes - before.sizeBytes, after.thin, field);
@@ -119,7 +119,7 @@ export class VolumeModification {
   }
 
   private async changeInPlace(before: VolumeRecord, after: VolumeRecord): Promise<void> {
-    const engine = this.ctx.poolEngine;
+    const engine = this.ctx.volumeEngine;
     if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, after.id, after.compression);
     if (after.thin !== before.thin) await engine.setProvisioning(after.poolId, after.id, after.thin);
     if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, after.id, after.sizeBytes, after.thin);
@@ -128,7 +128,7 @@ export class VolumeModification {
 
   /** The record switches pools only once the copy is whole; the old copy goes after it. */
   private async moveAndChange(before: VolumeRecord, after: VolumeRecord): Promise<void> {
-    const engine = this.ctx.poolEngine;
+    const engine = this.ctx.volumeEngine;
     await this.copyToNewPool(before, after);
     if (after.compression !== before.compression) await engine.setVolumeCompression(after.poolId, after.id, after.compression);
     if (after.sizeBytes > before.sizeBytes) await engine.resizeVolume(after.poolId, after.id, after.sizeBytes, after.thin);
@@ -137,7 +137,7 @@ export class VolumeModification {
   }
 
   private async copyToNewPool(before: VolumeRecord, after: VolumeRecord): Promise<void> {
-    const engine = this.ctx.poolEngine;
+    const engine = this.ctx.volumeEngine;
     const copied = async (): Promise<boolean> => (await engine.listOnDisk(after.poolId)).volumes.includes(after.id);
     // The record names the old pool, so a copy already there is what an interrupted move left.
     if (await copied()) await engine.deleteVolume(after.poolId, after.id);

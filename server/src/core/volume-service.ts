@@ -79,7 +79,7 @@ export class VolumeService {
     const volume = this.require(id);
     let usedBytes = 0;
     if (volume.state === "available") {
-      usedBytes = await this.ctx.poolEngine.allocatedBytes(volume.poolId, id).catch(() => 0);
+      usedBytes = await this.ctx.volumeEngine.allocatedBytes(volume.poolId, id).catch(() => 0);
     }
     const snapshotIds = this.ctx.store.listSnapshots({ volumeId: id }).map((s) => s.id);
     return { volume, usedBytes, snapshotIds };
@@ -221,7 +221,7 @@ export class VolumeService {
         this.ctx.store.updateVolume(finished);
       },
       undo: async (record) => {
-        await this.ctx.poolEngine.deleteVolume(record.poolId, record.id);
+        await this.ctx.volumeEngine.deleteVolume(record.poolId, record.id);
         this.ctx.store.deleteVolume(record.id);
       },
     });
@@ -231,14 +231,14 @@ export class VolumeService {
     const images = this.ctx.imageEngine;
     if (images === undefined) throw new DomainError("UNSUPPORTED", "this server has no image engine");
     const spec = { sizeBytes: record.sizeBytes, thin: record.thin, compression: record.compression };
-    await this.ctx.poolEngine.volumeFromFill(record.poolId, record.id, spec, async (data) => {
+    await this.ctx.volumeEngine.volumeFromFill(record.poolId, record.id, spec, async (data) => {
       if (image.kind === "file") {
         await images.writeRaw({ path: image.path, format: image.format }, data);
       } else if (image.format === "raw") {
         // Straight into the volume: zero blocks become holes as they arrive.
         await images.download(image.url, data, progress, image.virtualSize);
       } else {
-        const scratch = this.ctx.poolEngine.scratchPath(record.poolId, `${record.id}.qcow2`);
+        const scratch = this.ctx.volumeEngine.scratchPath(record.poolId, `${record.id}.qcow2`);
         try {
           await images.download(image.url, scratch, (fraction) => { progress(fraction * 0.9); }, qcow2FileLimit(image.virtualSize));
           await images.writeRaw({ path: scratch, format: "qcow2" }, data);
@@ -250,7 +250,7 @@ export class VolumeService {
   }
 
   private async materialise(record: VolumeRecord, source: VolumeSource, progress: (fraction: number) => void): Promise<void> {
-    const engine = this.ctx.poolEngine;
+    const engine = this.ctx.volumeEngine;
     if (source.kind === "empty") {
       await engine.createVolume(record.poolId, record.id, record.sizeBytes, record.thin, record.compression);
       return;
@@ -304,7 +304,7 @@ export class VolumeService {
       },
       work: async (volume) => {
         await this.exportService.removeExport(volume.id);
-        await this.ctx.poolEngine.deleteVolume(volume.poolId, volume.id);
+        await this.ctx.volumeEngine.deleteVolume(volume.poolId, volume.id);
         this.ctx.store.deleteVolume(volume.id);
       },
       undo: (volume) => {
@@ -362,11 +362,11 @@ export class VolumeService {
         return record;
       },
       work: async (record) => {
-        await this.ctx.poolEngine.createSnapshot(record.poolId, volumeId, record.id);
+        await this.ctx.volumeEngine.createSnapshot(record.poolId, volumeId, record.id);
         this.ctx.store.setSnapshotState(record.id, "available");
       },
       undo: async (record) => {
-        await this.ctx.poolEngine.deleteSnapshot(record.poolId, record.id);
+        await this.ctx.volumeEngine.deleteSnapshot(record.poolId, record.id);
         this.ctx.store.deleteSnapshot(record.id);
       },
     });
@@ -386,7 +386,7 @@ export class VolumeService {
         return snapshot;
       },
       work: async (snapshot) => {
-        await this.ctx.poolEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
+        await this.ctx.volumeEngine.deleteSnapshot(snapshot.poolId, snapshot.id);
         this.ctx.store.deleteSnapshot(snapshot.id);
       },
       undo: (snapshot) => {
@@ -419,10 +419,10 @@ export class VolumeService {
       work: async ({ volume, snapshot }) => {
         // tgtd holds an exported volume's file open: only an in-place rollback reaches its LUN.
         const mode = this.ctx.store.getExport(volume.id) === undefined ? "swap" : "in-place";
-        await this.ctx.poolEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
+        await this.ctx.volumeEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
         // The volume keeps its current size when it grew after the snapshot.
         if (volume.sizeBytes > snapshot.sizeBytes) {
-          await this.ctx.poolEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
+          await this.ctx.volumeEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
         }
         this.ctx.store.updateVolume({ ...volume, mtime: Date.now() });
       },

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { PoolDeviceRecord, TargetSpec } from "../core/ports";
 import { BtrfsPoolEngine } from "./btrfs/btrfs-pool-engine";
+import { BtrfsVolumeEngine } from "./btrfs/btrfs-volume-engine";
 import { runCommand } from "./command";
 import { TgtTargetEngine } from "./tgt/tgt-target-engine";
 
@@ -17,6 +18,7 @@ const INITIATOR = "iqn.2026-01.test.dpl:host";
 
 let stateDir: string;
 let pools: BtrfsPoolEngine;
+let volumeEngine: BtrfsVolumeEngine;
 let targets: TgtTargetEngine;
 let devices: PoolDeviceRecord[] = [];
 let portal: number;
@@ -54,12 +56,13 @@ beforeAll(async () => {
   await runCommand("mkdir", ["-p", workRoot]);
   stateDir = await mkdtemp(path.join(workRoot, "engines-together-"));
   pools = new BtrfsPoolEngine({ stateDir });
+  volumeEngine = new BtrfsVolumeEngine({ stateDir });
   portal = await freeTcpPort();
   targets = new TgtTargetEngine({ controlPort: unusedControlPort(), portal: { host: "127.0.0.1", port: portal } });
   devices = await pools.createPool("p", "single", "zstd", [{ type: "image_file", size: 512 * MiB }]);
-  await pools.createVolume("p", "v", 64 * MiB, true, "none");
+  await volumeEngine.createVolume("p", "v", 64 * MiB, true, "none");
   await targets.start();
-  spec = { iqn: "iqn.2026-01.test.dpl:v", tid: 1, lun: 1, backingPath: pools.volumeDataPath("p", "v"), cacheMode: "direct", initiators: [INITIATOR] };
+  spec = { iqn: "iqn.2026-01.test.dpl:v", tid: 1, lun: 1, backingPath: volumeEngine.volumeDataPath("p", "v"), cacheMode: "direct", initiators: [INITIATOR] };
   await targets.applyTarget(spec);
 });
 
@@ -71,16 +74,16 @@ afterAll(async () => {
 
 it("rolls an exported volume back under tgtd's open LUN", async () => {
   await qemuIo(["write -P 0x11 0 4M"]);
-  await pools.createSnapshot("p", "v", "s");
+  await volumeEngine.createSnapshot("p", "v", "s");
   await qemuIo(["write -P 0x22 0 4M", "read -P 0x22 0 4M"]);
-  await pools.rollbackVolume("p", "v", "s", "in-place");
+  await volumeEngine.rollbackVolume("p", "v", "s", "in-place");
   // No re-apply: tgtd's file descriptor is the same inode, now holding the snapshot's extents.
   await qemuIo(["read -P 0x11 0 4M"]);
   await expect(qemuIo(["read -P 0x22 0 4M"])).rejects.toThrow(/Pattern verification failed/);
 });
 
 it("grows an exported volume and shows the new size after refreshLunSize", async () => {
-  await pools.resizeVolume("p", "v", 128 * MiB, true);
+  await volumeEngine.resizeVolume("p", "v", 128 * MiB, true);
   await targets.refreshLunSize(spec);
   const { stdout } = await runCommand("iscsi-readcapacity16", ["-i", INITIATOR, `iscsi://127.0.0.1:${portal}/${spec.iqn}/1`]);
   const lba = Number(/RETURNED LOGICAL BLOCK ADDRESS:(\d+)/.exec(stdout)?.[1]);

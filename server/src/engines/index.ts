@@ -1,4 +1,6 @@
-export { BtrfsPoolEngine, InvalidPoolRequestError, VolumeNotFoundError, type BtrfsPoolEngineOptions } from "./btrfs/btrfs-pool-engine";
+export { InvalidPoolRequestError, VolumeNotFoundError } from "./btrfs/btrfs-layout";
+export { BtrfsPoolEngine, type BtrfsPoolEngineOptions } from "./btrfs/btrfs-pool-engine";
+export { BtrfsVolumeEngine } from "./btrfs/btrfs-volume-engine";
 export { TgtTargetEngine, TgtdStartError, type TgtTargetEngineOptions } from "./tgt/tgt-target-engine";
 export {
   CommandError,

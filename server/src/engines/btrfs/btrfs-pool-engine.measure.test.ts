@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PoolDeviceRecord } from "../../core/ports";
 import { runCommand } from "../command";
 import { BtrfsPoolEngine } from "./btrfs-pool-engine";
+import { BtrfsVolumeEngine } from "./btrfs-volume-engine";
 
 const GiB = 2 ** 30;
 const workRoot = path.resolve(__dirname, "../../../../.work");
@@ -28,6 +29,7 @@ async function extents(file: string): Promise<string> {
 describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB volume, 1 GiB of random data)", () => {
   let stateDir: string;
   let engine: BtrfsPoolEngine;
+  let volumeEngine: BtrfsVolumeEngine;
   let devices: PoolDeviceRecord[] = [];
   const pool = "measure";
 
@@ -35,6 +37,7 @@ describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB v
     await runCommand("mkdir", ["-p", workRoot]);
     stateDir = await mkdtemp(path.join(workRoot, "btrfs-measure-"));
     engine = new BtrfsPoolEngine({ stateDir });
+    volumeEngine = new BtrfsVolumeEngine({ stateDir });
     devices = await engine.createPool(pool, "single", "none", [{ type: "image_file", size: 40 * GiB }]);
   }, 120_000);
 
@@ -44,14 +47,14 @@ describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB v
   }, 300_000);
 
   it("measures snapshot, clone, rollback and thick create", async () => {
-    await engine.createVolume(pool, "v", 10 * GiB, true, "none");
-    const data = engine.volumeDataPath(pool, "v");
+    await volumeEngine.createVolume(pool, "v", 10 * GiB, true, "none");
+    const data = volumeEngine.volumeDataPath(pool, "v");
     await runCommand("dd", ["if=/dev/urandom", `of=${data}`, "bs=4M", "count=256", "conv=notrunc,fsync", "status=none"], { timeoutMs: 300_000 });
     console.log(`sequentially written: ${await extents(data)}`);
-    await timed("createSnapshot", () => engine.createSnapshot(pool, "v", "s1"));
-    await timed("volumeFromVolume", () => engine.volumeFromVolume(pool, "v", "c1"));
+    await timed("createSnapshot", () => volumeEngine.createSnapshot(pool, "v", "s1"));
+    await timed("volumeFromVolume", () => volumeEngine.volumeFromVolume(pool, "v", "c1"));
     await runCommand("dd", ["if=/dev/urandom", `of=${data}`, "bs=4M", "count=64", "conv=notrunc,fsync", "status=none"], { timeoutMs: 300_000 });
-    await timed("rollbackVolume (few extents)", () => engine.rollbackVolume(pool, "v", "s1", "in-place"));
+    await timed("rollbackVolume (few extents)", () => volumeEngine.rollbackVolume(pool, "v", "s1", "in-place"));
 
     // A volume after many small random writes holds many extents: what reflink cost follows.
     await runCommand(
@@ -61,13 +64,13 @@ describe.skipIf(!process.env.DPL_ENGINE_MEASURE)("btrfs engine timings (10 GiB v
     );
     await runCommand("sync", []);
     console.log(`after random 4 KiB writes: ${await extents(data)}`);
-    await timed("createSnapshot (fragmented)", () => engine.createSnapshot(pool, "v", "s2"));
-    await timed("volumeFromVolume (fragmented)", () => engine.volumeFromVolume(pool, "v", "c2"));
-    await timed("rollbackVolume (fragmented snapshot)", () => engine.rollbackVolume(pool, "v", "s2", "in-place"));
+    await timed("createSnapshot (fragmented)", () => volumeEngine.createSnapshot(pool, "v", "s2"));
+    await timed("volumeFromVolume (fragmented)", () => volumeEngine.volumeFromVolume(pool, "v", "c2"));
+    await timed("rollbackVolume (fragmented snapshot)", () => volumeEngine.rollbackVolume(pool, "v", "s2", "in-place"));
 
-    const thick = await timed("createVolume thick 10 GiB", () => engine.createVolume(pool, "thick", 10 * GiB, false, "none"));
-    expect(await engine.allocatedBytes(pool, "thick")).toBe(10 * GiB);
+    const thick = await timed("createVolume thick 10 GiB", () => volumeEngine.createVolume(pool, "thick", 10 * GiB, false, "none"));
+    expect(await volumeEngine.allocatedBytes(pool, "thick")).toBe(10 * GiB);
     expect(thick).toBeGreaterThan(0);
-    await timed("deleteVolume (10 GiB thin, snapshots kept)", () => engine.deleteVolume(pool, "v"));
+    await timed("deleteVolume (10 GiB thin, snapshots kept)", () => volumeEngine.deleteVolume(pool, "v"));
   }, 900_000);
 });

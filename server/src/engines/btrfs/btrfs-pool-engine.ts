@@ -1,20 +1,20 @@
 /**
  * PoolEngine on btrfs: a pool is one btrfs filesystem over loop devices (image files under the
- * state dir) or block devices; a volume is a subvolume holding one file `data`; a snapshot is a
- * read-only subvolume snapshot. Snapshot and clone cost the same whatever a volume holds (a
- * subvolume snapshot copies one tree root); so does rollback by swap, while rollback in place
- * (exported volumes) reflinks the snapshot's file over the volume's and follows its extents.
+ * state dir) or block devices, mounted under the state dir; devices change in place (add,
+ * remove, replace, profile conversion). Volumes and snapshots are BtrfsVolumeEngine's.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, statfs, truncate } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath, rm, rmdir, stat, statfs } from "node:fs/promises";
 import path from "node:path";
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type {
-  BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, HostSpace, PoolEngine, PoolHealth, PoolUsage, ProgressReporter, RollbackMode,
+  BlockIoCounters, DeviceHealth, DeviceSpec, PoolDeviceRecord, HostSpace, PoolEngine, PoolHealth, PoolUsage, ProgressReporter,
 } from "../../core/ports";
 import { CommandFailedError, runCommand } from "../command";
 import { mountedBlockIoCounters } from "./block-io-counters";
+import { BtrfsLayout, COPY_COMMAND_MS, InvalidPoolRequestError, SLOW_COMMAND_MS } from "./btrfs-layout";
+import { balanceFraction, hasBtrfsSuperblock, metadataProfile, MIN_DEVICES, parseDeviceStats } from "./btrfs-readings";
 import { readHostSpace } from "./host-space";
 
 export interface BtrfsPoolEngineOptions {
@@ -28,116 +28,30 @@ export interface BtrfsPoolEngineOptions {
   loopDirectIo?: boolean;
 }
 
-/** Data profile → metadata profile: metadata is always at least as redundant as data. */
 const BALANCE_POLL_MS = 500;
-
-/** The byte ranges of a file's preallocated, never written extents, from `filefrag -v`. */
-export function unwrittenRanges(filefrag: string): { offset: number; length: number }[] {
-  const blockSize = Number(/blocks of (\d+) bytes/.exec(filefrag)?.[1] ?? 4096);
-  const ranges: { offset: number; length: number }[] = [];
-  for (const line of filefrag.split("\n")) {
-    const extent = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):.*\bunwritten\b/.exec(line);
-    if (extent === null) continue;
-    const first = Number(extent[1]);
-    ranges.push({ offset: first * blockSize, length: (Number(extent[2]) - first + 1) * blockSize });
-  }
-  return ranges;
-}
-
-/** "3 out of about 10 chunks balanced" (btrfs balance status) as 0.3; undefined when not running. */
-export function balanceFraction(status: string): number | undefined {
-  const match = /(\d+) out of about (\d+) chunks balanced/.exec(status);
-  if (match === null) return undefined;
-  const total = Number(match[2]);
-  return total === 0 ? undefined : Math.min(1, Number(match[1]) / total);
-}
-
-function metadataProfile(raid: RaidLevel, deviceCount: number): string {
-  switch (raid) {
-    case "single":
-      return deviceCount === 1 ? "dup" : "raid1";
-    case "raid0":
-    case "raid1":
-    case "raid10":
-      return deviceCount === 1 ? "dup" : "raid1";
-    case "raid1c3":
-      return "raid1c3";
-    // Parity RAID's write hole must not reach the metadata: it is mirrored instead (btrfs's advice).
-    case "raid5":
-      return "raid1";
-    case "raid6":
-      return "raid1c3";
-  }
-}
-
-// btrfs-progs 6 accepts raid10 on two devices; raid0 on one would stripe nothing.
-const MIN_DEVICES: Record<RaidLevel, number> = { single: 1, raid0: 2, raid1: 2, raid10: 2, raid1c3: 3, raid5: 2, raid6: 3 };
-
-/** Ids become path components: nothing that could climb out of the pool's directory. */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-export class InvalidPoolRequestError extends Error {
-  override name = "InvalidPoolRequestError";
-}
-
-export class VolumeNotFoundError extends Error {
-  override name = "VolumeNotFoundError";
-}
-
-function checkId(kind: string, id: string): string {
-  if (!SAFE_ID.test(id) || id.includes("..")) throw new InvalidPoolRequestError(`invalid ${kind} id ${JSON.stringify(id)}`);
-  return id;
-}
 
 function mountOptions(compression: Compression): string {
   return compression === "none" ? "noatime" : `noatime,compress=${compression}`;
 }
 
-/** Long operations: mkfs on many devices, deleting or copying large files. */
-const SLOW_COMMAND_MS = 10 * 60_000;
-const COPY_COMMAND_MS = 6 * 60 * 60_000;
 const HEALTH_READING_TTL_MS = 1_000;
 
-interface FileSize {
-  size: number;
-  /** 512-byte blocks allocated (fewer than size / 512 for a thin file). */
-  blocks: number;
-}
-
 export class BtrfsPoolEngine implements PoolEngine {
-  private readonly stateDir: string;
+  private readonly layout: BtrfsLayout;
   private readonly loopDirectIo: boolean;
   private readonly healthReadings = new Map<string, { at: number; health: PoolHealth }>();
 
   constructor(options: BtrfsPoolEngineOptions) {
-    this.stateDir = path.resolve(options.stateDir);
+    this.layout = new BtrfsLayout(options.stateDir);
     this.loopDirectIo = options.loopDirectIo ?? true;
   }
 
-  // ------------------------------------------------------------------ paths
-
   imageDir(poolId: string): string {
-    return path.join(this.stateDir, "images", checkId("pool", poolId));
+    return this.layout.imageDir(poolId);
   }
 
   mountPoint(poolId: string): string {
-    return path.join(this.stateDir, "pools", checkId("pool", poolId));
-  }
-
-  private volumeDir(poolId: string, volumeId: string): string {
-    return path.join(this.mountPoint(poolId), "volumes", checkId("volume", volumeId));
-  }
-
-  private snapshotDir(poolId: string, snapshotId: string): string {
-    return path.join(this.mountPoint(poolId), "snapshots", checkId("snapshot", snapshotId));
-  }
-
-  volumeDataPath(poolId: string, volumeId: string): string {
-    return path.join(this.volumeDir(poolId, volumeId), "data");
-  }
-
-  snapshotDataPath(poolId: string, snapshotId: string): string {
-    return path.join(this.snapshotDir(poolId, snapshotId), "data");
+    return this.layout.mountPoint(poolId);
   }
 
   // ------------------------------------------------------------------ pools
@@ -433,7 +347,7 @@ export class BtrfsPoolEngine implements PoolEngine {
    * (estimated)"), in microseconds instead of a process start per pool reply.
    */
   hostSpace(): Promise<HostSpace> {
-    return readHostSpace(this.stateDir);
+    return readHostSpace(this.layout.stateDir);
   }
 
   async usage(poolId: string): Promise<PoolUsage> {
@@ -483,254 +397,7 @@ export class BtrfsPoolEngine implements PoolEngine {
     return { state: degraded ? "Degraded" : "Online", devices: result };
   }
 
-  // ------------------------------------------------------------------ volumes and snapshots
-
-  async createVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean, compression: Compression): Promise<void> {
-    const dir = this.volumeDir(poolId, volumeId);
-    const data = path.join(dir, "data");
-    if (existsSync(data)) {
-      // A retried create finds what the interrupted one made.
-      if ((await stat(data)).size === sizeBytes) return;
-      throw new InvalidPoolRequestError(`volume ${volumeId} already exists in pool ${poolId} with another size`);
-    }
-    if (!existsSync(dir)) await runCommand("btrfs", ["subvolume", "create", dir]);
-    try {
-      // Set before the file exists: the property is inherited by files created in the directory.
-      if (compression !== "none") await runCommand("btrfs", ["property", "set", dir, "compression", compression]);
-      if (thin) await runCommand("truncate", ["-s", String(sizeBytes), data]);
-      else await runCommand("fallocate", ["-l", String(sizeBytes), data], { timeoutMs: SLOW_COMMAND_MS });
-    } catch (error) {
-      await this.deleteSubvolume(dir).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /**
-   * The property on the data file governs its next writes; the directory's is set too, so the
-   * file a rollback or swap puts there inherits it. An empty value resets both to the mount's.
-   */
-  async setVolumeCompression(poolId: string, volumeId: string, compression: Compression): Promise<void> {
-    const value = compression === "none" ? "" : compression;
-    for (const target of [this.volumeDir(poolId, volumeId), this.volumeDataPath(poolId, volumeId)]) {
-      await runCommand("btrfs", ["property", "set", target, "compression", value]);
-    }
-  }
-
-  async setProvisioning(poolId: string, volumeId: string, thin: boolean): Promise<void> {
-    const data = this.volumeDataPath(poolId, volumeId);
-    if (thin) {
-      // --dig-holes only finds written zeros; preallocated (unwritten) extents are punched by range.
-      const { stdout } = await runCommand("filefrag", ["-v", data], { timeoutMs: SLOW_COMMAND_MS });
-      for (const range of unwrittenRanges(stdout)) {
-        await runCommand("fallocate", ["--punch-hole", "-o", String(range.offset), "-l", String(range.length), data], { timeoutMs: SLOW_COMMAND_MS });
-      }
-      await runCommand("fallocate", ["--dig-holes", data], { timeoutMs: COPY_COMMAND_MS });
-      return;
-    }
-    // Mode 0 over the whole length allocates only the holes; written blocks are left as they are.
-    const { size } = await stat(data);
-    await runCommand("fallocate", ["-l", String(size), data], { timeoutMs: COPY_COMMAND_MS });
-  }
-
-  async resizeVolume(poolId: string, volumeId: string, sizeBytes: number, thin: boolean): Promise<void> {
-    const data = this.volumeDataPath(poolId, volumeId);
-    const current = (await this.statVolume(poolId, volumeId, data)).size;
-    if (sizeBytes < current) throw new InvalidPoolRequestError(`volume ${volumeId} cannot shrink from ${current} to ${sizeBytes} bytes`);
-    if (sizeBytes === current) return;
-    await this.growFile(data, current, sizeBytes, thin);
-  }
-
-  async deleteVolume(poolId: string, volumeId: string): Promise<void> {
-    await this.deleteSubvolume(this.volumeDir(poolId, volumeId));
-  }
-
-  async createSnapshot(poolId: string, volumeId: string, snapshotId: string): Promise<void> {
-    const source = this.volumeDir(poolId, volumeId);
-    await this.statVolume(poolId, volumeId, source);
-    await runCommand("btrfs", ["subvolume", "snapshot", "-r", source, this.snapshotDir(poolId, snapshotId)]);
-  }
-
-  async deleteSnapshot(poolId: string, snapshotId: string): Promise<void> {
-    await this.deleteSubvolume(this.snapshotDir(poolId, snapshotId));
-  }
-
-  async volumeFromSnapshot(poolId: string, snapshotId: string, newVolumeId: string): Promise<void> {
-    const source = this.snapshotDir(poolId, snapshotId);
-    if (!existsSync(source)) throw new VolumeNotFoundError(`snapshot ${snapshotId} not found in pool ${poolId}`);
-    await runCommand("btrfs", ["subvolume", "snapshot", source, this.volumeDir(poolId, newVolumeId)]);
-  }
-
-  async volumeFromVolume(poolId: string, sourceVolumeId: string, newVolumeId: string): Promise<void> {
-    const source = this.volumeDir(poolId, sourceVolumeId);
-    await this.statVolume(poolId, sourceVolumeId, source);
-    await runCommand("btrfs", ["subvolume", "snapshot", source, this.volumeDir(poolId, newVolumeId)]);
-  }
-
-  async copyAcrossPools(source: { poolId: string; path: string }, targetPoolId: string, newVolumeId: string): Promise<void> {
-    const dir = this.volumeDir(targetPoolId, newVolumeId);
-    await runCommand("btrfs", ["subvolume", "create", dir]);
-    try {
-      // Holes stay holes: a thin source stays thin in the other pool.
-      await runCommand("cp", ["--sparse=always", "--reflink=never", source.path, path.join(dir, "data")], { timeoutMs: COPY_COMMAND_MS });
-    } catch (error) {
-      await this.deleteSubvolume(dir).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  async rollbackVolume(poolId: string, volumeId: string, snapshotId: string, mode: RollbackMode): Promise<void> {
-    const data = this.volumeDataPath(poolId, volumeId);
-    const current = await this.statVolume(poolId, volumeId, data);
-    const snapshotData = this.snapshotDataPath(poolId, snapshotId);
-    if (!existsSync(snapshotData)) throw new VolumeNotFoundError(`snapshot ${snapshotId} not found in pool ${poolId}`);
-    if (mode === "in-place") await this.rollbackInPlace(snapshotData, data, current);
-    else await this.rollbackBySwap(poolId, volumeId, snapshotId, current);
-  }
-
-  /**
-   * cp opens the existing file with O_TRUNC and clones the snapshot's extents into it (FICLONE):
-   * the inode stays, so a tgtd holding the file open serves the snapshot's data at once. A volume
-   * that grew after the snapshot keeps its current size (the tail reads as zeros), so an
-   * initiator never sees its disk shrink.
-   */
-  private async rollbackInPlace(snapshotData: string, data: string, current: FileSize): Promise<void> {
-    const snapshotSize = (await stat(snapshotData)).size;
-    await runCommand("cp", ["--reflink=always", "--sparse=auto", snapshotData, data], { timeoutMs: SLOW_COMMAND_MS });
-    await this.keepGrownSize(data, snapshotSize, current);
-  }
-
-  /**
-   * A writable snapshot of the snapshot is staged beside the volume, then takes the volume's
-   * name: two renames and one tree-root copy, whatever the data's size or extent count. The old
-   * subvolume is renamed aside first, so a crash between the renames leaves something
-   * repairInterruptedRollbacks can put back.
-   */
-  private async rollbackBySwap(poolId: string, volumeId: string, snapshotId: string, current: FileSize): Promise<void> {
-    const { live, staged, retired } = this.rollbackPaths(poolId, volumeId);
-    await this.deleteSubvolume(staged);
-    await runCommand("btrfs", ["subvolume", "snapshot", this.snapshotDir(poolId, snapshotId), staged]);
-    try {
-      const stagedData = path.join(staged, "data");
-      await this.keepGrownSize(stagedData, (await stat(stagedData)).size, current);
-      await rename(live, retired);
-    } catch (error) {
-      await this.deleteSubvolume(staged).catch(() => undefined);
-      throw error;
-    }
-    try {
-      await rename(staged, live);
-    } catch (error) {
-      await rename(retired, live);
-      await this.deleteSubvolume(staged).catch(() => undefined);
-      throw error;
-    }
-    // Nothing needs the old data's space back at once: btrfs's cleaner frees it at its next commit.
-    await runCommand("btrfs", ["subvolume", "delete", retired], { timeoutMs: SLOW_COMMAND_MS });
-  }
-
-  async repairInterruptedRollbacks(poolId: string): Promise<string[]> {
-    const volumesDir = path.join(this.mountPoint(poolId), "volumes");
-    const repaired: string[] = [];
-    for (const name of await readdir(volumesDir).catch(() => [])) {
-      const match = /^\.(rollback|retired)-(.+)$/.exec(name);
-      const volumeId = match?.[2];
-      if (volumeId === undefined) continue;
-      const { live, staged, retired } = this.rollbackPaths(poolId, volumeId);
-      if (match?.[1] === "retired" && !existsSync(live)) {
-        // Cut between the two renames: the volume goes back to its data before the rollback.
-        await rename(retired, live);
-        repaired.push(`volume ${volumeId} (rollback undone)`);
-      } else {
-        await this.deleteSubvolume(match?.[1] === "retired" ? retired : staged);
-        repaired.push(`volume ${volumeId} (rollback leftover removed)`);
-      }
-    }
-    return repaired;
-  }
-
-  private rollbackPaths(poolId: string, volumeId: string): { live: string; staged: string; retired: string } {
-    const live = this.volumeDir(poolId, volumeId);
-    const parent = path.dirname(live);
-    return { live, staged: path.join(parent, `.rollback-${volumeId}`), retired: path.join(parent, `.retired-${volumeId}`) };
-  }
-
-  /** A volume that grew after the snapshot keeps its size: an initiator never sees its disk shrink. */
-  private async keepGrownSize(data: string, snapshotSize: number, current: FileSize): Promise<void> {
-    if (current.size <= snapshotSize) return;
-    const thin = current.blocks * 512 < current.size;
-    await this.growFile(data, snapshotSize, current.size, thin);
-  }
-
-  async volumeSizeBytes(poolId: string, volumeId: string): Promise<number> {
-    return (await this.statVolume(poolId, volumeId, this.volumeDataPath(poolId, volumeId))).size;
-  }
-
-  async allocatedBytes(poolId: string, volumeId: string): Promise<number> {
-    const data = this.volumeDataPath(poolId, volumeId);
-    return (await this.statVolume(poolId, volumeId, data)).blocks * 512;
-  }
-
-  async listOnDisk(poolId: string): Promise<{ volumes: string[]; snapshots: string[] }> {
-    const root = this.mountPoint(poolId);
-    const list = async (dir: string): Promise<string[]> =>
-      (await readdir(path.join(root, dir), { withFileTypes: true }).catch(() => []))
-        .filter((entry) => entry.isDirectory())
-        .map((entry) => entry.name)
-        .sort();
-    return { volumes: await list("volumes"), snapshots: await list("snapshots") };
-  }
-
-  // ------------------------------------------------------------------ images
-
-  imageLibraryPath(poolId: string): string {
-    return path.join(this.mountPoint(poolId), "images");
-  }
-
-  scratchDirectory(poolId: string): string {
-    return path.join(this.mountPoint(poolId), "scratch");
-  }
-
-  scratchPath(poolId: string, name: string): string {
-    return path.join(this.scratchDirectory(poolId), `.${checkId("scratch file", name)}.partial`);
-  }
-
-  async volumeFromFill(
-    poolId: string, volumeId: string, spec: { sizeBytes: number; thin: boolean; compression: Compression },
-    fill: (dataPath: string) => Promise<void>,
-  ): Promise<void> {
-    const dir = this.volumeDir(poolId, volumeId);
-    const data = path.join(dir, "data");
-    await mkdir(this.scratchDirectory(poolId), { recursive: true });
-    await runCommand("btrfs", ["subvolume", "create", dir]);
-    try {
-      if (spec.compression !== "none") await runCommand("btrfs", ["property", "set", dir, "compression", spec.compression]);
-      await fill(data);
-      const filled = (await stat(data)).size;
-      if (filled > spec.sizeBytes) throw new InvalidPoolRequestError(`the image's data (${filled} bytes) is larger than the volume (${spec.sizeBytes} bytes)`);
-      if (filled < spec.sizeBytes) await truncate(data, spec.sizeBytes);
-      // Thick: the holes the image left get their blocks too (data already written is untouched).
-      if (!spec.thin) await runCommand("fallocate", ["-l", String(spec.sizeBytes), data], { timeoutMs: SLOW_COMMAND_MS });
-    } catch (error) {
-      await this.deleteSubvolume(dir).catch(() => undefined);
-      throw error;
-    }
-  }
-
   // ------------------------------------------------------------------ internals
-
-  private async statVolume(poolId: string, volumeId: string, file: string): Promise<FileSize> {
-    try {
-      return await stat(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new VolumeNotFoundError(`volume ${volumeId} not found in pool ${poolId}`);
-      throw error;
-    }
-  }
-
-  private async growFile(file: string, from: number, to: number, thin: boolean): Promise<void> {
-    if (thin) await truncate(file, to);
-    else await runCommand("fallocate", ["-o", String(from), "-l", String(to - from), file], { timeoutMs: SLOW_COMMAND_MS });
-  }
 
   /**
    * btrfs gives a deleted subvolume's space back lazily: its cleaner starts on a commit (otherwise
@@ -742,14 +409,6 @@ export class BtrfsPoolEngine implements PoolEngine {
     for (const args of [["filesystem", "sync"], ["subvolume", "sync"], ["filesystem", "sync"]]) {
       await runCommand("btrfs", [...args, mountPoint], { timeoutMs: SLOW_COMMAND_MS }).catch(() => undefined);
     }
-  }
-
-  private async deleteSubvolume(dir: string): Promise<void> {
-    if (!existsSync(dir)) return;
-    // The commit starts btrfs's cleaner now rather than at the next periodic commit (up to 30 s):
-    // without it, writes to other volumes of a full pool fail with ENOSPC for that long after a
-    // delete freed plenty of space.
-    await runCommand("btrfs", ["subvolume", "delete", "--commit-after", dir], { timeoutMs: SLOW_COMMAND_MS });
   }
 
   private async attachLoop(imagePath: string): Promise<string> {
@@ -801,41 +460,4 @@ export class BtrfsPoolEngine implements PoolEngine {
       errors: errors ?? { read: 0, write: 0, flush: 0, corruption: 0, generation: 0 },
     };
   }
-}
-
-/** btrfs's primary superblock sits at 64 KiB; its magic is at offset 64 within it. */
-const SUPERBLOCK_MAGIC_AT = 64 * 1024 + 64;
-const SUPERBLOCK_MAGIC = "_BHRfS_M";
-
-async function hasBtrfsSuperblock(devicePath: string): Promise<boolean> {
-  const file = await open(devicePath, "r").catch(() => undefined);
-  if (file === undefined) return false;
-  try {
-    const magic = Buffer.alloc(SUPERBLOCK_MAGIC.length);
-    const { bytesRead } = await file.read(magic, 0, magic.length, SUPERBLOCK_MAGIC_AT);
-    return bytesRead === magic.length && magic.toString("latin1") === SUPERBLOCK_MAGIC;
-  } finally {
-    await file.close();
-  }
-}
-
-/** `[/dev/loop0].write_io_errs 0` lines → per-device counters. */
-function parseDeviceStats(output: string): Map<string, DeviceHealth["errors"]> {
-  const byDevice = new Map<string, DeviceHealth["errors"]>();
-  const keys: Record<string, keyof DeviceHealth["errors"]> = {
-    write_io_errs: "write",
-    read_io_errs: "read",
-    flush_io_errs: "flush",
-    corruption_errs: "corruption",
-    generation_errs: "generation",
-  };
-  for (const match of output.matchAll(/^\[([^\]]+)\]\.(\w+)\s+(\d+)/gm)) {
-    const [, device, counter, value] = match;
-    const key = counter === undefined ? undefined : keys[counter];
-    if (device === undefined || key === undefined) continue;
-    const errors = byDevice.get(device) ?? { read: 0, write: 0, flush: 0, corruption: 0, generation: 0 };
-    errors[key] = Number(value);
-    byDevice.set(device, errors);
-  }
-  return byDevice;
 }
