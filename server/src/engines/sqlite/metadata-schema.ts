@@ -1,0 +1,78 @@
+/**
+ * The metadata schema as an ordered list of migrations: version N of a database has run the
+ * first N (recorded in `PRAGMA user_version`). Append only: a released migration never changes.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE pools (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, raid TEXT NOT NULL,
+    compression TEXT NOT NULL, max_oversubscription REAL, state TEXT NOT NULL, ctime INTEGER NOT NULL
+  );
+  CREATE TABLE pool_devices (
+    pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+    device_id TEXT NOT NULL, type TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+    PRIMARY KEY (pool_id, position)
+  );
+  CREATE TABLE volumes (
+    id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+    size INTEGER NOT NULL, thin INTEGER NOT NULL, compression TEXT NOT NULL, cache_mode TEXT NOT NULL,
+    maximum_snapshot INTEGER NOT NULL, snapshot_quota INTEGER NOT NULL, state TEXT NOT NULL,
+    origin_id TEXT, volume_group_id TEXT, ctime INTEGER NOT NULL, mtime INTEGER NOT NULL,
+    create_event_id TEXT
+  );
+  CREATE INDEX volumes_pool ON volumes(pool_id);
+  CREATE TABLE snapshots (
+    id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, pool_id TEXT NOT NULL, name TEXT NOT NULL,
+    description TEXT, size INTEGER NOT NULL, volume_group_id TEXT, group_snapshot_id TEXT,
+    state TEXT NOT NULL, ctime INTEGER NOT NULL
+  );
+  CREATE INDEX snapshots_volume ON snapshots(volume_id);
+  CREATE TABLE exports (
+    volume_id TEXT PRIMARY KEY, tid INTEGER NOT NULL UNIQUE, iqn TEXT NOT NULL UNIQUE, lun INTEGER NOT NULL,
+    logical_unit_name TEXT NOT NULL, chap_username TEXT, chap_secret TEXT,
+    mutual_username TEXT, mutual_secret TEXT, ctime INTEGER NOT NULL
+  );
+  CREATE TABLE export_initiators (
+    volume_id TEXT NOT NULL REFERENCES exports(volume_id) ON DELETE CASCADE, initiator TEXT NOT NULL,
+    PRIMARY KEY (volume_id, initiator)
+  );
+  CREATE TABLE targets (
+    id TEXT PRIMARY KEY, protocol TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+    address TEXT NOT NULL, ctime INTEGER NOT NULL
+  );
+  CREATE TABLE volume_groups (
+    id TEXT PRIMARY KEY, name TEXT, description TEXT, maximum_snapshot INTEGER NOT NULL,
+    snapshot_rotation INTEGER NOT NULL, ctime INTEGER NOT NULL
+  );
+  CREATE TABLE group_snapshots (
+    id TEXT PRIMARY KEY, group_id TEXT NOT NULL, name TEXT, description TEXT,
+    members TEXT NOT NULL, ctime INTEGER NOT NULL
+  );
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY, object_type TEXT NOT NULL, object_id TEXT NOT NULL, operation TEXT NOT NULL,
+    status TEXT NOT NULL, percent INTEGER NOT NULL, error_code TEXT, error_message TEXT,
+    started INTEGER NOT NULL, finished INTEGER
+  );
+  CREATE INDEX events_status ON events(status);
+  `,
+  `
+  CREATE TABLE pool_maintenance (
+    pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, operation TEXT NOT NULL,
+    result TEXT NOT NULL, PRIMARY KEY (pool_id, operation)
+  );
+  `,
+  // 3: replies and admission checks stay fast at 10,000s of volumes: creation-ordered scans
+  // without a sort (the list's covering index), and an event lookup by object without a scan.
+  `
+  CREATE INDEX volumes_pool_order ON volumes(pool_id, ctime, id);
+  CREATE INDEX volumes_order ON volumes(ctime, id, name);
+  CREATE INDEX events_object ON events(object_id, operation, started);
+  `,
+  // 4: the server's own scrub / dedupe schedule per pool; one row per scheduled operation.
+  `
+  CREATE TABLE pool_maintenance_schedule (
+    pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, operation TEXT NOT NULL,
+    interval_seconds INTEGER NOT NULL, set_at INTEGER NOT NULL, PRIMARY KEY (pool_id, operation)
+  );
+  `,
+];
