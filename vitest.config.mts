@@ -3,6 +3,14 @@ import { defineConfig } from "vitest/config";
 // Sources resolve through the packages' "source" export condition (TypeScript, no build needed).
 const resolve = { conditions: ["source"] };
 
+/** Unit-sized tests of the engines that need root: btrfs, loop devices, tgtd. */
+const ENGINE_TESTS = [
+  "server/src/engines/btrfs/btrfs-pool-engine.test.ts",
+  "server/src/engines/btrfs/btrfs-pool-engine.measure.test.ts",
+  "server/src/engines/engines-together.test.ts",
+  "server/src/engines/tgt/tgt-target-engine.test.ts",
+];
+
 export default defineConfig({
   test: {
     // Integration and e2e files each start their own server, tgtd and btrfs pool; on two cores
@@ -13,7 +21,19 @@ export default defineConfig({
     projects: [
       {
         resolve,
-        test: { name: "unit", include: ["provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "policy/**/*.test.ts", "bench/**/*.test.ts"], testTimeout: 60_000 },
+        // No root, no btrfs, no tgtd: the core and the routes run on in-memory engines
+        // (test/support/in-memory-engines.ts). `npm run test:unit` before pushing.
+        test: {
+          name: "unit",
+          include: ["provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "policy/**/*.test.ts", "bench/**/*.test.ts"],
+          exclude: [...ENGINE_TESTS, "**/node_modules/**"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        resolve,
+        // The engines on the real thing: btrfs on loop devices and tgtd (root).
+        test: { name: "engines", include: ENGINE_TESTS, testTimeout: 120_000 },
       },
       {
         resolve,

@@ -5,7 +5,7 @@
  * whatever it finds is named, then removed so it does not outlive the run.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { killAndWait, processesWithEnv, selfAndAncestors } from "./process-scan";
 
@@ -44,17 +44,22 @@ function mountsBelowRepo(): string[] {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-interface LosetupList {
-  loopdevices: { name: string; "back-file": string | null }[];
-}
-
+/**
+ * Attached loop devices and their files, read from sysfs rather than from losetup: that needs no
+ * root and no /usr/sbin on PATH, so the unit lane's guard runs for any contributor.
+ */
 function loopsBelowRepo(): Leftovers["loops"] {
-  const text = execFileSync("losetup", ["--json", "--list", "--output", "NAME,BACK-FILE"], { encoding: "utf8", timeout: 10_000 }).trim();
-  // losetup prints nothing at all when no loop device is set up.
-  const list = text === "" ? { loopdevices: [] } : (JSON.parse(text) as LosetupList);
-  return list.loopdevices
-    .filter((loop) => (loop["back-file"] ?? "").replace(/ \(deleted\)$/, "").startsWith(`${repoRoot}/`))
-    .map((loop) => ({ device: loop.name, backingFile: loop["back-file"] ?? "" }));
+  const loops: Leftovers["loops"] = [];
+  for (const name of readdirSync("/sys/block").filter((entry) => entry.startsWith("loop"))) {
+    let backingFile: string;
+    try {
+      backingFile = readFileSync(`/sys/block/${name}/loop/backing_file`, "utf8").trim();
+    } catch {
+      continue; // not attached
+    }
+    if (backingFile.replace(/ \(deleted\)$/, "").startsWith(`${repoRoot}/`)) loops.push({ device: `/dev/${name}`, backingFile });
+  }
+  return loops;
 }
 
 function find(marker: string): Leftovers {
