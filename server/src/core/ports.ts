@@ -5,6 +5,25 @@
  */
 import type { CacheMode, Compression, ImageFormat, RaidLevel } from "@prophetstor/dpl-provider/wire";
 
+// ---------------------------------------------------------------- engine errors
+
+/**
+ * What an engine tells the core about a failure, as a code rather than a message to parse:
+ * the filesystem is full, the object is not there, the request cannot be carried out as asked
+ * (a client's to fix), or the engine failed (the server's).
+ */
+export type EngineErrorCode = "NO_SPACE" | "NOT_FOUND" | "INVALID_REQUEST" | "FAILED";
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 // ---------------------------------------------------------------- data engine (btrfs)
 
 export type DeviceSpec =

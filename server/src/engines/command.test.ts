@@ -6,6 +6,14 @@ import { describe, expect, it } from "vitest";
 import { CommandFailedError, CommandNotFoundError, CommandTimeoutError, DaemonProcess, describeCommand, REDACTED, runCommand, SecretArgument } from "./command";
 
 describe("runCommand", () => {
+  it("marks a tool's failure on a full filesystem NO_SPACE, and any other failure FAILED", async () => {
+    const full = await runCommand("sh", ["-c", "echo 'fallocate: fallocate failed: No space left on device' >&2; exit 1"]).catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(CommandFailedError);
+    expect(full).toMatchObject({ code: "NO_SPACE" });
+    const denied = await runCommand("sh", ["-c", "echo 'Permission denied' >&2; exit 1"]).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ code: "FAILED" });
+  });
+
   it("returns stdout and passes input and env", async () => {
     expect((await runCommand("cat", [], { input: "hello" })).stdout).toBe("hello");
     expect((await runCommand("printenv", ["DPL_TEST_VALUE"], { env: { DPL_TEST_VALUE: "42" } })).stdout.trim()).toBe("42");

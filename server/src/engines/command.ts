@@ -5,6 +5,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
+import { EngineError, type EngineErrorCode } from "../core/ports";
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 /** Generous: output of a stuck command should never be able to exhaust memory. */
@@ -74,15 +75,18 @@ export function redactSecrets(text: string, args: readonly CommandArgument[]): s
   return redacted;
 }
 
-export class CommandError extends Error {
+export class CommandError extends EngineError {
   constructor(
     message: string,
     readonly command: string,
+    code: EngineErrorCode = "FAILED",
   ) {
-    super(message);
-    this.name = new.target.name;
+    super(code, message);
   }
 }
+
+/** The tools say a full filesystem in their own words; errno's text is what they all share. */
+const NO_SPACE = /No space left on device|ENOSPC/;
 
 export class CommandFailedError extends CommandError {
   constructor(
@@ -92,7 +96,8 @@ export class CommandFailedError extends CommandError {
     readonly stderr: string,
     readonly stdout: string,
   ) {
-    super(`${command} failed (exit ${exitCode ?? "by signal"}): ${stderr.trim() || stdout.trim() || "no output"}`, command);
+    super(`${command} failed (exit ${exitCode ?? "by signal"}): ${stderr.trim() || stdout.trim() || "no output"}`, command,
+      NO_SPACE.test(stderr) || NO_SPACE.test(stdout) ? "NO_SPACE" : "FAILED");
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { EngineError } from "../../core/ports";
 import { runCommand } from "../command";
 
 /** Long operations: mkfs on many devices, deleting or copying large files. */
@@ -14,12 +15,16 @@ export const COPY_COMMAND_MS = 6 * 60 * 60_000;
 /** Ids become path components: nothing that could climb out of the pool's directory. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-export class InvalidPoolRequestError extends Error {
-  override name = "InvalidPoolRequestError";
+export class InvalidPoolRequestError extends EngineError {
+  constructor(message: string) {
+    super("INVALID_REQUEST", message);
+  }
 }
 
-export class VolumeNotFoundError extends Error {
-  override name = "VolumeNotFoundError";
+export class VolumeNotFoundError extends EngineError {
+  constructor(message: string) {
+    super("NOT_FOUND", message);
+  }
 }
 
 export function checkId(kind: string, id: string): string {
