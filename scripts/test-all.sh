@@ -21,7 +21,8 @@ npx eslint --max-warnings=0 .
 if [ "$#" -eq 0 ]; then
   # The unit lane promises to need no root: it runs as nobody, with a plain user's PATH, when
   # nobody can read the checkout (a clone under /root cannot be; then it runs as root).
-  install -d -m 0777 node_modules/.vite-temp node_modules/.vite
+  # vite's temporary config, its cache and the tests' scratch dir must be writable for nobody.
+  install -d -m 1777 node_modules/.vite-temp node_modules/.vite .work
   if runuser -u nobody -- test -r package.json -a -x node_modules/.bin; then
     echo "==> vitest unit lane, as an unprivileged user" >&2
     runuser -u nobody -- env HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin DPL_TEST_RUN="$DPL_TEST_RUN" \
