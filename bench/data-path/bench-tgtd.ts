@@ -43,8 +43,8 @@ export class BenchTgtd {
       await tgtd.admin([
         "--lld", "iscsi", "--mode", "logicalunit", "--op", "new", "--tid", String(TID), "--lun", "1",
         "--backing-store", backingFile, "--bstype", settings.bstype,
-        // tgtd's aio backing store always opens with O_DIRECT and refuses --bsoflags.
-        ...(settings.bstype === "aio" || settings.bsoflags === "" ? [] : ["--bsoflags", settings.bsoflags]),
+        // tgtd's aio backing store always opens with O_DIRECT and refuses --bsoflags; null has no file.
+        ...(settings.bstype !== "rdwr" || settings.bsoflags === "" ? [] : ["--bsoflags", settings.bsoflags]),
       ]);
       for (const [name, value] of Object.entries(settings.sessionParams)) {
         await tgtd.admin(["--lld", "iscsi", "--mode", "target", "--op", "update", "--tid", String(TID), "--name", name, "--value", value]);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { compared, type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
 import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
 import { BenchTgtd } from "./bench-tgtd";
-import { SHIPPED, STOCK, TUNING_MATRIX, describeSettings, type TgtdSettings } from "./tgtd-settings";
+import { NULL_CEILING, SHIPPED, STOCK, TUNING_MATRIX, describeSettings, type TgtdSettings } from "./tgtd-settings";
 import { ALL_WORKLOADS, fillFile, missingDataPathTool, runLocally, runOverIscsi, type Workload, type WorkloadResult } from "./workloads";
 
 const GIB = 2 ** 30;
@@ -46,6 +46,19 @@ function targetFor(w: Workload): { atLeast: number; description: string } | unde
   return undefined;
 }
 
+/** The issue's bound target: ≥ 0.85× of the bound at depth 32, and for 1 MiB at depth 1. */
+function boundTargetFor(w: Workload): { atLeast: number; description: string } | undefined {
+  return w.depth === 32 || w.blockBytes === MIB ? { atLeast: 0.85, description: "≥ 0.85× bound" } : undefined;
+}
+
+/**
+ * What a co-located initiator can reach at best: the disk's work (local) and the transport's
+ * (null backing store) share the same cores, so their times per request add up.
+ */
+export function combinedBound(local: number, ceiling: number): number {
+  return 1 / (1 / local + 1 / ceiling);
+}
+
 /** The middle run by a figure (the upper middle of an even count). */
 function medianBy<T>(runs: readonly T[], key: (run: T) => number): T {
   const sorted = [...runs].sort((a, b) => key(a) - key(b));
@@ -73,16 +86,22 @@ export const dataPathBenchmark: Benchmark = {
       ctx.log(`filling ${plan.fileBytes / MIB} MiB backing file`);
       await fillFile(file, plan.fileBytes);
       for (const settings of plan.settings) targets.push(await BenchTgtd.start(settings, file));
+      const ceiling = await BenchTgtd.start(NULL_CEILING, file);
+      targets.push(ceiling);
 
       const ratios = new Map<string, number[]>(plan.settings.map((s) => [s.name, []]));
-      const absolute = new Map<string, number[]>([["local", []], ...plan.settings.map((s): [string, number[]] => [s.name, []])]);
+      const absolute = new Map<string, number[]>([["local", []], [NULL_CEILING.name, []], ...plan.settings.map((s): [string, number[]] => [s.name, []])]);
       for (const w of plan.workloads) {
         const localRuns: WorkloadResult[] = [];
-        const remoteRuns = new Map<BenchTgtd, { result: WorkloadResult; cpuCores: number }[]>(targets.map((t) => [t, []]));
+        const ceilingRuns: WorkloadResult[] = [];
+        const measured = targets.filter((t) => t !== ceiling);
+        const remoteRuns = new Map<BenchTgtd, { result: WorkloadResult; cpuCores: number }[]>(measured.map((t) => [t, []]));
         for (let round = 0; round < plan.rounds; round++) {
           ctx.log(`${w.label}: local (round ${round + 1}/${plan.rounds})`);
           localRuns.push(await runLocally(file, plan.fileBytes, w, plan.secondsPerRun));
-          for (const tgtd of targets) {
+          ctx.log(`${w.label}: iSCSI ${NULL_CEILING.name}`);
+          ceilingRuns.push(await runOverIscsi(ceiling.lunUrl, w, plan.secondsPerRun));
+          for (const tgtd of measured) {
             ctx.log(`${w.label}: iSCSI ${tgtd.settings.name}`);
             const cpuBefore = tgtd.cpuSeconds();
             const result = await runOverIscsi(tgtd.lunUrl, w, plan.secondsPerRun);
@@ -91,7 +110,11 @@ export const dataPathBenchmark: Benchmark = {
         }
         const local = figure(w, medianBy(localRuns, (r) => r.iops));
         absolute.get("local")?.push(local.value);
-        for (const tgtd of targets) {
+        const nullCeiling = figure(w, medianBy(ceilingRuns, (r) => r.iops));
+        const bound = combinedBound(local.value, nullCeiling.value);
+        ctx.record({ case: `${w.label} [${NULL_CEILING.name}]`, metric: "throughput", unit: nullCeiling.unit, value: nullCeiling.value });
+        absolute.get(NULL_CEILING.name)?.push(nullCeiling.value);
+        for (const tgtd of measured) {
           const median = medianBy(remoteRuns.get(tgtd) ?? [], (r) => r.result.iops);
           const remote = figure(w, median.result);
           const isShipped = tgtd.settings.name === SHIPPED.name;
@@ -100,7 +123,13 @@ export const dataPathBenchmark: Benchmark = {
             { case: `${w.label} [${tgtd.settings.name}]`, metric: "throughput", unit: remote.unit, value: remote.value, baseline: { label: "local fio O_DIRECT", value: local.value } },
             target,
           ));
-          if (isShipped) ctx.record({ case: `${w.label} [${tgtd.settings.name}]`, metric: "tgtd CPU (incl. probe)", unit: "cores", value: median.cpuCores });
+          if (isShipped) {
+            ctx.record(compared(
+              { case: `${w.label} [${tgtd.settings.name}]`, metric: "throughput vs bound", unit: remote.unit, value: remote.value, baseline: { label: "bound 1/(1/local + 1/null)", value: bound } },
+              boundTargetFor(w),
+            ));
+            ctx.record({ case: `${w.label} [${tgtd.settings.name}]`, metric: "tgtd CPU (incl. probe)", unit: "cores", value: median.cpuCores });
+          }
           ratios.get(tgtd.settings.name)?.push(remote.value / local.value);
           absolute.get(tgtd.settings.name)?.push(remote.value);
         }
@@ -114,7 +143,12 @@ export const dataPathBenchmark: Benchmark = {
         const best = [...plan.settings].sort((a, b) => geometricMean(ratios.get(b.name) ?? [1]) - geometricMean(ratios.get(a.name) ?? [1]))[0];
         if (best !== undefined) ctx.note(`Best settings by geometric mean of iSCSI/local over all workloads: ${describeSettings(best)}`);
       }
-      for (const settings of plan.settings) ctx.note(`tgtd settings ${describeSettings(settings)}`);
+      for (const settings of [...plan.settings, NULL_CEILING]) ctx.note(`tgtd settings ${describeSettings(settings)}`);
+      ctx.note(
+        "The bound: on a 2-core machine initiator, target and disk share the CPUs, so a co-located initiator can at best add the " +
+          "transport's time per request (measured with tgtd's null backing store, no disk) to the disk's (local fio): " +
+          "bound = 1 / (1/local + 1/null). \"throughput vs bound\" compares the shipped settings with it.",
+      );
       ctx.note(
         "iSCSI: qemu-img bench over libiscsi, cache=none; local: fio libaio O_DIRECT on the same btrfs file (loop device over an ext4 image file). " +
           "tgtd CPU is measured over the whole qemu-img run, probe included, as a share of one core. " +

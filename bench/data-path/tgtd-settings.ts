@@ -10,7 +10,8 @@ export interface TgtdSettings {
   env: Record<string, string>;
   /** tgtd -t (I/O threads per backing store); undefined = tgtd's default (16). */
   ioThreads?: number;
-  bstype: "rdwr" | "aio";
+  /** "null": no disk at all (reads return zeros, writes are dropped): the iSCSI transport's ceiling. */
+  bstype: "rdwr" | "aio" | "null";
   /**
    * "direct" = O_DIRECT on the backing file (the baseline then uses O_DIRECT too); aio is always
    * O_DIRECT. "sync" (O_SYNC) and "" (page cache) are the server's writethrough and writeback
@@ -51,6 +52,12 @@ export const SHIPPED: TgtdSettings = {
   sessionParams: LARGE_BURST_SESSION,
 };
 
+/**
+ * The shipped settings over tgtd's null backing store: what initiator, transport and tgtd cost
+ * without any disk. Measured beside every workload to know the ceiling, not to be shipped.
+ */
+export const NULL_CEILING: TgtdSettings = { ...SHIPPED, name: "null-ceiling", bstype: "null" };
+
 /** The full mode's tuning matrix: one change at a time from `shipped` (and from `stock`). */
 export const TUNING_MATRIX: TgtdSettings[] = [
   STOCK,
@@ -70,7 +77,7 @@ export function describeSettings(s: TgtdSettings): string {
     `${s.name}:`,
     env === "" ? "no env" : `env ${env}`,
     `tgtd${s.ioThreads === undefined ? "" : ` -t ${s.ioThreads}`}`,
-    s.bstype === "aio" ? "--bstype aio (O_DIRECT)" : `--bstype ${s.bstype}${s.bsoflags === "" ? "" : ` --bsoflags ${s.bsoflags}`}`,
+    s.bstype === "aio" ? "--bstype aio (O_DIRECT)" : s.bstype === "null" ? "--bstype null (no disk)" : `--bstype ${s.bstype}${s.bsoflags === "" ? "" : ` --bsoflags ${s.bsoflags}`}`,
     params === "" ? "default session params" : `session ${params}`,
   ].join(" ");
 }
