@@ -9,13 +9,12 @@ import { fcExportHooks } from "../../provider/src/resources/fc-export";
 import { serverCapabilities } from "../../provider/src/resources/server-capabilities";
 import { toHexId } from "../../provider/src/wire";
 import { startServer, type RunningServer } from "../support/dpl-server";
+import { pointHooksAt } from "../support/hook-environment";
 
 const MiB = 2 ** 20;
-const ENV_KEYS = ["DPL_ENDPOINT", "DPL_USERNAME", "DPL_PASSWORD", "DPL_CA_PEM", "DPL_CA_FILE", "DPL_INSECURE"] as const;
 
 let server: RunningServer;
 let client: DplClient;
-const savedEnvironment: Partial<Record<(typeof ENV_KEYS)[number], string | undefined>> = {};
 const teardown: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
@@ -24,18 +23,11 @@ beforeAll(async () => {
   client = new DplClient({ endpoint: server.url, password: server.password, ca: server.caPem });
   teardown.push(() => client.close());
   // The hooks read the server and credentials from the environment at run time, as in Pulumi.
-  for (const key of ENV_KEYS) savedEnvironment[key] = process.env[key];
+  const restoreEnvironment = pointHooksAt(server);
   teardown.push(() => {
-    for (const key of ENV_KEYS) {
-      const saved = savedEnvironment[key];
-      if (saved === undefined) Reflect.deleteProperty(process.env, key);
-      else process.env[key] = saved;
-    }
+    restoreEnvironment();
     return Promise.resolve();
   });
-  Object.assign(process.env, { DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem });
-  Reflect.deleteProperty(process.env, "DPL_CA_FILE");
-  Reflect.deleteProperty(process.env, "DPL_INSECURE");
 });
 
 afterAll(async () => {

@@ -2,14 +2,13 @@ import { z } from "zod";
 import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
-import { recordFoundAtCreate } from "./found-at-create";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { noteReplacement } from "./replacement-guard";
 import { OperationTimeoutSeconds } from "./operation-timeout";
 import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
-import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeMismatch, volumeOutputs } from "./volume";
+import { adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeOutputs } from "./volume";
 
 /**
  * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
@@ -78,10 +77,7 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
     if (existing === undefined) {
       reply = await makeClone(client, id, inputs);
     } else {
-      const mismatch = volumeMismatch(existing, { pool: inputs.pool, sizeBytes: requestedBytes(inputs) });
-      if (mismatch !== undefined) throw new Error(`cannot adopt volume ${id} as a clone: ${mismatch}`);
-      recordFoundAtCreate(id);
-      reply = existing;
+      reply = await adoptVolume(client, existing, inputs, "Clone");
     }
     return { id, outs: { ...pick(bag, INPUT_KEYS), ...volumeOutputs(reply) } };
   });

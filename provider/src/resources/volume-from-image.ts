@@ -1,14 +1,13 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { ImageSource, type VolumeReply } from "../wire";
-import { recordFoundAtCreate } from "./found-at-create";
 import { isInsideDirectory, serverImageDirectories } from "./image-directories";
 import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
 import { differs, parseInputs, pick, validateInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { noteReplacement } from "./replacement-guard";
 import { requestedBytes, shrinkFailure } from "./size-inputs";
-import { blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeInputFields, volumeMismatch, volumeOutputs } from "./volume";
+import { adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeInputFields, volumeOutputs } from "./volume";
 
 /**
  * A volume whose first contents are an image: a raw or qcow2 file on the server (inside its
@@ -79,10 +78,7 @@ async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
       });
     } else {
       // Adopting never rewrites data: the volume is taken as it is, whatever image made it.
-      const mismatch = volumeMismatch(existing, { pool: inputs.pool, sizeBytes: requestedBytes(inputs) });
-      if (mismatch !== undefined) throw new Error(`cannot adopt volume ${id}: ${mismatch}`);
-      recordFoundAtCreate(id);
-      reply = existing;
+      reply = await adoptVolume(client, existing, inputs, "VolumeFromImage");
     }
     return { id, outs: { ...pick(bag, INPUT_KEYS), ...volumeOutputs(reply) } };
   });

@@ -117,10 +117,23 @@ export function derivedVolumeDiff(olds: PropertyBag, news: PropertyBag, replaces
   };
 }
 
-async function takeOver(client: DplClient, reply: VolumeReply, inputs: VolumeInputs): Promise<VolumeReply> {
+/** What an adopted volume is checked against: the inputs a Volume, Clone or VolumeFromImage share. */
+export interface AdoptedVolumeInputs extends Naming {
+  pool?: string | undefined;
+  sizeBytes?: number | undefined;
+  sizeGib?: number | undefined;
+  thin?: boolean | undefined;
+}
+
+/**
+ * Takes an existing volume as the resource's (Volume, Clone and VolumeFromImage alike): refused
+ * when its pool, size or provisioning differs from the program (adopting never changes data),
+ * renamed when only its name or description does.
+ */
+export async function adoptVolume(client: DplClient, reply: VolumeReply, inputs: AdoptedVolumeInputs, kind: string): Promise<VolumeReply> {
   const mismatch = volumeMismatch(reply, { pool: inputs.pool, sizeBytes: requestedBytes(inputs), thin: inputs.thin });
   if (mismatch !== undefined) {
-    throw new Error(`cannot adopt volume ${reply.objectID}: ${mismatch}; make the program match the volume (adopting never changes data)`);
+    throw new Error(`cannot adopt volume ${reply.objectID} as a ${kind}: ${mismatch}; make the program match the volume (adopting never changes data)`);
   }
   recordFoundAtCreate(reply.objectID);
   return renameIfNeeded(client, reply, inputs);
@@ -182,7 +195,7 @@ export async function createVolume(bag: PropertyBag): Promise<CreateResult> {
     const existing = await client.getVolume(id);
     if (existing === undefined && inputs.adopt !== undefined) throw new Error(`cannot adopt volume ${inputs.adopt}: no such volume on the DPL server`);
     const reply = existing !== undefined
-      ? await takeOver(client, existing, inputs)
+      ? await adoptVolume(client, existing, inputs, "Volume")
       : await client.createVolume(id, {
         poolId: inputs.pool,
         sizeBytes: requestedBytes(inputs) ?? 0,
