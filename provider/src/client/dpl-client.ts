@@ -6,7 +6,6 @@ import {
   EventReply,
   ExportAssignBody,
   ExportUnassignBody,
-  HexId,
   ImageCreateBody,
   ImageListReply,
   ImageReply,
@@ -41,16 +40,16 @@ import {
   VolumeModifyBody,
   VolumeReply,
   snapshotPath,
-  type ChapCredentials,
   type MaintenanceSchedule,
   type PoolDeviceChange,
   type PoolOperation,
 } from "../wire";
-import { DplOperationError, DplValidationError, NotFoundError, ProtocolError, TimeoutError } from "./errors";
-import { waitForEvent } from "./event-wait";
-import { iscsiConnectionOf, type IscsiConnection } from "./iscsi-connection";
-import { DplClientOptions, type ResolvedDplClientOptions } from "./options";
-import { DplTransport, type DplRequest, type DplResponse, type OperationContext } from "./transport";
+import { DplCalls } from "./dpl-calls";
+import { paths } from "./paths";
+import { iscsiAssignExport, type FcAssignment, type IscsiAssignment, type IscsiAttachment, type NamedId, type TargetSummary } from "./export-specs";
+import { DplOperationError, ProtocolError, TimeoutError } from "./errors";
+import { iscsiConnectionOf } from "./iscsi-connection";
+import type { OperationContext } from "./transport";
 
 import {
   copyMetadata,
@@ -76,93 +75,14 @@ import {
   type VolumeSpec,
 } from "./specs";
 
-export interface NamedId {
-  id: string;
-  name: string;
-}
-export interface TargetSummary extends NamedId {
-  address: string;
-}
-
-export interface IscsiAssignment {
-  /** Initiator IQNs allowed to log in (sent lower-cased: IQNs are case-insensitive). */
-  initiators: string[];
-  /** Portals ("host:port", "[v6]:port") the target should listen on; server default when omitted. */
-  portals?: string[] | undefined;
-  /** 0 or omitted: the server chooses. */
-  lun?: number | undefined;
-  lunName?: string | undefined;
-  chap?: ChapCredentials | undefined;
-  mutualChap?: ChapCredentials | undefined;
-}
-
-/** A Fibre Channel assignment as the protocol writes it (dpl-protocol §3.20): WWPNs in colon form. */
-export interface FcAssignment {
-  targetWwpn: string;
-  initiatorWwpns: string[];
-  /** -1 or omitted: the server chooses. LUN 0 is a valid LUN (unlike the historical client, D25). */
-  lun?: number | undefined;
-  lunName?: string | undefined;
-}
-
-export interface IscsiAttachment {
-  volume: VolumeReply;
-  /** One per requested initiator, in the order given. */
-  connections: IscsiConnection[];
-}
-
 type Reply<T extends z.ZodType> = z.output<T>;
-
-const paths = {
-  system: "/v1/dpl_system/",
-  pools: "/v1/dpl_pool/",
-  pool: (id: string) => `/v1/dpl_pool/${id}/`,
-  volumes: "/v1/dpl_volume/",
-  volume: (id: string) => `/v1/dpl_volume/${id}/`,
-  snapshots: (vol: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/`,
-  snapshot: (vol: string, snap: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/${snap}/`,
-  targets: (type: "target" | "initiator") => `/v1/dpl_export/?type=${type}`,
-  target: (id: string) => `/v1/dpl_export/${id}/`,
-  // The protocol's plain group calls have no /v1; its group-snapshot calls do (dpl-protocol §2.2).
-  volumeGroup: (id: string) => `/dpl_volgroup/${id}/`,
-  volumeGroupV1: (id: string) => `/v1/dpl_volgroup/${id}/`,
-  groupSnapshot: (vg: string, snap: string) => `/v1/dpl_volgroup/${vg}/cdmi_snapshots/${snap}/`,
-  poolStats: (id: string) => `/v1/dpl_pool/${id}/stats/`,
-  volumeStats: (id: string) => `/v1/dpl_volume/${id}/stats/`,
-  images: "/v1/dpl_image/",
-  image: (id: string) => `/v1/dpl_image/${id}/`,
-} as const;
-
-interface MutationOptions {
-  /** Where the operation's events are polled (default: the request path). */
-  eventPath?: string;
-  /** Deletes and unassigns: 404 (object or assignment already gone) is success. */
-  notFoundMeansDone?: boolean;
-}
 
 /**
  * A client for one DPL server. Every method is one "operation" with its own deadline
  * (`operationTimeoutMs`): retries, long-polls and event waits all happen inside it. Mutating
  * methods return the object as the server has it afterwards (read back with a GET).
  */
-export class DplClient {
-  readonly options: ResolvedDplClientOptions;
-  private readonly transport: DplTransport;
-
-  constructor(options: DplClientOptions) {
-    this.options = DplClientOptions.resolve(options);
-    this.transport = new DplTransport(this.options);
-  }
-
-  get endpoint(): string {
-    return this.transport.endpoint;
-  }
-
-  /** Closes the keep-alive connections; calls in flight finish first. */
-  async close(): Promise<void> {
-    await this.transport.close();
-  }
-
+export class DplClient extends DplCalls {
   // ---------------------------------------------------------------- system and pools
 
   async system(): Promise<Reply<typeof SystemReply>> {
@@ -408,17 +328,7 @@ export class DplClient {
   async assignIscsi(volumeId: string, assignment: IscsiAssignment): Promise<IscsiAttachment> {
     const ctx = this.context("assign iSCSI export of volume", volumeId);
     const initiators = assignment.initiators.map((iqn) => iqn.toLowerCase());
-    const authentication =
-      assignment.chap === undefined && assignment.mutualChap === undefined
-        ? undefined
-        : { ...(assignment.chap === undefined ? {} : { chap: assignment.chap }), ...(assignment.mutualChap === undefined ? {} : { mutual_chap: assignment.mutualChap }) };
-    const iscsi = {
-      logical_unit_number: assignment.lun ?? 0,
-      permissions: initiators,
-      ...(assignment.lunName === undefined ? {} : { logical_unit_name: assignment.lunName }),
-      ...(assignment.portals === undefined ? {} : { portals: assignment.portals }),
-      ...(authentication === undefined ? {} : { authentication }),
-    };
+    const iscsi = iscsiAssignExport(assignment);
     const body = this.body(ctx, ExportAssignBody, { metadata: { export_operation: "assign" }, exports: { "Network/iSCSI": iscsi } });
     const path = paths.volume(this.hexId(ctx, volumeId));
     const reply = await this.mutate(ctx, { method: "PUT", path, body });
@@ -579,86 +489,5 @@ export class DplClient {
     const path = paths.volume(this.hexId(ctx, id));
     const reply = await this.mutate(ctx, { method: "PUT", path, body });
     return this.finalObject(ctx, reply, id, path, VolumeReply);
-  }
-
-  private context(operation: string, objectId?: string): OperationContext {
-    const timeoutMs = this.options.operationTimeoutMs;
-    return { operation, objectId, deadline: Date.now() + timeoutMs, timeoutMs };
-  }
-
-  /** Ids go into URL paths: anything but 32 lowercase hex is refused before sending. */
-  private hexId(ctx: OperationContext, id: string, what = "id"): string {
-    const parsed = HexId.safeParse(id);
-    if (parsed.success) return parsed.data;
-    throw new DplValidationError({ operation: ctx.operation, objectId: ctx.objectId, field: what, problem: `${what} "${id}" ${parsed.error.issues[0]?.message ?? "is invalid"}` });
-  }
-
-  /** Builds a request body through its wire schema (defaults applied), naming the first bad field. */
-  private body<T extends z.ZodType>(ctx: OperationContext, schema: T, value: z.input<T>): z.output<T> {
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    const field = issue === undefined ? "(body)" : issue.path.map(String).join(".");
-    throw new DplValidationError({ operation: ctx.operation, objectId: ctx.objectId, field, problem: `${field}: ${issue?.message ?? "invalid"}` });
-  }
-
-  private async fetch<T extends z.ZodType>(ctx: OperationContext, path: string, schema: T): Promise<z.output<T>> {
-    const reply = await this.transport.send(ctx, { method: "GET", path });
-    if (reply.status !== 200) throw this.transport.errorForStatus(ctx, reply);
-    return this.transport.parse(ctx, schema, reply);
-  }
-
-  /**
-   * The object after a mutation: the reply itself when the server answered with the finished
-   * object (it does under `Prefer: wait`), otherwise read back with a GET.
-   */
-  private async finalObject<T extends z.ZodType<{ objectID: string }>>(
-    ctx: OperationContext, reply: DplResponse | undefined, objectId: string, path: string, schema: T,
-  ): Promise<z.output<T>> {
-    if (reply !== undefined && (reply.status === 200 || reply.status === 201)) {
-      const parsed = safeJson(reply.text);
-      const object = parsed === undefined ? undefined : schema.safeParse(parsed);
-      if (object?.success === true && object.data.objectID === objectId) return object.data;
-    }
-    return this.fetch(ctx, path, schema);
-  }
-
-  private async fetchIfExists<T extends z.ZodType>(ctx: OperationContext, path: string, schema: T): Promise<z.output<T> | undefined> {
-    try {
-      return await this.fetch(ctx, path, schema);
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    }
-  }
-
-  /**
-   * Sends a mutating request with `Prefer: wait=N` (most calls then complete in one round trip)
-   * and, on 202, waits for its event. Resolves once the operation is complete: with the reply
-   * when the server answered the request itself with a success, undefined otherwise.
-   */
-  private async mutate(ctx: OperationContext, request: DplRequest, options: MutationOptions = {}): Promise<DplResponse | undefined> {
-    const notFoundMeansDone = options.notFoundMeansDone ?? false;
-    const reply = await this.transport.send(ctx, { ...request, preferWaitSeconds: this.options.preferWaitSeconds });
-    if (reply.status === 202) {
-      const accepted = this.transport.parse(ctx, AcceptedReply, reply);
-      const event = { objectPath: options.eventPath ?? request.path, eventId: accepted.metadata.event_uuid, notFoundMeansDone };
-      await waitForEvent(this.transport, ctx, event, { preferWaitSeconds: this.options.preferWaitSeconds, pollDelaysMs: this.options.eventPollDelaysMs });
-      return undefined;
-    }
-    if (reply.status >= 200 && reply.status < 300) return reply;
-    const error = this.transport.errorForStatus(ctx, reply);
-    if (error instanceof NotFoundError && notFoundMeansDone) return undefined;
-    // A retried create whose first attempt reached the server finds its own object.
-    if (error.code === "ALREADY_EXISTS" && reply.earlierAttemptMayHaveApplied) return undefined;
-    throw error;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }

@@ -8,14 +8,8 @@
  *   const { connections } = await client.assignIscsi(id, { initiators: [iqn] });
  *   await client.close();
  */
-export {
-  DplClient,
-  type NamedId,
-  type TargetSummary,
-  type IscsiAssignment,
-  type IscsiAttachment,
-  type FcAssignment,
-} from "./dpl-client";
+export { DplClient } from "./dpl-client";
+export type { NamedId, TargetSummary, IscsiAssignment, IscsiAttachment, FcAssignment } from "./export-specs";
 export type {
   PoolSpec,
   VolumeSpec,
