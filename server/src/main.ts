@@ -34,7 +34,7 @@ function formatHostPort(host: string, port: number): string {
 }
 
 async function ensureEmbeddedPool(core: DplCore, sizeBytes: number): Promise<void> {
-  if (core.ctx.store.listPools().length > 0) return;
+  if (core.pools.list().length > 0) return;
   const id = newHexId();
   log(`creating the embedded pool "${EMBEDDED_POOL_NAME}" (${sizeBytes} bytes, sparse image file)`);
   const job = await core.pools.create(id, {
@@ -129,7 +129,7 @@ async function serve(config: ServerConfig): Promise<void> {
   log(`listening on ${url}${tls === undefined ? " (plain HTTP: --insecure-http)" : `, certificate ${tls.certFile}`}`);
 
   if (config.readyFile !== undefined) {
-    const pools = core.ctx.store.listPools();
+    const pools = core.pools.list();
     const pool = pools.find((p) => p.name === EMBEDDED_POOL_NAME) ?? pools[0];
     const ready = { url, pid: process.pid, poolId: pool?.id ?? null, passwordFile: credentials.passwordFile, caFile: tls?.certFile ?? null };
     const temporary = `${config.readyFile}.tmp`;

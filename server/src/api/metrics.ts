@@ -37,7 +37,7 @@ function poolSampler(core: DplCore): () => Promise<PoolSample[]> {
         labels: { pool: pool.id, name: pool.name },
         view,
         state: pool.state === "available" ? view.health.state : "Offline",
-        snapshots: core.ctx.store.listSnapshots({ poolId: pool.id }).length,
+        snapshots: core.pools.snapshotCount(pool.id),
       });
     }
     return samples;
@@ -141,7 +141,7 @@ function volumeCollectors(registry: Registry, core: DplCore): void {
       this.reset();
       for (const volume of core.volumes.list()) {
         if (volume.state !== "available") continue;
-        const bytes = await core.ctx.volumeEngine.allocatedBytes(volume.poolId, volume.id).catch(() => undefined);
+        const bytes = await core.volumes.allocatedBytes(volume).catch(() => undefined);
         if (bytes !== undefined) this.set({ pool: volume.poolId, volume: volume.id }, bytes);
       }
     },
@@ -217,7 +217,7 @@ export function registerMetrics(app: FastifyInstance, core: DplCore, options: Me
       restartsCounted = core.watchdog.restarts;
     },
   });
-  new Gauge({ name: "dpl_exports", help: "iSCSI exports (one target per exported volume)", registers: [registry], collect() { this.set(core.ctx.store.listExports().length); } });
+  new Gauge({ name: "dpl_exports", help: "iSCSI exports (one target per exported volume)", registers: [registry], collect() { this.set(core.exportService.list().length); } });
   poolCollectors(registry, core);
   if (options.perVolume) volumeCollectors(registry, core);
   ioCollectors(registry, core, options.perVolume);

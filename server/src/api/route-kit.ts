@@ -107,7 +107,7 @@ export async function replyToEventPoll(
   core: DplCore, request: FastifyRequest, reply: FastifyReply, objectId: string, eventId: string, parentURI: string,
   objectReply: () => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>,
 ): Promise<unknown> {
-  const known = core.ctx.store.getEvent(eventId);
+  const known = core.jobs.event(eventId);
   if (known?.objectId !== objectId) throw new DomainError("NOT_FOUND", `event ${eventId} of ${objectId} does not exist`);
   const event = (await core.jobs.waitFor(eventId, preferWaitMs(request) ?? 0)) ?? known;
   const object = event.status === "Complete" ? await Promise.resolve().then(objectReply).catch(() => undefined) : undefined;

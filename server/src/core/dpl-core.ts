@@ -18,7 +18,7 @@ import { VolumeGroupService } from "./volgroup-service";
 import { VolumeService } from "./volume-service";
 
 export class DplCore {
-  readonly ctx: CoreContext;
+  private readonly ctx: CoreContext;
   readonly pools: PoolService;
   readonly poolDevices: PoolDeviceService;
   readonly exportService: ExportService;
@@ -55,6 +55,11 @@ export class DplCore {
     this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
     this.scheduler = this.maintenance === undefined ? undefined : new MaintenanceScheduler(this.ctx, this.maintenance);
     this.eventRetention = new EventRetention(this.ctx);
+  }
+
+  /** The server's settings, as replies show them (portals, vendor, version). */
+  get settings(): Readonly<CoreSettings> {
+    return this.ctx.settings;
   }
 
   get jobs(): JobRunner {

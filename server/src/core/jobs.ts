@@ -141,6 +141,11 @@ export class JobRunner {
     }
   }
 
+  /** A recorded event, finished or not. */
+  event(eventId: string): EventRecord | undefined {
+    return this.store.getEvent(eventId);
+  }
+
   /**
    * The event an idempotent retry answers with: the newest one of that operation on the object,
    * or (for objects made before events were kept) a Complete one recorded now.

@@ -34,6 +34,15 @@ export class PoolService {
     return this.ctx.store.listPools().filter((p) => p.state !== "deleting");
   }
 
+  /** The record, in whatever state (undefined: no such pool). */
+  find(id: string): PoolRecord | undefined {
+    return this.ctx.store.getPool(id);
+  }
+
+  snapshotCount(poolId: string): number {
+    return this.ctx.store.listSnapshots({ poolId }).length;
+  }
+
   require(id: string): PoolRecord {
     const pool = this.ctx.store.getPool(id);
     if (pool === undefined) throw notFound("pool", id);

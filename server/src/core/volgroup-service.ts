@@ -24,6 +24,14 @@ export class VolumeGroupService {
     return this.ctx.store.listVolumeGroups();
   }
 
+  find(id: string): VolumeGroupRecord | undefined {
+    return this.ctx.store.getVolumeGroup(id);
+  }
+
+  findSnapshot(snapshotId: string): GroupSnapshotRecord | undefined {
+    return this.ctx.store.getGroupSnapshot(snapshotId);
+  }
+
   require(id: string): VolumeGroupRecord {
     const group = this.ctx.store.getVolumeGroup(id);
     if (group === undefined) throw notFound("volume group", id);

@@ -63,6 +63,19 @@ export class VolumeService {
     return this.ctx.store.listVolumeNames();
   }
 
+  find(id: string): VolumeRecord | undefined {
+    return this.ctx.store.getVolume(id);
+  }
+
+  /** A snapshot by its own id, whichever volume it belongs to. */
+  findSnapshot(snapshotId: string): SnapshotRecord | undefined {
+    return this.ctx.store.getSnapshot(snapshotId);
+  }
+
+  allocatedBytes(volume: VolumeRecord): Promise<number> {
+    return this.ctx.volumeEngine.allocatedBytes(volume.poolId, volume.id);
+  }
+
   require(id: string): VolumeRecord {
     const volume = this.ctx.store.getVolume(id);
     if (volume === undefined) throw notFound("volume", id);

@@ -24,8 +24,8 @@ function poolSettingsChange(settings: PoolSettings): PoolSettingsChange {
 export function poolRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     const poolObject = async (id: string): Promise<Record<string, unknown> | undefined> => {
-      if (core.ctx.store.getPool(id) === undefined) return undefined;
-      return withPoolMaintenance(poolReply(await core.pools.view(id), core.ctx.settings), core);
+      if (core.pools.find(id) === undefined) return undefined;
+      return withPoolMaintenance(poolReply(await core.pools.view(id), core.settings), core);
     };
 
     app.get("/dpl_pool/", () => listReply(PARENT, core.pools.list().map((p) => [p.id, p.name] as [string, string])));
@@ -34,7 +34,7 @@ export function poolRoutes(core: DplCore) {
       const id = hexParam(request, "pool");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => poolObject(id));
-      return withPoolMaintenance(poolReply(await core.pools.view(id), core.ctx.settings), core);
+      return withPoolMaintenance(poolReply(await core.pools.view(id), core.settings), core);
     });
 
     app.get("/dpl_pool/:pool/stats/", async (request) => ioStatsReply(await core.ioStats.pool(hexParam(request, "pool"))));

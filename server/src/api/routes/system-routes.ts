@@ -5,7 +5,7 @@ import { envelope, systemReply } from "../replies";
 export function systemRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     app.get("/dpl_system/", () => {
-      const reply = systemReply(core.ctx.settings);
+      const reply = systemReply(core.settings);
       const maintenance = core.maintenance !== undefined;
       return { ...reply, metadata: { ...reply.metadata, capabilities: { ...reply.metadata.capabilities, scrub: maintenance, dedupe: maintenance } } };
     });

@@ -17,7 +17,7 @@ export function volgroupRoutes(core: DplCore) {
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) {
         return replyToEventPoll(core, request, reply, id, eventId, PARENT, () =>
-          core.ctx.store.getVolumeGroup(id) === undefined ? undefined : volgroupReply(core.volumeGroups.view(id)));
+          core.volumeGroups.find(id) === undefined ? undefined : volgroupReply(core.volumeGroups.view(id)));
       }
       return volgroupReply(core.volumeGroups.view(id));
     });
@@ -37,7 +37,7 @@ export function volgroupRoutes(core: DplCore) {
           return replyToJob(core, request, reply, job, {
             objectId: id, parentURI: PARENT, finishedStatus: 201,
             finalReply: () => {
-              const snapshot = core.ctx.store.getGroupSnapshot(body.snapshot);
+              const snapshot = core.volumeGroups.findSnapshot(body.snapshot);
               return snapshot === undefined ? undefined : groupSnapshotReply(snapshot);
             },
           });

@@ -14,8 +14,8 @@ const PARENT = "/dpl_volume";
 export function volumeRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
     const volumeObject = async (id: string): Promise<Record<string, unknown> | undefined> => {
-      if (core.ctx.store.getVolume(id) === undefined) return undefined;
-      return withVolumeCompression(volumeReply(await core.volumes.view(id), core.exportService.get(id), core.ctx.settings), core);
+      if (core.volumes.find(id) === undefined) return undefined;
+      return withVolumeCompression(volumeReply(await core.volumes.view(id), core.exportService.get(id), core.settings), core);
     };
 
     app.get("/dpl_volume/", () =>
@@ -65,7 +65,7 @@ export function volumeRoutes(core: DplCore) {
           job = await core.volumes.createSnapshot(id, body);
           finishedStatus = 201;
           finalReply = () => {
-            const snapshot = core.ctx.store.getSnapshot(body.snapshot);
+            const snapshot = core.volumes.findSnapshot(body.snapshot);
             return snapshot === undefined ? undefined : snapshotReply(snapshot);
           };
           break;
