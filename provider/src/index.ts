@@ -7,6 +7,9 @@
 export { RESOURCE_HOOKS, resourceHooks, dispatchingHooks, configureProvider, KIND_PROPERTY, type ResourceKind } from "./resources/registry";
 export type { ResourceHooks, PropertyBag, CheckResult, CheckFailure, DiffResult, CreateResult, ReadResult, UpdateResult, ConfigSource } from "./resources/hook-types";
 export { declaredObjectId, derivedObjectId } from "./resources/object-ids";
-export { lookupPool, lookupVolume, type LookupQuery, type PoolLookup, type VolumeLookup } from "./resources/lookups";
+export {
+  lookupDisks, lookupPool, lookupServerInfo, lookupVolume,
+  type DiskLookup, type LookupQuery, type PoolLookup, type ServerInfoLookup, type VolumeLookup,
+} from "./resources/lookups";
 export { rememberProviderConfig, connectionEnvironment, CONFIG_TO_ENVIRONMENT } from "./config/connection-settings";
 export { UNKNOWN_VALUE } from "./resources/input-validation";

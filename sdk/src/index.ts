@@ -22,6 +22,6 @@ export { FCExport, type FCExportArgs } from "./fc-export";
 export { Rollback, type RollbackArgs } from "./rollback";
 export { VolumeGroup, type VolumeGroupArgs } from "./volume-group";
 export { GroupSnapshot, type GroupSnapshotArgs, type VolumeGroupReference } from "./group-snapshot";
-export { getPool, getVolume, type LookupArgs, type PoolLookup, type VolumeLookup } from "./lookups";
+export { getDisks, getPool, getServerInfo, getVolume, type DiskLookup, type LookupArgs, type PoolLookup, type ServerInfoLookup, type VolumeLookup } from "./lookups";
 export type { DplResourceArgs } from "./declaration";
 export type { VolumeReference, PoolReference, SnapshotReference } from "./references";

@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { lookupPool, lookupVolume, rememberProviderConfig, type PoolLookup, type VolumeLookup } from "@prophetstor/dpl-provider";
+import {
+  lookupDisks, lookupPool, lookupServerInfo, lookupVolume, rememberProviderConfig,
+  type DiskLookup, type PoolLookup, type ServerInfoLookup, type VolumeLookup,
+} from "@prophetstor/dpl-provider";
 
-export type { PoolLookup, VolumeLookup };
+export type { DiskLookup, PoolLookup, ServerInfoLookup, VolumeLookup };
 
 /** Which object to read: by id, or by display name (which must be unique). */
 export interface LookupArgs {
@@ -27,4 +30,20 @@ export async function getPool(args: LookupArgs = {}): Promise<PoolLookup> {
 export async function getVolume(args: LookupArgs): Promise<VolumeLookup> {
   useProgramConfig();
   return lookupVolume(args);
+}
+
+/**
+ * The block devices the server may build pools from (its --allow-block-device list), with size,
+ * model, whether they spin, and the pool holding each; `unusedOnly` keeps the free ones. Pass a
+ * path as a Pool device (`{ type: "block_device", path }`).
+ */
+export async function getDisks(args: { unusedOnly?: boolean } = {}): Promise<DiskLookup[]> {
+  useProgramConfig();
+  return lookupDisks(args);
+}
+
+/** What the DPL server is and can do: name, version, iSCSI portals, RAID levels, compression, cache modes, FC. */
+export async function getServerInfo(): Promise<ServerInfoLookup> {
+  useProgramConfig();
+  return lookupServerInfo();
 }

@@ -16,7 +16,7 @@ import { configFromOptions, DEFAULT_LISTEN, type ServeOptions, type ServerConfig
 import type { CoreSettings } from "./core/context";
 import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
-import { BtrfsPoolEngine, BtrfsVolumeEngine, TgtTargetEngine } from "./engines";
+import { BtrfsPoolEngine, BtrfsVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetEngine } from "./engines";
 import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
 import { checkImageDirectory } from "./engines/images/image-directory-check";
 import { QemuImageEngine } from "./engines/images/qemu-image-engine";
@@ -74,6 +74,7 @@ async function serve(config: ServerConfig): Promise<void> {
     store,
     poolEngine,
     volumeEngine: new BtrfsVolumeEngine({ stateDir: config.stateDir }),
+    deviceCatalog: new SysfsBlockDeviceCatalog(),
     maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
     imageEngine: new QemuImageEngine({ downloadTimeoutMs: config.imageDownloadTimeoutMs, allowedUrlNetworks: config.allowedImageUrlNetworks }),
     targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),

@@ -4,7 +4,7 @@
  * to one of them during the job; every byte reads back as written. The server runs with
  * --per-volume-metrics, so /metrics has per-volume series.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient, type IscsiConnection } from "../../provider/src/client";
 import { DedupeResult, toHexId } from "../../provider/src/wire";
+import { runDplCli } from "../support/dpl-cli";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 import { holdsPattern, lunMatchesFile, writeFileToLun, writePattern } from "./client-iscsi-io";
 
@@ -23,7 +24,6 @@ const SHARED_BYTES = 96 * MiB;
 /** Written during the dedupe, beyond the shared data. */
 const LIVE_WRITE = { offset: 100 * MiB, length: 16 * MiB, byte: 0x5a };
 const repoRoot = resolve(__dirname, "..", "..");
-const dplCli = join(repoRoot, "provider", "dist", "cli", "main.js");
 
 let server: RunningServer;
 let client: DplClient;
@@ -32,25 +32,9 @@ let poolId: string;
 const teardown: Array<() => Promise<void>> = [];
 const newId = (): string => toHexId(randomUUID());
 
-function cliEnvironment(): NodeJS.ProcessEnv {
-  return { ...process.env, DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem, DPL_CA_FILE: "" };
-}
-
 /** Runs `dpl ...`; resolves with its stdout and exit status. */
-function dpl(args: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [dplCli, ...args], { env: cliEnvironment(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.once("error", reject);
-    child.once("close", (status) => {
-      clearTimeout(timer);
-      resolvePromise({ stdout, stderr, status });
-    });
-  });
+function dpl(args: string[]): ReturnType<typeof runDplCli> {
+  return runDplCli(server, args);
 }
 
 async function exportedVolume(sizeBytes: number, name: string): Promise<{ id: string; connection: IscsiConnection }> {

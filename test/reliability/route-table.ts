@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildHttpServer } from "../../server/src/api/http-server";
 import { DplCore } from "../../server/src/core/dpl-core";
-import { BtrfsPoolEngine, BtrfsVolumeEngine, TgtTargetEngine } from "../../server/src/engines";
+import { BtrfsPoolEngine, BtrfsVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetEngine } from "../../server/src/engines";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
 
 export interface RouteEntry {
@@ -39,6 +39,7 @@ export async function serverRouteTable(): Promise<RouteEntry[]> {
     store: new SqliteMetadataStore(join(dir, "metadata.db")),
     poolEngine: new BtrfsPoolEngine({ stateDir: dir }),
     volumeEngine: new BtrfsVolumeEngine({ stateDir: dir }),
+    deviceCatalog: new SysfsBlockDeviceCatalog(),
     targetEngine: new TgtTargetEngine({ controlPort: 1, portal: { host: "127.0.0.1", port: 1 } }),
     settings: { portals: [], iqnPrefix: "iqn.2025-01.org.opendpl", allowedBlockDevices: [], imageDirectories: [], vendor: "route-table", version: "0", serverName: "route-table" },
     log: () => undefined,

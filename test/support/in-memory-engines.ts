@@ -7,7 +7,7 @@
  */
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type {
-  BlockIoCounters, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage,
+  BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage,
   ProgressReporter, RollbackMode, TargetEngine, TargetSpec, VolumeEngine,
 } from "../../server/src/core/ports";
 
@@ -57,6 +57,8 @@ export class Gate {
 export class MemoryDisks {
   readonly pools = new Map<string, MemoryPool>();
   readonly files = new Map<string, MemoryFile>();
+  /** Block devices on the host, by path. */
+  readonly blockDevices = new Map<string, BlockDeviceFacts>();
   /** Free bytes of the host filesystem under the state directory. */
   hostAvailableBytes = 64 * 2 ** 30;
   /** Operations a test holds: name → gate (e.g. "copyAcrossPools"). */
@@ -81,7 +83,7 @@ export class MemoryDisks {
     const deviceId = (this.nextDevice++).toString(16).padStart(32, "0");
     return device.type === "image_file"
       ? { deviceId, type: "image_file", path: `/memory/images/${poolId}/${deviceId}.img`, size: device.size }
-      : { deviceId, type: "block_device", path: device.path, size: 2 ** 30 };
+      : { deviceId, type: "block_device", path: device.path, size: this.blockDevices.get(device.path)?.sizeBytes ?? 2 ** 30 };
   }
 
   pool(poolId: string): MemoryPool {
@@ -373,5 +375,13 @@ export class InMemoryTargetEngine implements TargetEngine {
 
   ioCounters(): Promise<LunSessionCounters[]> {
     return Promise.resolve([]);
+  }
+}
+
+export class InMemoryBlockDeviceCatalog implements BlockDeviceCatalog {
+  constructor(private readonly disks: MemoryDisks) {}
+
+  describe(path: string): Promise<BlockDeviceFacts | undefined> {
+    return Promise.resolve(this.disks.blockDevices.get(path));
   }
 }

@@ -11,7 +11,7 @@ import { buildHttpServer } from "../../server/src/api/http-server";
 import type { CoreSettings } from "../../server/src/core/context";
 import { DplCore } from "../../server/src/core/dpl-core";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
-import { InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
+import { InMemoryBlockDeviceCatalog, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -45,6 +45,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
     store: new SqliteMetadataStore(join(dir, "metadata.db")),
     poolEngine: new InMemoryPoolEngine(disks),
     volumeEngine: new InMemoryVolumeEngine(disks),
+    deviceCatalog: new InMemoryBlockDeviceCatalog(disks),
     targetEngine: targets,
     settings: {
       portals: ["127.0.0.1:3260"], iqnPrefix: "iqn.2025-01.org.opendpl.test", allowedBlockDevices: [], imageDirectories: [],

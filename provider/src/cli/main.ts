@@ -98,6 +98,17 @@ function listSnapshots(program: Command, volume: string | undefined): Promise<vo
   });
 }
 
+function listDisks(program: Command, options: { unused?: boolean }): Promise<void> {
+  return withCli(program, async (client, out) => {
+    const disks = (await client.listDisks()).filter((d) => options.unused !== true || d.pool_uuid === null);
+    out.table(
+      ["path", "size", "model", "rotational", "pool"],
+      disks.map((d) => [d.path, d.size_bytes === null ? "missing" : formatBytes(d.size_bytes), d.model, d.rotational, d.pool_uuid]),
+      disks,
+    );
+  });
+}
+
 function listExports(program: Command): Promise<void> {
   return withCli(program, async (client, out) => {
     const exports = (await allVolumes(client)).flatMap((v) =>
@@ -258,6 +269,8 @@ export function buildProgram(): Command {
   program.command("pools").description("list pools with capacity, state and compression ratio").action(() => listPools(program));
   program.command("volumes").description("list volumes").option("--pool <id>", "only this pool's volumes").action((options: { pool?: string }) => listVolumes(program, options));
   program.command("snapshots [volume]").description("list snapshots (of every volume, or of one)").action((volume: string | undefined) => listSnapshots(program, volume));
+  program.command("disks").description("block devices pools may be built from (the server's --allow-block-device list)")
+    .option("--unused", "only those no pool holds").action((options: { unused?: boolean }) => listDisks(program, options));
   program.command("exports").description("list iSCSI exports").action(() => listExports(program));
   program.command("health").description(`server and pool health (exit status ${UNHEALTHY_EXIT} when a pool is not Online)`).action(() => health(program));
   const pool = program.command("pool").description("pool maintenance jobs, their schedule, and devices");

@@ -3,6 +3,7 @@ import {
   AcceptedReply,
   CloneBody,
   CopyFromSnapshotBody,
+  DiskListReply,
   EventReply,
   ExportAssignBody,
   ExportUnassignBody,
@@ -88,6 +89,11 @@ export class DplClient extends DplCalls {
   async system(): Promise<Reply<typeof SystemReply>> {
     const ctx = this.context("read system");
     return this.fetch(ctx, paths.system, SystemReply);
+  }
+
+  /** The block devices pools may be built from (the server's allow-list), with the pool holding each. */
+  async listDisks(): Promise<Reply<typeof DiskListReply>["metadata"]["disks"]> {
+    return (await this.fetch(this.context("list disks"), paths.disks, DiskListReply)).metadata.disks;
   }
 
   async listPools(): Promise<NamedId[]> {

@@ -1,6 +1,7 @@
 /** Where each DPL object lives, as the client addresses it (dpl-protocol §2.2). */
 export const paths = {
   system: "/v1/dpl_system/",
+  disks: "/v1/dpl_disk/",
   pools: "/v1/dpl_pool/",
   pool: (id: string) => `/v1/dpl_pool/${id}/`,
   volumes: "/v1/dpl_volume/",

@@ -76,6 +76,58 @@ function volumeLookup(reply: VolumeReply): VolumeLookup {
   };
 }
 
+export interface DiskLookup {
+  path: string;
+  /** undefined when no device is at the path now. */
+  sizeBytes?: number | undefined;
+  model?: string | undefined;
+  rotational?: boolean | undefined;
+  /** The pool holding the device; undefined when it is free. */
+  poolId?: string | undefined;
+}
+
+export interface ServerInfoLookup {
+  serverName: string;
+  vendor: string;
+  version: string;
+  /** Where initiators reach exports ("host:port"). */
+  iscsiPortals: string[];
+  protocols: string[];
+  raidLevels: string[];
+  compression: string[];
+  cacheModes: string[];
+  /** false: this server has no Fibre Channel target engine. */
+  fibreChannel: boolean;
+  scrub: boolean;
+  dedupe: boolean;
+}
+
+/** The block devices pools may be built from; `unusedOnly` leaves out those a pool holds. */
+export async function lookupDisks(options: { unusedOnly?: boolean | undefined } = {}): Promise<DiskLookup[]> {
+  return withClient(undefined, async (client) => (await client.listDisks())
+    .filter((disk) => options.unusedOnly !== true || disk.pool_uuid === null)
+    .map((disk) => ({
+      path: disk.path,
+      sizeBytes: disk.size_bytes ?? undefined,
+      model: disk.model ?? undefined,
+      rotational: disk.rotational ?? undefined,
+      poolId: disk.pool_uuid ?? undefined,
+    })));
+}
+
+/** What the server is and can do: name, version, portals, RAID levels, compression, cache modes. */
+export async function lookupServerInfo(): Promise<ServerInfoLookup> {
+  return withClient(undefined, async (client) => {
+    const m = (await client.system()).metadata;
+    const c = m.capabilities;
+    return {
+      serverName: m.server_name, vendor: m.vendor, version: m.version, iscsiPortals: m.iscsi_portals,
+      protocols: c.protocols, raidLevels: c.raid_levels, compression: c.compression, cacheModes: c.cache_modes ?? [],
+      fibreChannel: c.protocols.includes("fc"), scrub: c.scrub, dedupe: c.dedupe,
+    };
+  });
+}
+
 /** Reads a pool by id, by name, or (neither given) the server's first pool. */
 export async function lookupPool(query: LookupQuery): Promise<PoolLookup> {
   return withClient(undefined, async (client) => {

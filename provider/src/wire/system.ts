@@ -15,6 +15,8 @@ export const Capabilities = z.object({
   dedupe: z.boolean(),
   scrub: z.boolean(),
   prefer_wait: z.boolean(),
+  /** Absent from older servers. */
+  cache_modes: z.array(z.string()).optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
@@ -40,3 +42,23 @@ export const SystemReply = Envelope.extend({
   }),
 });
 export type SystemReply = z.infer<typeof SystemReply>;
+
+/** One block device the server may build pools from (on its --allow-block-device list). */
+export const Disk = z.object({
+  path: z.string(),
+  /** null when the device is not there (unplugged, or not yet created). */
+  size_bytes: z.number().int().nonnegative().nullable(),
+  model: z.string().nullable(),
+  /** true: a spinning disk; null when the kernel does not say. */
+  rotational: z.boolean().nullable(),
+  /** The pool the device belongs to; null when it is free. */
+  pool_uuid: z.string().nullable(),
+});
+export type Disk = z.infer<typeof Disk>;
+
+/** `GET /v1/dpl_disk/`: children are `[path, path]` pairs, the details are in metadata. */
+export const DiskListReply = Envelope.extend({
+  children: z.array(z.tuple([z.string(), z.string()])),
+  metadata: z.object({ disks: z.array(Disk) }),
+});
+export type DiskListReply = z.infer<typeof DiskListReply>;

@@ -22,6 +22,7 @@ const deleteBody = { delete: wire.VolumeDeleteBody };
 
 const paths: Record<string, Record<string, Operation>> = {
   "/v1/dpl_system/": { get: { summary: "Server information and capabilities", replies: { "200": wire.SystemReply } } },
+  "/v1/dpl_disk/": { get: { summary: "Block devices pools may be built from (the --allow-block-device list): size, model, rotational, owning pool", replies: { "200": wire.DiskListReply } } },
   "/v1/dpl_system/reconcile/": {
     get: { summary: "What the last start reconciled: interrupted events, unowned data on disk (kept), exports re-applied", replies: { "200": ReconcileReply } },
   },

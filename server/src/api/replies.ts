@@ -3,11 +3,12 @@
  * container envelope; `completionStatus` says whether the object is usable yet.
  */
 import {
-  CDMI_CONTAINER, RaidLevel,
-  type CompletionStatus, type Envelope, type EventReply, type ImageReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
+  CacheMode, CDMI_CONTAINER, RaidLevel,
+  type CompletionStatus, type DiskListReply, type Envelope, type EventReply, type ImageReply, type IscsiExportEntry, type PoolReply, type SnapshotReply,
   type IoStatsReply, type SystemReply, type TargetReply, type VolgroupReply, type VolgroupSnapshotReply, type VolumeReply,
 } from "@prophetstor/dpl-provider/wire";
 import type { CoreSettings } from "../core/context";
+import type { DiskView } from "../core/discovery-service";
 import type { PoolView } from "../core/pool-service";
 import type {
   EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, SnapshotRecord, TargetRecord,
@@ -245,7 +246,23 @@ export function systemReply(settings: CoreSettings): SystemReply {
         dedupe: false,
         scrub: false,
         prefer_wait: true,
+        cache_modes: [...CacheMode.options],
       },
+    },
+  };
+}
+
+export function diskListReply(disks: DiskView[]): DiskListReply {
+  return {
+    ...listReply("/dpl_disk", disks.map((disk): [string, string] => [disk.path, disk.path])),
+    metadata: {
+      disks: disks.map((disk) => ({
+        path: disk.path,
+        size_bytes: disk.facts?.sizeBytes ?? null,
+        model: disk.facts?.model ?? null,
+        rotational: disk.facts?.rotational ?? null,
+        pool_uuid: disk.poolId,
+      })),
     },
   };
 }

@@ -10,7 +10,8 @@ import { MaintenanceScheduler } from "./maintenance-scheduler";
 import { PoolDeviceService } from "./pool-device-service";
 import { PoolMaintenanceService } from "./pool-maintenance-service";
 import { PoolService } from "./pool-service";
-import type { ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine, VolumeEngine } from "./ports";
+import { DiscoveryService } from "./discovery-service";
+import type { BlockDeviceCatalog, ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine, VolumeEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
@@ -28,6 +29,7 @@ export class DplCore {
   readonly targets: TargetService;
   readonly watchdog: TargetWatchdog;
   readonly ioStats: IoStatsService;
+  readonly discovery: DiscoveryService;
   /** Absent when the server runs without a maintenance engine (scrub/dedupe then unsupported). */
   readonly maintenance: PoolMaintenanceService | undefined;
   /** Starts scheduled scrubs and dedupes; absent with the maintenance engine. */
@@ -37,12 +39,14 @@ export class DplCore {
 
   constructor(deps: {
     store: MetadataStore; poolEngine: PoolEngine; volumeEngine: VolumeEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
+    deviceCatalog: BlockDeviceCatalog;
     maintenanceEngine?: PoolMaintenanceEngine;
     imageEngine?: ImageEngine;
   }) {
     const jobs = new JobRunner(deps.store, deps.log, deps.settings.maxJobs);
-    const { maintenanceEngine, ...shared } = deps;
+    const { maintenanceEngine, deviceCatalog, ...shared } = deps;
     this.ctx = { ...shared, jobs };
+    this.discovery = new DiscoveryService(this.ctx, deviceCatalog);
     this.exportService = new ExportService(this.ctx);
     this.pools = new PoolService(this.ctx, this.exportService);
     this.poolDevices = new PoolDeviceService(this.ctx, this.pools);

@@ -352,3 +352,17 @@ export interface PoolMaintenanceEngine {
   /** Compression of a pool's volume data, or of one volume; undefined when nothing is stored. */
   compressionUsage(poolId: string, volumeId?: string): Promise<CompressionUsage | undefined>;
 }
+
+// ---------------------------------------------------------------- discovery
+
+/** What the kernel says of a block device. */
+export interface BlockDeviceFacts {
+  sizeBytes: number;
+  model: string | null;
+  rotational: boolean | null;
+}
+
+export interface BlockDeviceCatalog {
+  /** undefined when no block device is at that path. */
+  describe(path: string): Promise<BlockDeviceFacts | undefined>;
+}

@@ -1,6 +1,7 @@
 export { InvalidPoolRequestError, VolumeNotFoundError } from "./btrfs/btrfs-layout";
 export { BtrfsPoolEngine, type BtrfsPoolEngineOptions } from "./btrfs/btrfs-pool-engine";
 export { BtrfsVolumeEngine } from "./btrfs/btrfs-volume-engine";
+export { SysfsBlockDeviceCatalog } from "./sysfs/block-device-catalog";
 export { TgtTargetEngine, TgtdStartError, type TgtTargetEngineOptions } from "./tgt/tgt-target-engine";
 export {
   CommandError,
