@@ -9,13 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DplClient } from "../../provider/src/client";
-import { closeSharedClients } from "../../provider/src/config/open-client";
+import type { DplClient } from "../../provider/src/client";
 import { lookupDisks, lookupServerInfo } from "../../provider/src/resources/lookups";
 import { toHexId } from "../../provider/src/wire";
 import { runDplCli } from "../support/dpl-cli";
-import { startServer, type RunningServer } from "../support/dpl-server";
-import { pointHooksAt } from "../support/hook-environment";
+import type { RunningServer } from "../support/dpl-server";
+import { startHookTestServer, type HookTestServer } from "../support/hook-environment";
 
 const execFileAsync = promisify(execFile);
 const MiB = 2 ** 20;
@@ -25,22 +24,18 @@ let scratch: string;
 let disk: string;
 let server: RunningServer;
 let client: DplClient;
-let restoreEnvironment: () => void;
+let hooksServer: HookTestServer | undefined;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(resolve(__dirname, "..", "..", ".work"), "discovery-"));
   const file = join(scratch, "disk.img");
   await execFileAsync("truncate", ["-s", String(DISK_BYTES), file]);
   disk = (await execFileAsync("losetup", ["--find", "--show", file])).stdout.trim();
-  server = await startServer({ embeddedPoolSize: "512MiB", extraArgs: ["--allow-block-device", disk] });
-  client = new DplClient({ endpoint: server.url, password: server.password, ca: server.caPem });
-  restoreEnvironment = pointHooksAt(server);
+  hooksServer = await startHookTestServer({ embeddedPoolSize: "512MiB", extraArgs: ["--allow-block-device", disk] });
+  ({ server, client } = hooksServer);
 });
 afterAll(async () => {
-  restoreEnvironment();
-  await closeSharedClients();
-  await client.close();
-  await server.stop();
+  await hooksServer?.stop();
   await execFileAsync("losetup", ["-d", disk]).catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });
 });

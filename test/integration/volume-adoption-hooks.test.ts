@@ -6,30 +6,25 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DplClient } from "../../provider/src/client";
-import { closeSharedClients } from "../../provider/src/config/open-client";
+import type { DplClient } from "../../provider/src/client";
 import type { ResourceHooks } from "../../provider/src/resources/hook-types";
 import { RESOURCE_HOOKS } from "../../provider/src/resources/registry";
 import { toHexId } from "../../provider/src/wire";
-import { startServer, type RunningServer } from "../support/dpl-server";
-import { pointHooksAt } from "../support/hook-environment";
+import type { RunningServer } from "../support/dpl-server";
+import { startHookTestServer, type HookTestServer } from "../support/hook-environment";
 
 const MiB = 2 ** 20;
 
 let server: RunningServer;
 let client: DplClient;
-let restoreEnvironment: () => void;
+let hooksServer: HookTestServer | undefined;
 
 beforeAll(async () => {
-  server = await startServer({ embeddedPoolSize: "512MiB" });
-  client = new DplClient({ endpoint: server.url, password: server.password, ca: server.caPem });
-  restoreEnvironment = pointHooksAt(server);
+  hooksServer = await startHookTestServer({ embeddedPoolSize: "512MiB" });
+  ({ server, client } = hooksServer);
 });
 afterAll(async () => {
-  restoreEnvironment();
-  await closeSharedClients();
-  await client.close();
-  await server.stop();
+  await hooksServer?.stop();
 });
 
 /** check, then create, as the engine calls them for a new resource. */
