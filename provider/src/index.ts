@@ -5,6 +5,7 @@
  * the wire contract and the client are the subpath exports "./wire" and "./client".
  */
 export { RESOURCE_HOOKS, resourceHooks, dispatchingHooks, configureProvider, KIND_PROPERTY, type ResourceKind } from "./resources/registry";
+export type { ResourceInputs } from "./resources/resource-inputs";
 export type { ResourceHooks, PropertyBag, CheckResult, CheckFailure, DiffResult, CreateResult, ReadResult, UpdateResult, ConfigSource } from "./resources/hook-types";
 export { declaredObjectId, derivedObjectId } from "./resources/object-ids";
 export {
