@@ -62,7 +62,7 @@ export class HostSpaceGuard {
   async requireRoomForThick(pool: PoolRecord, bytes: number, field: string): Promise<void> {
     if (!pool.devices.some((device) => device.type === "image_file")) return;
     const host = await this.ctx.poolEngine.hostSpace();
-    const promisedToOthers = total(Object.entries(host.unallocatedImageBytes).filter(([poolId]) => poolId !== pool.id).map(([, bytes]) => bytes));
+    const promisedToOthers = total(Object.entries(host.unallocatedImageBytes).filter(([poolId]) => poolId !== pool.id).map(([, unallocated]) => unallocated));
     if (bytes > host.availableBytes - this.floorBytes - promisedToOthers) {
       throw new DomainError("INSUFFICIENT_CAPACITY",
         `a thick allocation of ${bytes} bytes in pool ${pool.id} does not fit on the server's filesystem, which holds the pool's image files: it has ${host.availableBytes} bytes free, of which other pools' image files may still take ${promisedToOthers} and ${this.floorBytes} stay free for metadata`, field);
