@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient, type IscsiConnection } from "../../provider/src/client";
 import { toHexId, type PoolReply } from "../../provider/src/wire";
+import { runDplCli } from "../support/dpl-cli";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 import { lunMatchesFile, writeFileToLun } from "./client-iscsi-io";
 
@@ -189,15 +190,8 @@ describe("pool devices in place", () => {
 
 /** Runs the built `dpl` command; resolves with its output and exit status (never rejects on a non-zero one). */
 async function dpl(args: string[]): Promise<{ stdout: string; stderr: string; status: number }> {
-  const cli = resolve(__dirname, "..", "..", "provider", "dist", "cli", "main.js");
-  const env = { ...process.env, DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem, DPL_CA_FILE: "" };
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [cli, ...args], { env, timeout: 120_000 });
-    return { stdout, stderr, status: 0 };
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: failed.stdout ?? "", stderr: failed.stderr ?? "", status: failed.code ?? -1 };
-  }
+  const run = await runDplCli(server, args);
+  return { ...run, status: run.status ?? -1 };
 }
 
 describe("block devices on the allow-list", () => {

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "../../provider/src/client";
 import { toHexId, type PoolReply } from "../../provider/src/wire";
+import { runDplCli } from "../support/dpl-cli";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 
 const execFileAsync = promisify(execFile);
@@ -31,9 +32,9 @@ beforeAll(async () => {
 
 /** `dpl --json ...` against the test server; stdout parsed. */
 async function dplJson(args: string[]): Promise<Record<string, unknown>> {
-  const env = { ...process.env, DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem, DPL_CA_FILE: "" };
-  const { stdout } = await execFileAsync(process.execPath, [join(repoRoot, "provider", "dist", "cli", "main.js"), "--json", ...args], { env, timeout: 60_000 });
-  return JSON.parse(stdout) as Record<string, unknown>;
+  const run = await runDplCli(server, ["--json", ...args]);
+  if (run.status !== 0) throw new Error(`dpl ${args.join(" ")} exited ${String(run.status)}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
 afterAll(async () => {
