@@ -5,11 +5,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "../../provider/src/client";
-import { fcExportHooks } from "../../provider/src/resources/fc-export";
+import { RESOURCE_HOOKS } from "../../provider/src/resources/registry";
 import { serverCapabilities } from "../../provider/src/resources/server-capabilities";
 import { toHexId } from "../../provider/src/wire";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { pointHooksAt } from "../support/hook-environment";
+
+const fcExportHooks = RESOURCE_HOOKS.fcExport;
 
 const MiB = 2 ** 20;
 

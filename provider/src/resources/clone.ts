@@ -2,58 +2,41 @@ import { z } from "zod";
 import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
-import { noteReplacement } from "./replacement-guard";
-import { OperationTimeoutSeconds } from "./operation-timeout";
-import { SizeInputs, requestedBytes, shrinkFailure } from "./size-inputs";
-import { adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeOutputs } from "./volume";
+import type { CreateResult, PropertyBag } from "./hook-types";
+import { parseInputs, pick } from "./input-validation";
+import { AdoptInput, DeleteDataOnReplaceInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { defineResource, replacing } from "./resource-definition";
+import { requestedBytes, sizeChanges, sizeInputs } from "./size-inputs";
+import {
+  BlockVolumeOutputs, adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeOutputs, volumeSettingChanges,
+} from "./volume";
 
 /**
  * A new volume made from a volume (clone) or from one of its snapshots (copy): constant time on
  * the server (no data copied), optionally larger than its source, optionally in another pool.
  */
-export const CloneInputs = z
-  .object({
-    objectId: HexId,
-    adopt: HexId.optional(),
-    sourceVolume: HexId,
-    sourceSnapshot: HexId.optional(),
-    ...SizeInputs,
-    pool: HexId.optional(),
-    thin: z.boolean().optional(),
-    name: DisplayName.optional(),
-    description: Description.optional(),
-    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-    deleteDataOnReplace: z.boolean().optional(),
-  })
+const CloneFields = z.object({
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  sourceVolume: reference(HexId, "volume").describe("The source volume (a Volume, a Clone or an id). Changing it replaces the clone."),
+  sourceSnapshot: reference(HexId, "snapshot").optional().describe(
+    "Copy this snapshot of the source volume instead of the volume's current data. Changing it replaces the clone.",
+  ),
+  ...sizeInputs("the source's size"),
+  pool: reference(HexId, "pool").optional().describe(
+    "Put the clone in another pool (data is copied then); default: the source's pool. Changing it moves the clone in place (same id, data and export).",
+  ),
+  thin: z.boolean().optional().describe("Thin (default: like the source) or thick. Changed in place (blocks allocated or given back)."),
+  name: DisplayName.optional().describe("Display name. Changes in place."),
+  description: Description.optional().describe("Free-text description. Changes in place."),
+  operationTimeoutSeconds: OperationTimeoutInput,
+  deleteDataOnReplace: DeleteDataOnReplaceInput,
+});
+export const CloneInputs = CloneFields
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
 export type CloneInputs = z.output<typeof CloneInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "sourceVolume", "sourceSnapshot", "sizeBytes", "sizeGib", "pool", "thin", "name", "description", "operationTimeoutSeconds", "deleteDataOnReplace"] as const;
-/** A clone of something else is another volume; its pool, thin, size and names change in place. */
-const REPLACE_KEYS = ["sourceVolume", "sourceSnapshot"] as const;
-
-export function cloneReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
-
-function checkClone(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, cloneReplaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(CloneInputs, inputs);
-  const failures = validation.ok ? [] : validation.failures;
-  const shrink = shrinkFailure(olds, news);
-  if (shrink !== undefined) failures.push(shrink);
-  return failures.length > 0 ? { inputs, failures } : { inputs };
-}
-
-function diffClone(id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = cloneReplaceKeys(olds, news);
-  noteReplacement("Clone", id, replaces, olds, news);
-  // Without a size the volume keeps its source's size.
-  return derivedVolumeDiff(olds, news, replaces, ["volumeId", "sourceVolume", "sourceSnapshot"]);
-}
+const INPUT_KEYS = Object.keys(CloneFields.shape);
 
 async function makeClone(client: DplClient, id: string, inputs: CloneInputs): Promise<VolumeReply> {
   const spec = {
@@ -83,11 +66,29 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-export const cloneHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkClone(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffClone(id, olds, news)),
+export const cloneDefinition = defineResource({
+  kind: "clone",
+  typeName: "Clone",
+  description: "A new, independent volume made from a volume or one of its snapshots (no data copied within a pool).",
+  inputs: CloneFields,
+  validation: CloneInputs,
+  outputs: BlockVolumeOutputs,
+  changes: {
+    // A clone of something else is another volume; its pool, thin, size and names change in place.
+    sourceVolume: replacing("a clone of another source is another volume"),
+    sourceSnapshot: replacing("a copy of another snapshot is another volume"),
+    name: volumeSettingChanges.name,
+    description: volumeSettingChanges.description,
+    pool: volumeSettingChanges.pool,
+    thin: volumeSettingChanges.thin,
+    // Without a size the volume keeps its source's size.
+    ...sizeChanges(true),
+  },
+  stables: ["volumeId", "sourceVolume", "sourceSnapshot"],
+  holdsData: true,
+  extraCheck: shrinkCheck,
   create: createClone,
   read: blockVolumeReader(INPUT_KEYS),
   update: blockVolumeUpdater(CloneInputs, "Clone", INPUT_KEYS),
   delete: deleteVolume,
-};
+});

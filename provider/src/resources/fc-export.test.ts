@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { VolumeReply } from "../wire";
-import { fcExportHooks, fcLunOf } from "./fc-export";
+import { fcLunOf } from "./fc-export";
+import { RESOURCE_HOOKS } from "./registry";
 import { compressionAlgorithm, requireSupported } from "./server-capabilities";
+
+const fcExportHooks = RESOURCE_HOOKS.fcExport;
 
 const VOLUME = "c".repeat(32);
 const TARGET = "50:01:43:80:12:34:56:78";

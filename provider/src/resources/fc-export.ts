@@ -2,9 +2,11 @@ import { z } from "zod";
 import { DplError, type DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { HexId, type VolumeReply } from "../wire";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
+import { OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace, replacing } from "./resource-definition";
 
 /** A WWPN as 16 hex digits, with or without colons; sent in the protocol's colon form. */
 export const Wwpn = z
@@ -16,18 +18,24 @@ export const Wwpn = z
  * A volume mapped over Fibre Channel to initiator WWPNs on one target WWPN (dpl-protocol §3.20,
  * §3.21). The id is `<volume>/<target wwpn>`: a volume may be mapped on several targets.
  */
-export const FcExportInputs = z.object({
-  volume: HexId,
-  targetWwpn: Wwpn,
-  initiatorWwpns: z.array(Wwpn).min(1, "must list at least one initiator WWPN").max(64, "must list at most 64 initiator WWPNs"),
-  /** Omitted: the server chooses. 0 is a valid LUN (the historical client's D25 is not repeated). */
-  lun: z.number().int().min(0).max(255).optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+const FcExportFields = z.object({
+  volume: reference(HexId, "volume").describe("The volume to map (a Volume, a Clone or a volume id). Changing it maps the new volume (replace)."),
+  targetWwpn: Wwpn.describe("The FC target port's WWPN (16 hex digits, colons optional). Changing it replaces the export."),
+  initiatorWwpns: z.array(Wwpn).min(1, "must list at least one initiator WWPN").max(64, "must list at most 64 initiator WWPNs")
+    .describe("WWPNs of the host's initiator ports allowed to see the LUN. Changes in place."),
+  // 0 is a valid LUN (the historical client's D25 is not repeated).
+  lun: z.number().int().min(0).max(255).optional().describe("The LUN to map the volume at (0 is valid); the server chooses when omitted."),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
+export const FcExportInputs = FcExportFields;
 export type FcExportInputs = z.output<typeof FcExportInputs>;
 
-const INPUT_KEYS = ["volume", "targetWwpn", "initiatorWwpns", "lun", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["volume", "targetWwpn", "lun"] as const;
+const FcExportOutputs = z.object({
+  assignedLun: z.number().nullable().describe("The LUN the initiators see the volume at (0 is a valid LUN)."),
+  grantedInitiatorWwpns: z.array(z.string()).describe("The initiator WWPNs the server maps the volume to, in colon form."),
+});
+
+const INPUT_KEYS = Object.keys(FcExportFields.shape);
 
 type FcEntry = NonNullable<VolumeReply["exports"]["Network/FC"]>[number];
 
@@ -56,24 +64,17 @@ export function fcLunOf(reply: VolumeReply, targetWwpn: string, initiators: read
   return undefined;
 }
 
-function checkFcExport(_olds: PropertyBag, news: PropertyBag): CheckResult {
-  const validation = validateInputs(FcExportInputs, news);
-  return validation.ok ? { inputs: news } : { inputs: news, failures: validation.failures };
-}
-
 function initiatorSet(value: unknown): Set<string> {
   return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string").map(colonless) : []);
 }
 
-function diffFcExport(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = REPLACE_KEYS.filter((key) => differs(olds, news, key, (v) => (typeof v === "string" ? colonless(v) : v)));
+function initiatorsChanged(olds: PropertyBag, news: PropertyBag): boolean {
   const before = initiatorSet(olds.initiatorWwpns);
   const after = initiatorSet(news.initiatorWwpns);
-  const initiatorsChanged = containsUnknown(news.initiatorWwpns) || before.size !== after.size || [...before].some((w) => !after.has(w));
-  return { changes: replaces.length > 0 || initiatorsChanged, replaces, stables: replaces.length > 0 ? [] : ["volume", "targetWwpn"], deleteBeforeReplace: true };
+  return containsUnknown(news.initiatorWwpns) || before.size !== after.size || [...before].some((w) => !after.has(w));
 }
 
-function outputs(reply: VolumeReply, inputs: FcExportInputs): PropertyBag {
+function outputs(reply: VolumeReply, inputs: FcExportInputs): z.output<typeof FcExportOutputs> {
   const grants = fcGrants(reply, inputs.targetWwpn);
   return {
     assignedLun: fcLunOf(reply, inputs.targetWwpn, inputs.initiatorWwpns) ?? null,
@@ -138,11 +139,25 @@ async function deleteFcExport(_id: string, props: PropertyBag): Promise<void> {
     client.unassignFc(inputs.volume, { targetWwpn: inputs.targetWwpn, initiatorWwpns: inputs.initiatorWwpns }));
 }
 
-export const fcExportHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkFcExport(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffFcExport(id, olds, news)),
+const sameWwpn = (v: unknown): unknown => (typeof v === "string" ? colonless(v) : v);
+
+export const fcExportDefinition = defineResource({
+  kind: "fcExport",
+  typeName: "FCExport",
+  description: "Maps a volume over Fibre Channel to a host's initiator WWPNs on one target port. Needs a DPL server with an FC target engine: "
+    + "one without it refuses at `pulumi up` with its own message.",
+  inputs: FcExportFields,
+  outputs: FcExportOutputs,
+  changes: {
+    volume: replacing("a mapping of another volume is another mapping"),
+    targetWwpn: replacing("a mapping lives on one target port", { changed: (olds, news) => differs(olds, news, "targetWwpn", sameWwpn) }),
+    lun: replacing("DPL cannot move a mapping to another LUN"),
+    initiatorWwpns: inPlace("initiators are granted or revoked (granted first)", { changed: initiatorsChanged }),
+  },
+  stables: ["volume", "targetWwpn"],
+  deleteBeforeReplace: true,
   create: createFcExport,
   read: readFcExport,
   update: updateFcExport,
   delete: deleteFcExport,
-};
+});

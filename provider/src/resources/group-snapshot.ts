@@ -2,46 +2,37 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolgroupSnapshotReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
+import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { parseInputs, pick } from "./input-validation";
+import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, replacing } from "./resource-definition";
 import { isoTimeOf } from "./server-time";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 /**
  * A snapshot of every member of a volume group at one instant (the server holds the members'
  * iSCSI I/O while it takes them). Its output maps each member volume to its member snapshot.
  */
 export const GroupSnapshotInputs = z.object({
-  objectId: HexId,
-  adopt: HexId.optional(),
-  volumeGroup: HexId,
-  name: DisplayName.optional(),
-  description: Description.optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  volumeGroup: reference(HexId, "volumeGroup").describe("The group whose members to snapshot (a VolumeGroup or its id). Changing it makes a new snapshot."),
+  name: DisplayName.optional().describe("Display name (changing it makes a new group snapshot)."),
+  description: Description.optional().describe("Free-text description (changing it makes a new group snapshot)."),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
 export type GroupSnapshotInputs = z.output<typeof GroupSnapshotInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "volumeGroup", "name", "description", "operationTimeoutSeconds"] as const;
-/** A group snapshot cannot change: anything about it changing makes a new one. */
-const REPLACE_KEYS = ["volumeGroup", "name", "description"] as const;
+const GroupSnapshotOutputs = z.object({
+  groupSnapshotId: z.string().describe("The group snapshot's DPL id (32 hex characters), the same as the resource id."),
+  volumeGroupId: z.string().describe("The group it was taken of."),
+  memberSnapshots: z.record(z.string(), z.string()).describe("Member volume id → the id of that volume's snapshot (usable wherever a snapshot id is)."),
+  createdAt: z.string().describe("When it was taken (ISO 8601)."),
+});
 
-function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
+const INPUT_KEYS = Object.keys(GroupSnapshotInputs.shape);
 
-function checkGroupSnapshot(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(GroupSnapshotInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
-}
-
-function diffGroupSnapshot(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = replaceKeys(olds, news);
-  return { changes: replaces.length > 0, replaces, stables: ["groupSnapshotId", "volumeGroupId", "memberSnapshots"], deleteBeforeReplace: false };
-}
-
-function groupSnapshotOutputs(reply: VolgroupSnapshotReply): PropertyBag {
+function groupSnapshotOutputs(reply: VolgroupSnapshotReply): z.output<typeof GroupSnapshotOutputs> {
   const m = reply.metadata;
   return {
     groupSnapshotId: m.snapshot_uuid,
@@ -80,11 +71,6 @@ async function readGroupSnapshot(id: string, props: PropertyBag): Promise<ReadRe
   });
 }
 
-/** Only inputs that never reach the server (adopt, the timeout) change in place. */
-function updateGroupSnapshot(_id: string, olds: PropertyBag, news: PropertyBag): UpdateResult {
-  return { outs: withInputs(olds, news, INPUT_KEYS) };
-}
-
 /** Deletes the member snapshots too (the server removes them with the group snapshot). */
 async function deleteGroupSnapshot(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
@@ -92,11 +78,20 @@ async function deleteGroupSnapshot(id: string, props: PropertyBag): Promise<void
   await withClient(timeoutOf(props), (client) => client.deleteGroupSnapshot(group, id));
 }
 
-export const groupSnapshotHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkGroupSnapshot(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffGroupSnapshot(id, olds, news)),
+/** A group snapshot cannot change: anything about it changing makes a new one. */
+const cannotChange = "DPL cannot modify a group snapshot";
+
+export const groupSnapshotDefinition = defineResource({
+  kind: "groupSnapshot",
+  typeName: "GroupSnapshot",
+  description: "A snapshot of every member of a volume group at one instant: the server holds the members' iSCSI I/O while it snapshots "
+    + "them, so no write lands between two member snapshots. The members are the group's members when the snapshot is taken; later "
+    + "membership changes do not change it. Destroying it deletes every member snapshot.",
+  inputs: GroupSnapshotInputs,
+  outputs: GroupSnapshotOutputs,
+  changes: { volumeGroup: replacing(cannotChange), name: replacing(cannotChange), description: replacing(cannotChange) },
+  stables: ["groupSnapshotId", "volumeGroupId", "memberSnapshots"],
   create: createGroupSnapshot,
   read: readGroupSnapshot,
-  update: (id, olds, news) => Promise.resolve(updateGroupSnapshot(id, olds, news)),
   delete: deleteGroupSnapshot,
-};
+});

@@ -3,60 +3,52 @@ import { withClient } from "../config/open-client";
 import { HexId, ImageFormat, ServerPath, type ImageReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import { serverImageDirectories } from "./image-directories";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import type { CheckFailure, CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { differs, parseInputs, pick } from "./input-validation";
+import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace, replacing } from "./resource-definition";
 
 /**
  * A volume (or one of its snapshots) written out as an image file on the server. The file is made
  * once: any change of input makes a new file (replace); deleting the resource deletes the file.
  */
 export const ImageExportInputs = z.object({
-  objectId: HexId,
-  adopt: HexId.optional(),
-  volume: HexId,
-  snapshot: HexId.optional(),
-  format: ImageFormat,
-  directory: ServerPath.optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  volume: reference(HexId, "volume").describe("The volume to write out (a Volume, Clone, VolumeFromImage or id). Changing it makes a new image."),
+  snapshot: reference(HexId, "snapshot").optional().describe("Write this snapshot of the volume instead of its current data (a consistent point in time)."),
+  format: ImageFormat.describe("\"raw\" (in the pool's own directory: a reflink, no data copied) or \"qcow2\" (only allocated clusters)."),
+  directory: ServerPath.optional().describe("One of the server's image directories; default: the source pool's own `images/` directory."),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
 export type ImageExportInputs = z.output<typeof ImageExportInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "volume", "snapshot", "format", "directory", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["volume", "snapshot", "format", "directory"] as const;
+const ImageExportOutputs = z.object({
+  imageId: z.string().describe("The image's DPL id (32 hex characters), the same as the resource id."),
+  path: z.string().describe("The image file on the server."),
+  format: z.string(),
+  virtualBytes: z.number().describe("Size of the disk the image holds."),
+  fileBytes: z.number().describe("Length of the image file."),
+  allocatedBytes: z.number().describe("Bytes the file takes on the server's disk."),
+  contentUri: z.string().describe("Path (under the server's URL) that streams the image's bytes."),
+});
 
-function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
+const INPUT_KEYS = Object.keys(ImageExportInputs.shape);
 
-async function checkImageExport(olds: PropertyBag, news: PropertyBag): Promise<CheckResult> {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(ImageExportInputs, inputs);
-  const failures = validation.ok ? [] : validation.failures;
-  // A new directory must be one of the server's image directories (asked best effort, as for
-  // VolumeFromImage); checked on its own, since the volume is often still unknown at preview.
+/**
+ * A new directory must be one of the server's image directories (asked best effort, as for
+ * VolumeFromImage); checked on its own, since the volume is often still unknown at preview.
+ */
+async function directoryCheck(olds: PropertyBag, news: PropertyBag): Promise<CheckFailure[]> {
   const directory = ServerPath.safeParse(news.directory);
-  if (directory.success && differs(olds, news, "directory")) {
-    const directories = await serverImageDirectories();
-    if (directories !== undefined && !directories.includes(directory.data)) {
-      failures.push({ property: "directory", reason: `is not one of the DPL server's image directories (${directories.join(", ")})` });
-    }
-  }
-  return failures.length > 0 ? { inputs, failures } : { inputs };
+  if (!directory.success || !differs(olds, news, "directory")) return [];
+  const directories = await serverImageDirectories();
+  if (directories === undefined || directories.includes(directory.data)) return [];
+  return [{ property: "directory", reason: `is not one of the DPL server's image directories (${directories.join(", ")})` }];
 }
 
-function diffImageExport(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = replaceKeys(olds, news);
-  return {
-    changes: replaces.length > 0 || differs(olds, news, "operationTimeoutSeconds"),
-    replaces,
-    stables: replaces.length > 0 ? [] : ["imageId", "path", "format", "virtualBytes", "fileBytes", "allocatedBytes", "contentUri"],
-    deleteBeforeReplace: false,
-  };
-}
-
-export function imageOutputs(reply: ImageReply): PropertyBag {
+export function imageOutputs(reply: ImageReply): z.output<typeof ImageExportOutputs> {
   const m = reply.metadata;
   return {
     imageId: m.image_uuid,
@@ -98,21 +90,31 @@ async function readImageExport(id: string, props: PropertyBag): Promise<ReadResu
   });
 }
 
-function updateImageExport(_id: string, olds: PropertyBag, news: PropertyBag): Promise<UpdateResult> {
-  // Only the per-call deadline can change in place; it lives in the state, not on the server.
-  return Promise.resolve({ outs: withInputs(olds, news, INPUT_KEYS) });
-}
-
 async function deleteImageExport(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
   await withClient(timeoutOf(props), (client) => client.deleteImage(id));
 }
 
-export const imageExportHooks: ResourceHooks = {
-  check: checkImageExport,
-  diff: (id, olds, news) => Promise.resolve(diffImageExport(id, olds, news)),
+const newImage = "an image is written once: another source, format or place is another image";
+
+export const imageExportDefinition = defineResource({
+  kind: "imageExport",
+  typeName: "ImageExport",
+  description: "A volume or snapshot written out as an image file on the DPL server. Download it with "
+    + "`GET <server>/v1/dpl_image/<imageId>/content` (`contentUri`); deleting the resource deletes the file.",
+  inputs: ImageExportInputs,
+  outputs: ImageExportOutputs,
+  changes: {
+    volume: replacing(newImage),
+    snapshot: replacing(newImage),
+    format: replacing(newImage),
+    directory: replacing(newImage),
+    // Only the per-call deadline can change in place; it lives in the state, not on the server.
+    operationTimeoutSeconds: inPlace("only the Pulumi state changes"),
+  },
+  stables: ["imageId", "path", "format", "virtualBytes", "fileBytes", "allocatedBytes", "contentUri"],
+  extraCheck: directoryCheck,
   create: createImageExport,
   read: readImageExport,
-  update: updateImageExport,
   delete: deleteImageExport,
-};
+});

@@ -2,30 +2,36 @@ import { z } from "zod";
 import { NotFoundError } from "../client";
 import { withClient } from "../config/open-client";
 import { ChapCredentials, HexId, Iqn, Portal, type IscsiExportEntry, type VolumeReply } from "../wire";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
+import { named, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace, replacing } from "./resource-definition";
+
+const Chap = named(ChapCredentials, "ChapArgs").describe("CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters.");
 
 /**
  * A volume exported over iSCSI to a set of initiators. The DPL server makes one target per
  * volume, so the resource's id is the volume's id.
  */
-export const IscsiExportInputs = z
-  .object({
-    /** Take over the export the volume already has (its id must be the volume's). */
-    adopt: HexId.optional(),
-    volume: HexId,
-    initiators: z.array(Iqn).min(1, "must list at least one initiator").max(64, "must list at most 64 initiators"),
-    portals: z.array(Portal).max(16).optional(),
-    chap: ChapCredentials.optional(),
-    mutualChap: ChapCredentials.optional(),
-    operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-  })
+const IscsiExportFields = z.object({
+  adopt: HexId.optional().describe(
+    "Take over the iSCSI export the volume already has: give the volume's id. The export must already grant exactly `initiators`; nothing on the server changes.",
+  ),
+  volume: reference(HexId, "volume").describe("The volume to export (a Volume, a Clone or a volume id). Changing it re-exports the new volume (replace)."),
+  initiators: z.array(Iqn).min(1, "must list at least one initiator").max(64, "must list at most 64 initiators")
+    .describe("IQNs of the initiators allowed to log in. Adding or removing one changes the export in place."),
+  portals: z.array(Portal).max(16).optional().describe("Portals (\"host:port\") the target should listen on; the server's default portal when omitted."),
+  chap: Chap.optional().describe("CHAP the initiators must use to log in. Changes in place. Kept secret in the state."),
+  mutualChap: Chap.optional().describe("Mutual CHAP: credentials the target presents to the initiator (needs `chap`). Kept secret in the state."),
+  operationTimeoutSeconds: OperationTimeoutInput,
+});
+export const IscsiExportInputs = IscsiExportFields
   .refine((v) => v.adopt === undefined || v.adopt === v.volume, { path: ["adopt"], message: "must be the exported volume's id (an export is adopted by its volume)" })
   .refine((v) => v.mutualChap === undefined || v.chap !== undefined, { path: ["mutualChap"], message: "needs chap as well (mutual CHAP authenticates both ways)" });
 export type IscsiExportInputs = z.output<typeof IscsiExportInputs>;
 
-const INPUT_KEYS = ["adopt", "volume", "initiators", "portals", "chap", "mutualChap", "operationTimeoutSeconds"] as const;
+const INPUT_KEYS = Object.keys(IscsiExportFields.shape);
 const AUTH_KEYS = ["portals", "chap", "mutualChap"] as const;
 
 function initiatorSet(value: unknown): Set<string> {
@@ -38,23 +44,6 @@ function sameInitiators(a: unknown, b: unknown): boolean {
   return left.size === right.size && [...left].every((v) => right.has(v));
 }
 
-function checkExport(_olds: PropertyBag, news: PropertyBag): CheckResult {
-  const validation = validateInputs(IscsiExportInputs, news);
-  return validation.ok ? { inputs: news } : { inputs: news, failures: validation.failures };
-}
-
-function diffExport(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = differs(olds, news, "volume") ? ["volume"] : [];
-  const initiatorsChanged = containsUnknown(news.initiators) || !sameInitiators(olds.initiators, news.initiators);
-  const authChanged = AUTH_KEYS.some((key) => differs(olds, news, key));
-  return {
-    changes: replaces.length > 0 || initiatorsChanged || authChanged,
-    replaces,
-    stables: replaces.length > 0 ? [] : ["volume", "targetIqn", "lun"],
-    deleteBeforeReplace: false,
-  };
-}
-
 export function iscsiEntry(reply: VolumeReply): IscsiExportEntry | undefined {
   return reply.exports["Network/iSCSI"]?.[0];
 }
@@ -64,7 +53,7 @@ function grantedInitiators(entry: IscsiExportEntry): string[] {
 }
 
 /** The portal as an iscsi:// URL host (IPv6 already comes bracketed: "[::1]:3260"). */
-export function connectionInfo(entry: IscsiExportEntry, initiator: string | undefined, chapUser: string | undefined): PropertyBag {
+export function connectionInfo(entry: IscsiExportEntry, initiator: string | undefined, chapUser: string | undefined): z.output<typeof ConnectionInfo> {
   const portal = entry.portals[0] ?? "";
   const iqn = entry.target_identifier;
   const lun = entry.logical_unit_number;
@@ -86,7 +75,27 @@ export function connectionInfo(entry: IscsiExportEntry, initiator: string | unde
   };
 }
 
-function exportOutputs(entry: IscsiExportEntry, inputs: { initiators: string[]; chap?: { username: string } | undefined }): PropertyBag {
+const ConnectionInfo = named(z.object({
+  portal: z.string().describe("First portal, \"host:port\"."),
+  targetIqn: z.string(),
+  lun: z.number(),
+  iscsiUrl: z.string().describe("`iscsi://portal/iqn/lun`, for libiscsi tools (qemu-img, qemu-io, iscsi-ls)."),
+  qemuImageOpts: z.string().describe("`--image-opts` for qemu-img/qemu-io, with the first initiator's name (and a CHAP placeholder)."),
+  qemuImgCommand: z.string().describe("A qemu-img command that reads the LUN's header."),
+  iscsiadmCommands: z.string().describe("open-iscsi discovery and login commands for a Linux host."),
+  host: z.string().describe("The portal's host."),
+}), "ISCSIConnectionInfo").describe("What a host needs to attach the exported LUN.");
+
+const IscsiExportOutputs = z.object({
+  targetIqn: z.string().describe("The target's IQN (the server chooses it)."),
+  lun: z.number().describe("The LUN the volume has on the target."),
+  exportedPortals: z.array(z.string()).describe("The portals the target listens on."),
+  grantedInitiators: z.array(z.string()).describe("The initiators the server lets in."),
+  authentication: z.string().describe("\"None\" or \"CHAP\"."),
+  connection: ConnectionInfo.describe("Everything a host needs to attach (portal, IQN, LUN, ready-made commands)."),
+});
+
+function exportOutputs(entry: IscsiExportEntry, inputs: { initiators: string[]; chap?: { username: string } | undefined }): z.output<typeof IscsiExportOutputs> {
   return {
     targetIqn: entry.target_identifier,
     lun: entry.logical_unit_number,
@@ -178,11 +187,28 @@ async function deleteExport(id: string, props: PropertyBag): Promise<void> {
   });
 }
 
-export const iscsiExportHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkExport(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffExport(id, olds, news)),
+const authChange = "the target's login settings change; the LUN and its data stay";
+
+export const iscsiExportDefinition = defineResource({
+  kind: "iscsiExport",
+  typeName: "ISCSIExport",
+  description: "Exports a volume over iSCSI to a set of initiators (one target per volume on the DPL server), optionally with CHAP and mutual CHAP.",
+  inputs: IscsiExportFields,
+  validation: IscsiExportInputs,
+  outputs: IscsiExportOutputs,
+  changes: {
+    volume: replacing("an export of another volume is another target"),
+    initiators: inPlace("initiators are granted or revoked (granted first)", {
+      changed: (olds, news) => containsUnknown(news.initiators) || !sameInitiators(olds.initiators, news.initiators),
+    }),
+    portals: inPlace(authChange),
+    chap: inPlace(authChange),
+    mutualChap: inPlace(authChange),
+  },
+  stables: ["volume", "targetIqn", "lun"],
+  secrets: ["chap", "mutualChap"],
   create: createExport,
   read: readExport,
   update: updateExport,
   delete: deleteExport,
-};
+});

@@ -1,15 +1,16 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import {
-  Compression, Description, DisplayName, HexId, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RAID_MIN_DEVICES, RaidLevel,
+  Compression, Description, DisplayName, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RAID_MIN_DEVICES, RaidLevel,
   type MaintenanceSchedule, type PoolDevice, type PoolReply, type PoolSettings,
 } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
+import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
+import { AdoptInput, named, ObjectIdInput, OperationTimeoutInput } from "./lifecycle-inputs";
 import { planDeviceChanges, sameDevices } from "./pool-devices";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace } from "./resource-definition";
 import { compressionAlgorithm, requireSupported, serverCapabilities } from "./server-capabilities";
 import { GIB, SizeGib } from "./size-inputs";
 
@@ -50,26 +51,49 @@ const PoolTags = z
     }
   });
 
-export const PoolInputs = z.object({
-  objectId: HexId,
-  adopt: HexId.optional(),
-  name: DisplayName,
-  description: Description.optional(),
-  devices: z.array(PoolDeviceInput).min(1, "must name at least one device").max(16, "must name at most 16 devices").optional(),
-  raidLevel: RaidLevel.optional(),
-  compression: Compression.optional(),
-  maxOversubscription: z.number().positive().max(1000).optional(),
-  /** raid5/raid6 only with this set: btrfs parity RAID has a write hole and scrubs slowly. */
-  allowUnsafeRaid56: z.boolean().optional(),
-  /** Delete the pool even when volumes remain in it. */
-  forceDestroy: z.boolean().optional(),
-  /** The server scrubs the pool this many hours after the last scrub finished; absent: never on its own. */
-  scrubIntervalHours: IntervalHours.optional(),
-  /** The same for dedupe. */
-  dedupeIntervalHours: IntervalHours.optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-  tags: PoolTags.optional(),
-})
+export const PoolFields = z.object({
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  name: DisplayName.describe("Display name, unique on the server. Changing it renames the pool in place."),
+  description: Description.optional().describe("Free-text description (changed in place)."),
+  devices: z.array(PoolDeviceInput).min(1, "must name at least one device").max(16, "must name at most 16 devices").optional().describe(
+    "The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): "
+    + "a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), "
+    + "other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are "
+    + "(size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.",
+  ),
+  raidLevel: RaidLevel.optional().describe(
+    "\"single\" (default), \"raid0\" (striping), \"raid1\" (mirroring), \"raid10\", \"raid1c3\", or the parity levels \"raid5\" and \"raid6\", "
+    + "which need `allowUnsafeRaid56`. Changing it converts the pool in place (an online balance); preview fails when the declared devices cannot hold the profile.",
+  ),
+  compression: Compression.optional().describe(
+    "\"none\" (default), \"lzo\", \"zstd\" or \"zstd:<1-15>\". Changed in place: data written from then on is stored with the new setting, "
+    + "data already stored keeps the compression it was written with.",
+  ),
+  maxOversubscription: z.number().positive().max(1000).optional().describe(
+    "Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity. Changed in place; the server refuses a cap below what is already provisioned.",
+  ),
+  // raid5/raid6 only with this set: btrfs parity RAID has a write hole and scrubs slowly.
+  allowUnsafeRaid56: z.boolean().optional().describe(
+    "Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can "
+    + "leave parity that no longer matches its data (the \"write hole\"), and a device lost later then rebuilds those blocks wrong; scrub is much "
+    + "slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer "
+    + "raid1/raid10/raid1c3 for data you cannot restore.",
+  ),
+  forceDestroy: z.boolean().optional().describe("Delete the pool on destroy even when volumes remain in it."),
+  scrubIntervalHours: IntervalHours.optional().describe(
+    "The server scrubs the pool on its own this many hours (fractions allowed, at least 10 seconds) after the last scrub finished; absent: only "
+    + "on demand (`dpl pool scrub`). Changing it is an in-place update; the first run is due one interval after it was set.",
+  ),
+  dedupeIntervalHours: IntervalHours.optional().describe("The same for dedupe (sharing identical blocks between volumes and snapshots)."),
+  operationTimeoutSeconds: OperationTimeoutInput,
+  tags: PoolTags.optional().describe(
+    "Labels for people and policies, e.g. `{ environment: \"production\" }` (the dpl-guardrails policy pack requires redundancy on production "
+    + "pools). Kept in the Pulumi state (DPL v1 pools have no tags); changing them is an in-place update that touches nothing on the server.",
+  ),
+});
+
+export const PoolInputs = PoolFields
   .refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
   .refine((p) => p.raidLevel === undefined || !isUnsafeRaidLevel(p.raidLevel) || p.allowUnsafeRaid56 === true, {
     path: ["allowUnsafeRaid56"],
@@ -77,21 +101,7 @@ export const PoolInputs = z.object({
   });
 export type PoolInputs = z.output<typeof PoolInputs>;
 
-const INPUT_KEYS = [
-  "objectId", "adopt", "name", "description", "devices", "raidLevel", "compression", "maxOversubscription", "allowUnsafeRaid56", "forceDestroy",
-  "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds", "tags",
-] as const;
-/** Nothing replaces a pool: every input changes in place (a pool holds data). */
-const REPLACE_KEYS = [] as const;
-/**
- * The server changes these in place: a new compression applies to data written from then on; a
- * new RAID level converts the stored data online (a balance).
- */
-const SETTINGS_KEYS = ["name", "description", "compression", "maxOversubscription", "raidLevel"] as const;
-/** Changed in place: devices are added, removed or replaced; settings and the schedule are set; the rest only live in state. */
-const UPDATE_KEYS = [
-  ...SETTINGS_KEYS, "allowUnsafeRaid56", "forceDestroy", "scrubIntervalHours", "dedupeIntervalHours", "operationTimeoutSeconds", "tags",
-] as const;
+const INPUT_KEYS = Object.keys(PoolFields.shape);
 const SCHEDULE_KEYS = ["scrubIntervalHours", "dedupeIntervalHours"] as const;
 
 const singleByDefault = (v: unknown): unknown => v ?? "single";
@@ -146,18 +156,6 @@ function scheduleInputsFrom(reply: PoolReply, inputs: PropertyBag): PropertyBag 
   };
 }
 
-export function poolReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
-
-function checkPool(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, poolReplaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(PoolInputs, inputs);
-  if (!validation.ok) return { inputs, failures: validation.failures };
-  const tooFew = tooFewDevices(validation.value);
-  return tooFew === undefined ? { inputs } : { inputs, failures: [{ property: "raidLevel", reason: tooFew }] };
-}
-
 /** A profile the declared devices cannot hold fails at preview, before any balance starts. */
 function tooFewDevices(inputs: PoolInputs): string | undefined {
   const raid = inputs.raidLevel ?? "single";
@@ -179,16 +177,33 @@ function devicesChanged(olds: PropertyBag, news: PropertyBag): boolean {
   return before === undefined || after === undefined ? differs(olds, news, "devices") : !sameDevices(before, after);
 }
 
-function diffPool(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = poolReplaceKeys(olds, news);
-  const updates = [
-    ...(devicesChanged(olds, news) ? ["devices"] : []),
-    ...UPDATE_KEYS.filter((key) => differs(olds, news, key, key === "raidLevel" ? singleByDefault : undefined)),
-  ];
-  return { changes: replaces.length > 0 || updates.length > 0, replaces, stables: replaces.length > 0 ? [] : ["poolId"], deleteBeforeReplace: false };
-}
+const PoolDeviceHealth = named(z.object({
+  deviceId: z.string().describe("The server's id of the device."),
+  type: z.enum(["image_file", "block_device"]),
+  path: z.string().describe("Image file or block device path on the server."),
+  sizeBytes: z.number(),
+  state: z.string().describe("\"Online\", \"Missing\", or \"Unknown\" when the pool is not mounted."),
+  errors: z.object({ read: z.number(), write: z.number(), flush: z.number(), corruption: z.number(), generation: z.number() })
+    .describe("btrfs's cumulative per-device error counters (`btrfs device stats`)."),
+}), "PoolDeviceHealth").describe("Health of one device of a pool, as btrfs reports it.");
 
-export function poolOutputs(reply: PoolReply): PropertyBag {
+export const PoolOutputs = z.object({
+  poolId: z.string().describe("The pool's DPL id (32 hex characters), the same as the resource id."),
+  totalBytes: z.number().describe("Usable bytes after redundancy."),
+  usedBytes: z.number().describe("Bytes in use."),
+  freeBytes: z.number().describe("Bytes still free."),
+  provisionedBytes: z.number().describe("Sum of the logical sizes of all volumes (thin volumes count in full)."),
+  state: z.string().describe("\"Online\", \"Degraded\" (a device is missing; the pool serves from redundancy) or \"Offline\"."),
+  deviceHealth: z.array(PoolDeviceHealth).describe("Every device with its state and btrfs error counters (read on create, update and refresh)."),
+  effectiveRaidLevel: z.string().describe("The RAID level the server reports."),
+  effectiveCompression: z.string().describe("The compression the server reports."),
+  nextScrubAt: z.string().optional().describe(
+    "When the server starts the next scheduled scrub (ISO 8601, as of the last create, update or refresh); undefined when not scheduled.",
+  ),
+  nextDedupeAt: z.string().optional().describe("When the server starts the next scheduled dedupe; undefined when not scheduled."),
+});
+
+export function poolOutputs(reply: PoolReply): z.output<typeof PoolOutputs> {
   const m = reply.metadata;
   return {
     poolId: m.pool_uuid,
@@ -309,11 +324,37 @@ async function deletePool(id: string, props: PropertyBag): Promise<void> {
   await withClient(timeoutOf(props), (client) => client.deletePool(id, { force: props.forceDestroy === true }));
 }
 
-export const poolHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkPool(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffPool(id, olds, news)),
+const stateOnly = "only the Pulumi state changes";
+
+export const poolDefinition = defineResource({
+  kind: "pool",
+  typeName: "Pool",
+  description: "A DPL storage pool (btrfs over image files or block devices), with RAID and compression.",
+  inputs: PoolFields,
+  validation: PoolInputs,
+  outputs: PoolOutputs,
+  // Nothing replaces a pool: every input changes in place (a pool holds data).
+  changes: {
+    devices: inPlace("devices are added, removed or replaced one at a time; the pool and its volumes stay", { changed: devicesChanged }),
+    name: inPlace("the pool is renamed on the server"),
+    description: inPlace("the description is changed on the server"),
+    compression: inPlace("data written from then on uses the new compression; stored data keeps its own"),
+    maxOversubscription: inPlace("the server's cap changes"),
+    raidLevel: inPlace("the pool is converted online (a balance)", { absentMeans: "single" }),
+    allowUnsafeRaid56: inPlace(stateOnly),
+    forceDestroy: inPlace(stateOnly),
+    scrubIntervalHours: inPlace("the server's schedule changes"),
+    dedupeIntervalHours: inPlace("the server's schedule changes"),
+    operationTimeoutSeconds: inPlace(stateOnly),
+    tags: inPlace(stateOnly),
+  },
+  stables: ["poolId"],
+  extraCheck: (_olds, _news, parsed) => {
+    const tooFew = parsed === undefined ? undefined : tooFewDevices(parsed as PoolInputs);
+    return tooFew === undefined ? [] : [{ property: "raidLevel", reason: tooFew }];
+  },
   create: createPool,
   read: readPool,
   update: updatePool,
   delete: deletePool,
-};
+});

@@ -1,33 +1,39 @@
 import { rememberProviderConfig } from "../config/connection-settings";
-import { cloneHooks } from "./clone";
-import { fcExportHooks } from "./fc-export";
-import { groupSnapshotHooks } from "./group-snapshot";
-import { imageExportHooks } from "./image-export";
+import { cloneDefinition } from "./clone";
+import { fcExportDefinition } from "./fc-export";
+import { groupSnapshotDefinition } from "./group-snapshot";
+import { imageExportDefinition } from "./image-export";
 import type { ConfigSource, PropertyBag, ResourceHooks } from "./hook-types";
-import { iscsiExportHooks } from "./iscsi-export";
-import { poolHooks } from "./pool";
-import { rollbackHooks } from "./rollback";
-import { snapshotHooks } from "./snapshot";
-import { volumeHooks } from "./volume";
-import { volumeGroupHooks } from "./volume-group";
-import { volumeFromImageHooks } from "./volume-from-image";
+import { iscsiExportDefinition } from "./iscsi-export";
+import { poolDefinition } from "./pool";
+import { hooksFor, type ResourceDefinition } from "./resource-definition";
+import { rollbackDefinition } from "./rollback";
+import { snapshotDefinition } from "./snapshot";
+import { volumeDefinition } from "./volume";
+import { volumeGroupDefinition } from "./volume-group";
+import { volumeFromImageDefinition } from "./volume-from-image";
 
-/** Every resource kind the SDK's serialized shims name, with its hooks. */
-export const RESOURCE_HOOKS = {
-  pool: poolHooks,
-  volume: volumeHooks,
-  snapshot: snapshotHooks,
-  clone: cloneHooks,
-  iscsiExport: iscsiExportHooks,
-  fcExport: fcExportHooks,
-  rollback: rollbackHooks,
-  volumeGroup: volumeGroupHooks,
-  groupSnapshot: groupSnapshotHooks,
-  volumeFromImage: volumeFromImageHooks,
-  imageExport: imageExportHooks,
-} as const satisfies Record<string, ResourceHooks>;
+/** Every resource kind, by the `dplKind` the SDK sends: the SDK, the schema and the hooks come from these. */
+export const RESOURCE_DEFINITIONS = {
+  pool: poolDefinition,
+  volume: volumeDefinition,
+  snapshot: snapshotDefinition,
+  clone: cloneDefinition,
+  iscsiExport: iscsiExportDefinition,
+  fcExport: fcExportDefinition,
+  rollback: rollbackDefinition,
+  volumeGroup: volumeGroupDefinition,
+  groupSnapshot: groupSnapshotDefinition,
+  volumeFromImage: volumeFromImageDefinition,
+  imageExport: imageExportDefinition,
+} as const satisfies Record<string, ResourceDefinition>;
 
-export type ResourceKind = keyof typeof RESOURCE_HOOKS;
+export type ResourceKind = keyof typeof RESOURCE_DEFINITIONS;
+
+/** Every kind's hooks, built from its definition. */
+export const RESOURCE_HOOKS = Object.fromEntries(
+  Object.entries(RESOURCE_DEFINITIONS).map(([kind, definition]) => [kind, hooksFor(definition)]),
+) as Record<ResourceKind, ResourceHooks>;
 
 /** The hooks of one kind; the kind comes from state written by some SDK version, so it is checked. */
 export function resourceHooks(kind: string): ResourceHooks {

@@ -16,14 +16,13 @@ interface PlannedReplacement {
   optedIn: boolean;
 }
 
-const planned = new Map<string, PlannedReplacement>();
+/** An input whose change replaces the volume, and why (from the resource's definition). */
+export interface ReplacementReason {
+  key: string;
+  why: string;
+}
 
-/** Why each input replaces the volume, in a user's words. */
-const REASONS: Partial<Record<string, string>> = {
-  image: "a volume's image is its data, so another image is another volume",
-  sourceVolume: "a clone of another source is another volume",
-  sourceSnapshot: "a copy of another snapshot is another volume",
-};
+const planned = new Map<string, PlannedReplacement>();
 
 function describe(kind: string, id: string, olds: PropertyBag): string {
   const name = typeof olds.displayName === "string" && olds.displayName !== id ? ` ("${olds.displayName}")` : "";
@@ -34,14 +33,15 @@ function describe(kind: string, id: string, olds: PropertyBag): string {
  * Called by diff: remembers a planned replacement of a data-holding volume and says why on the
  * provider's stderr, which pulumi shows in the preview's diagnostics.
  */
-export function noteReplacement(kind: string, id: string, keys: string[], olds: PropertyBag, news: PropertyBag): void {
+export function noteReplacement(kind: string, id: string, reasons: ReplacementReason[], olds: PropertyBag, news: PropertyBag): void {
+  const keys = reasons.map((reason) => reason.key);
   if (keys.length === 0) {
     planned.delete(id);
     return;
   }
   const optedIn = news.deleteDataOnReplace === true;
   planned.set(id, { kind, keys, optedIn });
-  const why = keys.map((key) => `${key}: ${REASONS[key] ?? "it cannot change in place"}`).join("; ");
+  const why = reasons.map((reason) => `${reason.key}: ${reason.why}`).join("; ");
   const fate = optedIn
     ? "deleteDataOnReplace is true, so the old volume and its data are deleted after the new one is made"
     : "the old volume is kept on the server with its data (out of the stack) unless deleteDataOnReplace is true";

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { HexId } from "../wire";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
-import { OperationTimeoutSeconds } from "./operation-timeout";
+import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { parseInputs, pick } from "./input-validation";
+import { ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { defineResource, replacing } from "./resource-definition";
 
 /**
  * An action, modelled like pulumi-command's lifecycle: creating the resource rolls the volume
@@ -13,31 +13,20 @@ import { OperationTimeoutSeconds } from "./operation-timeout";
  * again by accident.
  */
 export const RollbackInputs = z.object({
-  objectId: HexId,
-  volume: HexId,
-  snapshot: HexId,
-  triggers: z.array(z.unknown()).optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  objectId: ObjectIdInput,
+  volume: reference(HexId, "volume").describe("The volume to roll back (a Volume, a Clone or a volume id)."),
+  snapshot: reference(HexId, "snapshot").describe("The snapshot of that volume to roll back to."),
+  triggers: z.array(z.unknown()).optional().describe(
+    "Any values; when one changes, the volume is rolled back again (like pulumi-command's `triggers`). E.g. `[1]`, bumped to `[2]` to roll back once more.",
+  ),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
 
-const INPUT_KEYS = ["objectId", "volume", "snapshot", "triggers", "operationTimeoutSeconds"] as const;
-const REPLACE_KEYS = ["volume", "snapshot", "triggers"] as const;
+const RollbackOutputs = z.object({
+  rolledBackAt: z.string().describe("When the rollback ran (ISO 8601)."),
+});
 
-export function rollbackReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
-
-function checkRollback(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, rollbackReplaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(RollbackInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
-}
-
-function diffRollback(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = rollbackReplaceKeys(olds, news);
-  // Nothing to tear down, and the old record's delete is a no-op: order does not matter.
-  return { changes: replaces.length > 0, replaces, stables: [], deleteBeforeReplace: true };
-}
+const INPUT_KEYS = Object.keys(RollbackInputs.shape);
 
 async function createRollback(bag: PropertyBag): Promise<CreateResult> {
   const inputs = parseInputs(RollbackInputs, bag, "Rollback");
@@ -50,20 +39,26 @@ function readRollback(id: string, props: PropertyBag): ReadResult {
   return { id, props, inputs: pick(props, INPUT_KEYS) };
 }
 
-function updateRollback(_id: string, olds: PropertyBag, news: PropertyBag): UpdateResult {
-  return { outs: withInputs(olds, news, INPUT_KEYS) };
-}
-
 function deleteRollback(): Promise<void> {
   // Deliberately nothing: undoing a rollback is not possible, and re-running one is a new resource.
   return Promise.resolve();
 }
 
-export const rollbackHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkRollback(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffRollback(id, olds, news)),
+const rollsBackAgain = "another rollback is another action";
+
+export const rollbackDefinition = defineResource({
+  kind: "rollback",
+  typeName: "Rollback",
+  description: "An action: creating it rolls the volume's data back to the snapshot, in place (an exported LUN sees the old data at once). "
+    + "Changing the volume, the snapshot or a trigger rolls back again; deleting it does nothing on the server, so a rollback kept in the "
+    + "state never fires by accident. Hosts should not have the volume mounted while it is rolled back.",
+  inputs: RollbackInputs,
+  outputs: RollbackOutputs,
+  changes: { volume: replacing(rollsBackAgain), snapshot: replacing(rollsBackAgain), triggers: replacing(rollsBackAgain) },
+  stables: [],
+  // Nothing to tear down, and the old record's delete is a no-op: order does not matter.
+  deleteBeforeReplace: true,
   create: createRollback,
-  read: (id, props) => Promise.resolve(readRollback(id, props)),
-  update: (id, olds, news) => Promise.resolve(updateRollback(id, olds, news)),
+  read: readRollback,
   delete: deleteRollback,
-};
+});

@@ -2,17 +2,41 @@ import { z } from "zod";
 import { PositiveBytes } from "../wire";
 import type { PropertyBag } from "./hook-types";
 import { containsUnknown } from "./input-validation";
+import { inPlace, type InputChange } from "./resource-definition";
 
 export const GIB = 2 ** 30;
 
 /** `sizeGib` (may be fractional) as the user writes it; bytes on the wire. */
 export const SizeGib = z.number().positive("must be greater than 0").max(2 ** 30, "must be at most 1 EiB");
 
-/** Size inputs shared by Volume and Clone: at most one of sizeGib and sizeBytes. */
-export const SizeInputs = {
-  sizeBytes: PositiveBytes.optional(),
-  sizeGib: SizeGib.optional(),
-};
+/** Size inputs shared by every volume kind: at most one of sizeGib and sizeBytes. */
+export function sizeInputs(defaultSize?: string): { sizeBytes: z.ZodOptional<typeof PositiveBytes>; sizeGib: z.ZodOptional<typeof SizeGib> } {
+  const unit = (name: string, other: string): string => defaultSize === undefined
+    ? `Size in ${name}${name === "GiB" ? " (may be fractional)" : ""}. Give this or \`${other}\`. Growing it extends the volume in place; shrinking is refused.`
+    : `Size in ${name}; at least ${defaultSize} (default: that size). Growing it extends in place; shrinking is refused.`;
+  return {
+    sizeBytes: PositiveBytes.optional().describe(unit("bytes", "sizeGib")),
+    sizeGib: SizeGib.optional().describe(unit("GiB", "sizeBytes")),
+  };
+}
+
+/**
+ * The change rules of the two size inputs: a new size extends the volume in place. With
+ * `defaultsToSource` an absent size means the source's size (Clone, VolumeFromImage): dropping
+ * it changes nothing.
+ */
+export function sizeChanges(defaultsToSource: boolean): { sizeGib: InputChange; sizeBytes: InputChange } {
+  const resized = (olds: PropertyBag, news: PropertyBag): boolean => {
+    if (containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib)) return true;
+    const requested = requestedBytesOf(news);
+    return requested === undefined ? !defaultsToSource : requested !== olds.sizeBytes;
+  };
+  const why = "the volume is extended in place (it never shrinks)";
+  return {
+    sizeGib: inPlace(why, { changed: (olds, news) => resized(olds, news) && news.sizeGib !== undefined }),
+    sizeBytes: inPlace(why, { changed: (olds, news) => resized(olds, news) && news.sizeGib === undefined }),
+  };
+}
 
 export function requestedBytes(inputs: { sizeBytes?: number | undefined; sizeGib?: number | undefined }): number | undefined {
   if (inputs.sizeBytes !== undefined) return inputs.sizeBytes;

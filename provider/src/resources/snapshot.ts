@@ -2,42 +2,34 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type SnapshotReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
+import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { parseInputs, pick } from "./input-validation";
+import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, replacing } from "./resource-definition";
 import { isoTimeOf } from "./server-time";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 export const SnapshotInputs = z.object({
-  objectId: HexId,
-  adopt: HexId.optional(),
-  volume: HexId,
-  name: DisplayName.optional(),
-  description: Description.optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  volume: reference(HexId, "volume").describe("The volume to snapshot: a Volume, a Clone, or a volume id. Changing it makes a new snapshot."),
+  name: DisplayName.optional().describe("Display name. DPL cannot rename snapshots: changing it makes a new snapshot."),
+  description: Description.optional().describe("Free-text description (changing it makes a new snapshot)."),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
 export type SnapshotInputs = z.output<typeof SnapshotInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "volume", "name", "description", "operationTimeoutSeconds"] as const;
-/** DPL has no snapshot modify: any change to what a snapshot is makes a new one. */
-const REPLACE_KEYS = ["volume", "name", "description"] as const;
+export const SnapshotOutputs = z.object({
+  snapshotId: z.string().describe("The snapshot's DPL id (32 hex characters), the same as the resource id."),
+  volumeId: z.string().describe("The volume the snapshot was taken of."),
+  sizeBytes: z.number().describe("The volume's logical size when the snapshot was taken."),
+  usedBytes: z.number().describe("Bytes held only by this snapshot (not shared with the live volume)."),
+  createdAt: z.string().describe("When the snapshot was taken (ISO 8601)."),
+});
 
-export function snapshotReplaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
+const INPUT_KEYS = Object.keys(SnapshotInputs.shape);
 
-function checkSnapshot(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, snapshotReplaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(SnapshotInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
-}
-
-function diffSnapshot(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = snapshotReplaceKeys(olds, news);
-  return { changes: replaces.length > 0, replaces, stables: ["snapshotId", "volume"], deleteBeforeReplace: false };
-}
-
-export function snapshotOutputs(reply: SnapshotReply): PropertyBag {
+export function snapshotOutputs(reply: SnapshotReply): z.output<typeof SnapshotOutputs> {
   const m = reply.metadata;
   return {
     snapshotId: m.snapshot_uuid,
@@ -77,22 +69,28 @@ async function readSnapshot(id: string, props: PropertyBag): Promise<ReadResult>
   });
 }
 
-/** Only inputs that never reach the server (adopt, the timeout) change in place. */
-function updateSnapshot(_id: string, olds: PropertyBag, news: PropertyBag): UpdateResult {
-  return { outs: withInputs(olds, news, INPUT_KEYS) };
-}
-
 async function deleteSnapshot(id: string, props: PropertyBag): Promise<void> {
   if (claimedByReplacement(id)) return;
   const volume = typeof props.volume === "string" ? props.volume : "";
   await withClient(timeoutOf(props), (client) => client.deleteSnapshot(volume, id));
 }
 
-export const snapshotHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkSnapshot(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffSnapshot(id, olds, news)),
+/** DPL has no snapshot modify: any change to what a snapshot is makes a new one. */
+const noModify = "DPL cannot modify a snapshot";
+
+export const snapshotDefinition = defineResource({
+  kind: "snapshot",
+  typeName: "Snapshot",
+  description: "A read-only, point-in-time snapshot of a volume (constant time on the server).",
+  inputs: SnapshotInputs,
+  outputs: SnapshotOutputs,
+  changes: {
+    volume: replacing("a snapshot of another volume is another snapshot"),
+    name: replacing(noModify),
+    description: replacing(noModify),
+  },
+  stables: ["snapshotId", "volume"],
   create: createSnapshot,
   read: readSnapshot,
-  update: (id, olds, news) => Promise.resolve(updateSnapshot(id, olds, news)),
   delete: deleteSnapshot,
-};
+});

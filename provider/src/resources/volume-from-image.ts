@@ -2,30 +2,32 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { ImageSource, type VolumeReply } from "../wire";
 import { isInsideDirectory, serverImageDirectories } from "./image-directories";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ResourceHooks } from "./hook-types";
-import { differs, parseInputs, pick, validateInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
-import { noteReplacement } from "./replacement-guard";
-import { requestedBytes, shrinkFailure } from "./size-inputs";
-import { adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, derivedVolumeDiff, volumeInputFields, volumeOutputs } from "./volume";
+import type { CheckFailure, CreateResult, PropertyBag } from "./hook-types";
+import { differs, parseInputs, pick } from "./input-validation";
+import { defineResource, replacing } from "./resource-definition";
+import { requestedBytes, sizeChanges, sizeInputs } from "./size-inputs";
+import {
+  BlockVolumeOutputs, adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeInputFields, volumeOutputs, volumeSettingChanges,
+} from "./volume";
 
 /**
  * A volume whose first contents are an image: a raw or qcow2 file on the server (inside its
  * image directories) or an http(s) URL the server fetches. Changing the image replaces the volume;
  * its size defaults to the image's virtual size and grows in place like any volume's.
  */
-export const VolumeFromImageInputs = z
-  .object({ ...volumeInputFields, image: ImageSource })
+const VolumeFromImageFields = z.object({
+  ...volumeInputFields,
+  image: ImageSource.describe(
+    "The image whose disk the volume starts with. Changing it replaces the volume (preview says so and why); "
+    + "the old volume and its data are kept unless `deleteDataOnReplace` is true.",
+  ),
+  ...sizeInputs("the image's virtual size"),
+});
+export const VolumeFromImageInputs = VolumeFromImageFields
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" });
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "pool", "image", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds", "deleteDataOnReplace"] as const;
-/** Another image is another volume's data; everything else changes in place, as for a Volume. */
-const REPLACE_KEYS = ["image"] as const;
-
-function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
+const INPUT_KEYS = Object.keys(VolumeFromImageFields.shape);
 
 /** A path outside the server's image directories fails check (best effort: see serverImageDirectories). */
 async function outsideImageDirectories(file: string): Promise<string | undefined> {
@@ -34,28 +36,16 @@ async function outsideImageDirectories(file: string): Promise<string | undefined
   return `is outside the DPL server's image directories (${directories.join(", ")})`;
 }
 
-async function checkVolumeFromImage(olds: PropertyBag, news: PropertyBag): Promise<CheckResult> {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(VolumeFromImageInputs, inputs);
-  const failures = validation.ok ? [] : validation.failures;
-  const shrink = shrinkFailure(olds, news);
-  if (shrink !== undefined) failures.push(shrink);
-  // Only a new image is checked against the server: one already in the state was accepted then.
-  // Checked on its own: the pool is often still unknown at preview.
+/**
+ * Only a new image is checked against the server: one already in the state was accepted then.
+ * Checked on its own: the pool is often still unknown at preview.
+ */
+async function imageOutsideDirectories(olds: PropertyBag, news: PropertyBag): Promise<CheckFailure[]> {
   const image = ImageSource.safeParse(news.image);
   const imagePath = image.success ? image.data.path : undefined;
-  if (imagePath !== undefined && differs(olds, news, "image")) {
-    const outside = await outsideImageDirectories(imagePath);
-    if (outside !== undefined) failures.push({ property: "image.path", reason: outside });
-  }
-  return failures.length > 0 ? { inputs, failures } : { inputs };
-}
-
-function diffVolumeFromImage(id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = replaceKeys(olds, news);
-  noteReplacement("VolumeFromImage", id, replaces, olds, news);
-  // Without a size the volume keeps its source's size.
-  return derivedVolumeDiff(olds, news, replaces, ["volumeId", "image"]);
+  if (imagePath === undefined || !differs(olds, news, "image")) return [];
+  const outside = await outsideImageDirectories(imagePath);
+  return outside === undefined ? [] : [{ property: "image.path", reason: outside }];
 }
 
 async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
@@ -84,11 +74,26 @@ async function createVolumeFromImage(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-export const volumeFromImageHooks: ResourceHooks = {
-  check: checkVolumeFromImage,
-  diff: (id, olds, news) => Promise.resolve(diffVolumeFromImage(id, olds, news)),
+export const volumeFromImageDefinition = defineResource({
+  kind: "volumeFromImage",
+  typeName: "VolumeFromImage",
+  description: "A DPL volume made from a raw or qcow2 image: a file on the server (a raw file on the pool's own filesystem "
+    + "becomes a reflink, no data copied) or a URL the server fetches (holes stay holes).",
+  inputs: VolumeFromImageFields,
+  validation: VolumeFromImageInputs,
+  outputs: BlockVolumeOutputs,
+  changes: {
+    // Another image is another volume's data; everything else changes in place, as for a Volume.
+    image: replacing("a volume's image is its data, so another image is another volume"),
+    ...volumeSettingChanges,
+    // Without a size the volume keeps its image's size.
+    ...sizeChanges(true),
+  },
+  stables: ["volumeId", "image"],
+  holdsData: true,
+  extraCheck: async (olds, news) => [...shrinkCheck(olds, news), ...await imageOutsideDirectories(olds, news)],
   create: createVolumeFromImage,
   read: blockVolumeReader(INPUT_KEYS),
   update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS, true),
   delete: deleteVolume,
-};
+});

@@ -2,32 +2,41 @@ import { z } from "zod";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolgroupReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs, withInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
+import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { containsUnknown, parseInputs, pick, withInputs } from "./input-validation";
+import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace, replacing } from "./resource-definition";
 import { isoTimeOf } from "./server-time";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
 
 /**
  * A volume group (DPL's consistency group): the volumes a GroupSnapshot snapshots together.
  * Membership changes in place (join/leave); deleting the group keeps its volumes.
  */
 export const VolumeGroupInputs = z.object({
-  objectId: HexId,
-  adopt: HexId.optional(),
-  volumes: z.array(HexId).max(256, "must list at most 256 volumes")
-    .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, "must not list a volume twice"),
-  name: DisplayName.optional(),
-  description: Description.optional(),
-  maximumSnapshots: z.number().int().positive().max(1024).optional(),
-  snapshotRotation: z.boolean().optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  volumes: z.array(reference(HexId, "volume")).max(256, "must list at most 256 volumes")
+    .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, "must not list a volume twice")
+    .describe("The member volumes (Volumes, Clones or volume ids); a volume belongs to one group at a time. Adding or removing one changes the group in place."),
+  name: DisplayName.optional().describe("Display name. DPL cannot rename groups: changing it makes a new group."),
+  description: Description.optional().describe("Free-text description (changing it makes a new group)."),
+  maximumSnapshots: z.number().int().positive().max(1024).optional()
+    .describe("Most group snapshots the group keeps (server default 1024). Changing it makes a new group."),
+  snapshotRotation: z.boolean().optional()
+    .describe("At the maximum, a new group snapshot removes the oldest instead of failing. Changing it makes a new group."),
+  operationTimeoutSeconds: OperationTimeoutInput,
 });
 export type VolumeGroupInputs = z.output<typeof VolumeGroupInputs>;
 
-const INPUT_KEYS = ["objectId", "adopt", "volumes", "name", "description", "maximumSnapshots", "snapshotRotation", "operationTimeoutSeconds"] as const;
-/** DPL has no group modify besides join/leave: these make a new group. */
-const REPLACE_KEYS = ["name", "description", "maximumSnapshots", "snapshotRotation"] as const;
+const VolumeGroupOutputs = z.object({
+  volumeGroupId: z.string().describe("The group's DPL id (32 hex characters), the same as the resource id."),
+  memberIds: z.array(z.string()).describe("Member volume ids as the server has them."),
+  totalBytes: z.number().describe("Sum of the members' sizes."),
+  createdAt: z.string().describe("When the group was made (ISO 8601)."),
+});
+
+const INPUT_KEYS = Object.keys(VolumeGroupInputs.shape);
 
 function volumeSet(value: unknown): Set<string> {
   return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string").map((v) => v.toLowerCase()) : []);
@@ -39,24 +48,7 @@ function sameVolumes(a: unknown, b: unknown): boolean {
   return left.size === right.size && [...left].every((v) => right.has(v));
 }
 
-function replaceKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return REPLACE_KEYS.filter((key) => differs(olds, news, key));
-}
-
-function checkGroup(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, REPLACE_KEYS, replaceKeys(olds, news).length > 0) };
-  const validation = validateInputs(VolumeGroupInputs, inputs);
-  return validation.ok ? { inputs } : { inputs, failures: validation.failures };
-}
-
-function diffGroup(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const replaces = replaceKeys(olds, news);
-  const membershipChanged = containsUnknown(news.volumes) || !sameVolumes(olds.volumes, news.volumes);
-  // A volume belongs to one group at a time: the old group must let go of the members first.
-  return { changes: replaces.length > 0 || membershipChanged, replaces, stables: replaces.length > 0 ? [] : ["volumeGroupId"], deleteBeforeReplace: true };
-}
-
-function groupOutputs(reply: VolgroupReply): PropertyBag {
+function groupOutputs(reply: VolgroupReply): z.output<typeof VolumeGroupOutputs> {
   const m = reply.metadata;
   return {
     volumeGroupId: m.volume_group_uuid,
@@ -126,11 +118,29 @@ async function deleteGroup(id: string, props: PropertyBag): Promise<void> {
   await withClient(timeoutOf(props), (client) => client.deleteVolumeGroup(id));
 }
 
-export const volumeGroupHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkGroup(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffGroup(id, olds, news)),
+/** DPL has no group modify besides join and leave. */
+const noModify = "DPL cannot modify a group besides its members";
+
+export const volumeGroupDefinition = defineResource({
+  kind: "volumeGroup",
+  typeName: "VolumeGroup",
+  description: "A volume group (DPL's consistency group): volumes that a GroupSnapshot snapshots together. Destroying the group keeps its volumes.",
+  inputs: VolumeGroupInputs,
+  outputs: VolumeGroupOutputs,
+  changes: {
+    name: replacing(noModify),
+    description: replacing(noModify),
+    maximumSnapshots: replacing(noModify),
+    snapshotRotation: replacing(noModify),
+    volumes: inPlace("members leave and join the group", {
+      changed: (olds, news) => containsUnknown(news.volumes) || !sameVolumes(olds.volumes, news.volumes),
+    }),
+  },
+  stables: ["volumeGroupId"],
+  // A volume belongs to one group at a time: the old group must let go of the members first.
+  deleteBeforeReplace: true,
   create: createGroup,
   read: readGroup,
   update: updateGroup,
   delete: deleteGroup,
-};
+});

@@ -3,70 +3,78 @@ import type { DplClient, VolumeChanges } from "../client";
 import { withClient } from "../config/open-client";
 import { CacheMode, Compression, Description, DisplayName, HexId, type VolumeReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CheckResult, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
-import { containsUnknown, differs, parseInputs, pick, validateInputs } from "./input-validation";
-import { settleObjectId } from "./object-ids";
+import type { CheckFailure, CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { parseInputs, pick } from "./input-validation";
+import { AdoptInput, DeleteDataOnReplaceInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { heldBackReplacement, keptNotice } from "./replacement-guard";
-import { OperationTimeoutSeconds, timeoutOf } from "./operation-timeout";
-import { SizeInputs, formatBytes, requestedBytes, requestedBytesOf, shrinkFailure, sizeInputsFor } from "./size-inputs";
+import { timeoutOf } from "./operation-timeout";
+import { defineResource, inPlace } from "./resource-definition";
+import { formatBytes, requestedBytes, shrinkFailure, sizeChanges, sizeInputs, sizeInputsFor } from "./size-inputs";
 
-/** A volume's own inputs; VolumeFromImage takes the same plus its image. */
+/** A volume's own inputs besides its size; VolumeFromImage takes the same plus its image. */
 export const volumeInputFields = {
-  objectId: HexId,
-  adopt: HexId.optional(),
-  pool: HexId,
-  ...SizeInputs,
-  thin: z.boolean().optional(),
-  name: DisplayName.optional(),
-  description: Description.optional(),
-  compression: Compression.optional(),
-  cacheMode: CacheMode.optional(),
-  operationTimeoutSeconds: OperationTimeoutSeconds.optional(),
-  deleteDataOnReplace: z.boolean().optional(),
+  objectId: ObjectIdInput,
+  adopt: AdoptInput,
+  pool: reference(HexId, "pool").describe(
+    "The pool the volume lives in: a Pool, a `getPool` result, or a pool id. Changing it moves the volume in place: "
+    + "the data is copied, the id and export stay (refused while it has snapshots or logged-in initiators).",
+  ),
+  thin: z.boolean().optional().describe(
+    "Thin (sparse, the default) or thick (all blocks allocated up front). Changed in place: blocks are allocated, or never-written ones given back.",
+  ),
+  name: DisplayName.optional().describe("Display name (default: the volume id). Changes in place."),
+  description: Description.optional().describe("Free-text description. Changes in place."),
+  compression: Compression.optional().describe(
+    "Per-volume compression: \"none\", \"lzo\", \"zstd\" or \"zstd:<1-15>\". Changed in place: data written from then on uses it, stored data keeps its own.",
+  ),
+  cacheMode: CacheMode.optional().describe(
+    "How the iSCSI target caches this volume's I/O: \"writeback\" (default), \"writethrough\" or \"direct\". "
+    + "Changed in place: the LUN is re-added with the new flags; logged-in initiators stay.",
+  ),
+  operationTimeoutSeconds: OperationTimeoutInput,
+  deleteDataOnReplace: DeleteDataOnReplaceInput,
 };
 
-export const VolumeInputs = z
-  .object(volumeInputFields)
+const VolumeFields = z.object({ ...volumeInputFields, ...sizeInputs() });
+export const VolumeInputs = VolumeFields
   .refine((v) => v.sizeBytes === undefined || v.sizeGib === undefined, { path: ["sizeGib"], message: "give sizeGib or sizeBytes, not both" })
   .refine((v) => v.sizeBytes !== undefined || v.sizeGib !== undefined, { path: ["sizeGib"], message: "is required (or sizeBytes)" });
 export type VolumeInputs = z.output<typeof VolumeInputs>;
 
-const INPUT_KEYS = [
-  "objectId", "adopt", "pool", "sizeBytes", "sizeGib", "thin", "name", "description", "compression", "cacheMode", "operationTimeoutSeconds", "deleteDataOnReplace",
-] as const;
+const INPUT_KEYS = Object.keys(VolumeFields.shape);
 
 /**
  * Every property of a volume changes in place, on the server, keeping its id, data and export: a
  * new compression applies to data written from then on; a new cache mode re-adds the LUN with new
  * flags; thin and thick allocate or give back blocks; a new pool moves the data.
  */
-const UPDATE_KEYS = ["name", "description", "compression", "pool", "thin", "cacheMode"] as const;
+export const volumeSettingChanges = {
+  name: inPlace("the volume is renamed on the server"),
+  description: inPlace("the description is changed on the server"),
+  compression: inPlace("data written from then on uses the new compression; stored data keeps its own"),
+  pool: inPlace("the data is copied to the new pool; the id and export stay"),
+  thin: inPlace("blocks are allocated, or never-written ones given back", { absentMeans: true }),
+  cacheMode: inPlace("the LUN is re-added with the new flags; logged-in initiators stay", { absentMeans: "writeback" }),
+};
 
-/** The defaults a Volume (and VolumeFromImage) stands for when an input is absent. */
-const defaultOf: Partial<Record<string, unknown>> = { thin: true, cacheMode: "writeback" };
-const withDefault = (key: string) => (v: unknown): unknown => v ?? defaultOf[key];
-
-function changedKeys(olds: PropertyBag, news: PropertyBag): string[] {
-  return UPDATE_KEYS.filter((key) => differs(olds, news, key, withDefault(key)));
-}
-
-export function checkVolume(olds: PropertyBag, news: PropertyBag): CheckResult {
-  const inputs = { ...news, objectId: settleObjectId(olds, news, [], false) };
-  const validation = validateInputs(VolumeInputs, inputs);
-  const failures = validation.ok ? [] : validation.failures;
+/** A shrink fails at check time, naming the size input the user wrote. */
+export function shrinkCheck(olds: PropertyBag, news: PropertyBag): CheckFailure[] {
   const shrink = shrinkFailure(olds, news);
-  if (shrink !== undefined) failures.push(shrink);
-  return failures.length > 0 ? { inputs, failures } : { inputs };
+  return shrink === undefined ? [] : [shrink];
 }
 
-export function diffVolume(_id: string, olds: PropertyBag, news: PropertyBag): DiffResult {
-  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || requestedBytesOf(news) !== olds.sizeBytes;
-  const updates = [...changedKeys(olds, news), ...(resized ? [news.sizeGib !== undefined ? "sizeGib" : "sizeBytes"] : [])];
-  return { changes: updates.length > 0, replaces: [], stables: ["volumeId"], deleteBeforeReplace: false };
-}
+/** What the server reports for any volume, whatever kind made it (a clone is an ordinary volume once it exists). */
+export const BlockVolumeOutputs = z.object({
+  volumeId: z.string().describe("The volume's DPL id (32 hex characters), the same as the resource id."),
+  sizeBytes: z.number().describe("The volume's logical size in bytes, as the server reports it."),
+  usedBytes: z.number().describe("Bytes allocated on the pool for this volume (data shared with a source counts in full)."),
+  poolId: z.string().describe("The pool the volume lives in."),
+  state: z.string().describe("\"creating\", \"available\", \"deleting\" or \"error\"."),
+  displayName: z.string().describe("The name the server shows (the id when no name was given)."),
+});
 
 /** What the server decides, as outputs (inputs are carried along so read() can hand them back). */
-export function volumeOutputs(reply: VolumeReply): PropertyBag {
+export function volumeOutputs(reply: VolumeReply): z.output<typeof BlockVolumeOutputs> {
   const m = reply.metadata;
   return {
     volumeId: reply.objectID,
@@ -99,22 +107,6 @@ export function volumeMismatch(reply: VolumeReply, expected: VolumeExpectation):
   if (wanted !== undefined && wanted !== m.total_capacity) problems.push(`its size is ${formatBytes(m.total_capacity)}, not ${formatBytes(wanted)}`);
   if (expected.thin !== undefined && expected.thin !== m.properties.thin_provision) problems.push(`it is ${m.properties.thin_provision ? "thin" : "thick"}`);
   return problems.length === 0 ? undefined : problems.join("; ");
-}
-
-/**
- * Diff of a volume whose size defaults to its source's (Clone, VolumeFromImage): dropping the
- * size input changes nothing, a new size extends in place, names change in place.
- */
-export function derivedVolumeDiff(olds: PropertyBag, news: PropertyBag, replaces: string[], stablesWhenKept: string[]): DiffResult {
-  const requested = requestedBytesOf(news);
-  const resized = containsUnknown(news.sizeBytes) || containsUnknown(news.sizeGib) || (requested !== undefined && requested !== olds.sizeBytes);
-  const updates = [...changedKeys(olds, news), ...(resized ? ["size"] : [])];
-  return {
-    changes: replaces.length > 0 || updates.length > 0,
-    replaces,
-    stables: replaces.length > 0 ? [] : stablesWhenKept,
-    deleteBeforeReplace: false,
-  };
 }
 
 /** What an adopted volume is checked against: the inputs a Volume, Clone or VolumeFromImage share. */
@@ -275,11 +267,19 @@ export async function deleteVolume(id: string, props: PropertyBag): Promise<void
   });
 }
 
-export const volumeHooks: ResourceHooks = {
-  check: (olds, news) => Promise.resolve(checkVolume(olds, news)),
-  diff: (id, olds, news) => Promise.resolve(diffVolume(id, olds, news)),
+export const volumeDefinition = defineResource({
+  kind: "volume",
+  typeName: "Volume",
+  description: "A DPL volume: a block device on a pool, thin or thick, that can be exported over iSCSI.",
+  inputs: VolumeFields,
+  validation: VolumeInputs,
+  outputs: BlockVolumeOutputs,
+  changes: { ...volumeSettingChanges, ...sizeChanges(false) },
+  stables: ["volumeId"],
+  holdsData: true,
+  extraCheck: shrinkCheck,
   create: createVolume,
   read: readVolume,
   update: updateVolume,
   delete: deleteVolume,
-};
+});

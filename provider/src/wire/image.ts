@@ -41,13 +41,12 @@ export const ImageUrl = z
 /** Where an image comes from: exactly one of `path` and `url`, and its format. */
 export const ImageSource = z
   .object({
-    /** A file on the server, inside one of its image directories. */
-    path: ServerPath.optional(),
-    /** An http(s) URL the server fetches (zero blocks are written as holes). */
-    url: ImageUrl.optional(),
-    format: ImageFormat,
+    path: ServerPath.optional().describe("A file on the DPL server, inside one of its image directories (see `dpl-server serve --image-dir`, and each pool's `images/`)."),
+    url: ImageUrl.optional().describe("An http(s) URL the server fetches (zero blocks are written as holes)."),
+    format: ImageFormat.describe("\"raw\" or \"qcow2\"."),
   })
   .strict()
+  .meta({ sdkName: "ImageSourceArgs", description: "Where the image comes from: exactly one of `path` and `url`." })
   .refine((s) => (s.path === undefined) !== (s.url === undefined), { path: ["path"], message: "give exactly one of path and url" });
 export type ImageSource = z.infer<typeof ImageSource>;
 
