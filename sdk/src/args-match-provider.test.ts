@@ -1,5 +1,5 @@
 /**
- * The SDK's argument types against the provider's inputs, kind by kind, at compile time (the
+ * The generated SDK's argument types against the provider's inputs, kind by kind, at compile time (the
  * test's body is type assertions; `tsc --noEmit` in CI is what fails on a drift): every input
  * the provider checks is an argument here, and every argument reaches the provider. `objectId`
  * is the SDK's own (it derives it); where an SDK argument takes a richer value (a Pool for a pool
@@ -7,17 +7,9 @@
  */
 import type { ResourceInputs } from "@prophetstor/dpl-provider";
 import { describe, expectTypeOf, it } from "vitest";
-import type { CloneArgs } from "./clone";
-import type { FCExportArgs } from "./fc-export";
-import type { GroupSnapshotArgs } from "./group-snapshot";
-import type { ImageExportArgs } from "./image-export";
-import type { ISCSIExportArgs } from "./iscsi-export";
-import type { PoolArgs } from "./pool";
-import type { RollbackArgs } from "./rollback";
-import type { SnapshotArgs } from "./snapshot";
-import type { VolumeArgs } from "./volume";
-import type { VolumeFromImageArgs } from "./volume-from-image";
-import type { VolumeGroupArgs } from "./volume-group";
+import type {
+  CloneArgs, FCExportArgs, GroupSnapshotArgs, ISCSIExportArgs, ImageExportArgs, PoolArgs, RollbackArgs, SnapshotArgs, VolumeArgs, VolumeFromImageArgs, VolumeGroupArgs,
+} from "./generated";
 
 type ProviderKeys<K extends keyof ResourceInputs> = Exclude<keyof ResourceInputs[K], "objectId">;
 

@@ -10,18 +10,13 @@
  * (secret), dpl:caFile or dpl:caPem, dpl:insecure) or DPL_* environment variables, read when each
  * operation runs; nothing of them is stored in the state.
  */
-export { Pool, type PoolArgs, type PoolDeviceArgs, type PoolDeviceHealth } from "./pool";
-export { BlockVolume } from "./block-volume";
-export { Volume, type VolumeArgs } from "./volume";
-export { Snapshot, type SnapshotArgs } from "./snapshot";
-export { Clone, type CloneArgs } from "./clone";
-export { VolumeFromImage, type VolumeFromImageArgs, type ImageSourceArgs } from "./volume-from-image";
-export { ImageExport, type ImageExportArgs } from "./image-export";
-export { ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo } from "./iscsi-export";
-export { FCExport, type FCExportArgs } from "./fc-export";
-export { Rollback, type RollbackArgs } from "./rollback";
-export { VolumeGroup, type VolumeGroupArgs } from "./volume-group";
-export { GroupSnapshot, type GroupSnapshotArgs, type VolumeGroupReference } from "./group-snapshot";
+export {
+  Pool, type PoolArgs, type PoolDeviceArgs, type PoolDeviceHealth,
+  BlockVolume, Volume, type VolumeArgs, Snapshot, type SnapshotArgs, Clone, type CloneArgs,
+  VolumeFromImage, type VolumeFromImageArgs, type ImageSourceArgs, ImageExport, type ImageExportArgs,
+  ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo, FCExport, type FCExportArgs,
+  Rollback, type RollbackArgs, VolumeGroup, type VolumeGroupArgs, GroupSnapshot, type GroupSnapshotArgs,
+} from "./generated";
 export { getDisks, getPool, getServerInfo, getVolume, type DiskLookup, type LookupArgs, type PoolLookup, type ServerInfoLookup, type VolumeLookup } from "./lookups";
 export type { DplResourceArgs } from "./declaration";
-export type { VolumeReference, PoolReference, SnapshotReference } from "./references";
+export type { VolumeReference, PoolReference, SnapshotReference, VolumeGroupReference } from "./references";

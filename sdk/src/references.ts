@@ -43,3 +43,10 @@ export type SnapshotReference = pulumi.Input<string> | HasSnapshotId;
 export function snapshotIdOf(ref: SnapshotReference): pulumi.Input<string> {
   return isIdInput(ref) ? ref : resourceId(ref) ?? ref.snapshotId;
 }
+
+/** A VolumeGroup, or a volume group id. */
+export type VolumeGroupReference = pulumi.Input<string> | pulumi.CustomResource;
+
+export function volumeGroupIdOf(ref: VolumeGroupReference): pulumi.Input<string> {
+  return isIdInput(ref) ? ref : ref.id;
+}

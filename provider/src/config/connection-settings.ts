@@ -1,4 +1,18 @@
+import { z } from "zod";
 import type { ConfigSource } from "../resources/hook-types";
+
+/** The provider's `dpl:*` stack config, each key described (the package schema's config comes from it). */
+export const ProviderConfig = z.object({
+  endpoint: z.string().optional().describe("The DPL server's URL, e.g. https://dpl.example.com:8443 (or DPL_ENDPOINT)."),
+  username: z.string().optional().describe("The DPL user (or DPL_USERNAME)."),
+  password: z.string().optional().describe("The DPL user's password (or DPL_PASSWORD); keep it a secret (`pulumi config set --secret`)."),
+  caFile: z.string().optional().describe("A PEM file with the CA that signed the server's certificate (or DPL_CA_FILE)."),
+  caPem: z.string().optional().describe("The same CA as PEM text (or DPL_CA_PEM)."),
+  insecure: z.boolean().optional().describe("Skip verifying the server's certificate (tests only; or DPL_INSECURE=1)."),
+});
+
+/** Config keys whose values are secrets. */
+export const SECRET_CONFIG_KEYS: readonly (keyof z.infer<typeof ProviderConfig>)[] = ["password"];
 
 /**
  * Where the hooks find the DPL server and its credentials, at run time and never in the

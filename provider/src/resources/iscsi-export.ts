@@ -8,7 +8,7 @@ import { named, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
 import { defineResource, inPlace, replacing } from "./resource-definition";
 
-const Chap = named(ChapCredentials, "ChapArgs").describe("CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters.");
+const Chap = named(ChapCredentials, "ChapArgs", "CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters.");
 
 /**
  * A volume exported over iSCSI to a set of initiators. The DPL server makes one target per
@@ -84,7 +84,7 @@ const ConnectionInfo = named(z.object({
   qemuImgCommand: z.string().describe("A qemu-img command that reads the LUN's header."),
   iscsiadmCommands: z.string().describe("open-iscsi discovery and login commands for a Linux host."),
   host: z.string().describe("The portal's host."),
-}), "ISCSIConnectionInfo").describe("What a host needs to attach the exported LUN.");
+}), "ISCSIConnectionInfo", "What a host needs to attach the exported LUN.");
 
 const IscsiExportOutputs = z.object({
   targetIqn: z.string().describe("The target's IQN (the server chooses it)."),

@@ -27,12 +27,18 @@ export const DeleteDataOnReplaceInput = z.boolean().optional().describe(
   + "program, or `pulumi destroy`, still deletes it: use the `protect` resource option against that.",
 );
 
+/** The kinds of object an id input can name. */
+export type ReferenceKind = "pool" | "volume" | "snapshot" | "volumeGroup";
+
 /** An id input the SDK accepts as a resource too (a Volume, a Pool, ...): the generated SDK takes the id from it. */
-export function reference<T extends z.ZodType>(schema: T, kind: "pool" | "volume" | "snapshot" | "volumeGroup"): T {
+export function reference<T extends z.ZodType>(schema: T, kind: ReferenceKind): T {
   return schema.meta({ reference: kind });
 }
 
-/** A nested object the SDK names (its own interface, and a type in the package schema). */
-export function named<T extends z.ZodType>(schema: T, sdkName: string): T {
-  return schema.meta({ sdkName });
+/**
+ * A nested object the SDK names (its own interface, and a type in the package schema), with the
+ * type's own documentation (a `describe` where it is used documents that use).
+ */
+export function named<T extends z.ZodType>(schema: T, sdkName: string, sdkDescription: string): T {
+  return schema.meta({ sdkName, sdkDescription });
 }

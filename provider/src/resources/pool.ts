@@ -15,16 +15,16 @@ import { compressionAlgorithm, requireSupported, serverCapabilities } from "./se
 import { GIB, SizeGib } from "./size-inputs";
 
 /** A device: an image file the server makes in its state dir (by size), or a block device path. */
-const PoolDeviceInput = z
+const PoolDeviceInput = named(z
   .object({
-    sizeBytes: PositiveBytes.optional(),
-    sizeGib: SizeGib.optional(),
-    path: z.string().optional(),
+    sizeBytes: PositiveBytes.optional().describe("Size of an image file in bytes (at least 128 MiB)."),
+    sizeGib: SizeGib.optional().describe("Size of an image file in GiB (the server creates it under its state directory; at least 0.125)."),
+    path: z.string().optional().describe("A block device path on the server, e.g. \"/dev/sdb\" (must be on the server's allow-list)."),
   })
   .strict()
   .refine((d) => [d.sizeBytes, d.sizeGib, d.path].filter((v) => v !== undefined).length === 1, {
     message: "give exactly one of sizeGib, sizeBytes (an image file) or path (a block device)",
-  });
+  }), "PoolDeviceArgs", "One device of a pool: an image file the server makes (by size) or a block device on the server.");
 
 /** Hours between scheduled runs (fractions allowed); sent to the server as whole seconds. */
 const IntervalHours = z
@@ -185,7 +185,7 @@ const PoolDeviceHealth = named(z.object({
   state: z.string().describe("\"Online\", \"Missing\", or \"Unknown\" when the pool is not mounted."),
   errors: z.object({ read: z.number(), write: z.number(), flush: z.number(), corruption: z.number(), generation: z.number() })
     .describe("btrfs's cumulative per-device error counters (`btrfs device stats`)."),
-}), "PoolDeviceHealth").describe("Health of one device of a pool, as btrfs reports it.");
+}), "PoolDeviceHealth", "Health of one device of a pool, as btrfs reports it.");
 
 export const PoolOutputs = z.object({
   poolId: z.string().describe("The pool's DPL id (32 hex characters), the same as the resource id."),

@@ -5,7 +5,7 @@ import { CacheMode, Compression, Description, DisplayName, HexId, type VolumeRep
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckFailure, CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
 import { parseInputs, pick } from "./input-validation";
-import { AdoptInput, DeleteDataOnReplaceInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { AdoptInput, DeleteDataOnReplaceInput, named, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { heldBackReplacement, keptNotice } from "./replacement-guard";
 import { timeoutOf } from "./operation-timeout";
 import { defineResource, inPlace } from "./resource-definition";
@@ -64,14 +64,14 @@ export function shrinkCheck(olds: PropertyBag, news: PropertyBag): CheckFailure[
 }
 
 /** What the server reports for any volume, whatever kind made it (a clone is an ordinary volume once it exists). */
-export const BlockVolumeOutputs = z.object({
+export const BlockVolumeOutputs = named(z.object({
   volumeId: z.string().describe("The volume's DPL id (32 hex characters), the same as the resource id."),
   sizeBytes: z.number().describe("The volume's logical size in bytes, as the server reports it."),
   usedBytes: z.number().describe("Bytes allocated on the pool for this volume (data shared with a source counts in full)."),
   poolId: z.string().describe("The pool the volume lives in."),
   state: z.string().describe("\"creating\", \"available\", \"deleting\" or \"error\"."),
   displayName: z.string().describe("The name the server shows (the id when no name was given)."),
-});
+}), "BlockVolume", "What the server reports for any volume, whichever kind made it: a clone is an ordinary volume once it exists.");
 
 /** What the server decides, as outputs (inputs are carried along so read() can hand them back). */
 export function volumeOutputs(reply: VolumeReply): z.output<typeof BlockVolumeOutputs> {

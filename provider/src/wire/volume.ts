@@ -156,8 +156,9 @@ export type VolumeFromImageBody = z.input<typeof VolumeFromImageBody>;
 
 /** CHAP for a target (extension). Secrets are write-only: replies carry usernames only. */
 export const ChapCredentials = z.object({
-  username: z.string().min(1).max(255).regex(/^[A-Za-z0-9._@:-]+$/, "must be letters, digits or . _ @ : -"),
-  secret: z.string().min(12, "must be 12 to 16 characters (RFC 3720 / tgt limits)").max(16, "must be 12 to 16 characters (RFC 3720 / tgt limits)").regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces"),
+  username: z.string().min(1).max(255).regex(/^[A-Za-z0-9._@:-]+$/, "must be letters, digits or . _ @ : -").describe("The CHAP user name."),
+  secret: z.string().min(12, "must be 12 to 16 characters (RFC 3720 / tgt limits)").max(16, "must be 12 to 16 characters (RFC 3720 / tgt limits)").regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .describe("12 to 16 printable characters; write-only: the server never returns it (a Pulumi secret in the state)."),
 }).strict();
 export type ChapCredentials = z.infer<typeof ChapCredentials>;
 

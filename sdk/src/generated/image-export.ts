@@ -1,9 +1,16 @@
+// Generated from the resource definitions in provider/src/resources by `npm run generate`. Do not edit.
 import * as pulumi from "@pulumi/pulumi";
-import { declaredId, MODULE, type DplResourceArgs } from "./declaration";
-import { dplProvider } from "./provider-shim";
-import { snapshotIdOf, volumeIdOf, type SnapshotReference, type VolumeReference } from "./references";
+import { declaredId, MODULE } from "../declaration";
+import { dplProvider } from "../provider-shim";
+import { snapshotIdOf, type SnapshotReference, volumeIdOf, type VolumeReference } from "../references";
 
-export interface ImageExportArgs extends DplResourceArgs {
+export interface ImageExportArgs {
+  /**
+   * Takes over an existing DPL object with this id instead of creating one. Nothing on the object is changed:
+   * the create fails if the object does not match the declared inputs. Destroying the resource afterwards
+   * deletes the object, as for any managed resource (use `retainOnDelete` to keep it).
+   */
+  adopt?: pulumi.Input<string>;
   /** The volume to write out (a Volume, Clone, VolumeFromImage or id). Changing it makes a new image. */
   volume: VolumeReference;
   /** Write this snapshot of the volume instead of its current data (a consistent point in time). */
@@ -12,11 +19,16 @@ export interface ImageExportArgs extends DplResourceArgs {
   format: pulumi.Input<"raw" | "qcow2">;
   /** One of the server's image directories; default: the source pool's own `images/` directory. */
   directory?: pulumi.Input<string>;
+  /**
+   * Deadline in seconds of each DPL call this resource's operations make, retries and waits included (default
+   * 600). Pulumi's `customTimeouts` are ignored by dynamic providers.
+   */
+  operationTimeoutSeconds?: pulumi.Input<number>;
 }
 
 /**
- * A volume or snapshot written out as an image file on the DPL server. Download it with
- * `GET <server>/v1/dpl_image/<imageId>/content` (`contentUri`); deleting the resource deletes the file.
+ * A volume or snapshot written out as an image file on the DPL server. Download it with `GET
+ * <server>/v1/dpl_image/<imageId>/content` (`contentUri`); deleting the resource deletes the file.
  */
 export class ImageExport extends pulumi.dynamic.Resource {
   /** The image's DPL id (32 hex characters), the same as the resource id. */
@@ -38,11 +50,11 @@ export class ImageExport extends pulumi.dynamic.Resource {
       dplKind: "imageExport",
       objectId: declaredId("ImageExport", name),
       adopt: args.adopt,
-      operationTimeoutSeconds: args.operationTimeoutSeconds,
       volume: volumeIdOf(args.volume),
       snapshot: args.snapshot === undefined ? undefined : snapshotIdOf(args.snapshot),
       format: args.format,
       directory: args.directory,
+      operationTimeoutSeconds: args.operationTimeoutSeconds,
       imageId: undefined,
       path: undefined,
       virtualBytes: undefined,

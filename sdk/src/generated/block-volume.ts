@@ -1,9 +1,7 @@
+// Generated from the resource definitions in provider/src/resources by `npm run generate`. Do not edit.
 import * as pulumi from "@pulumi/pulumi";
 
-/**
- * What the server reports for any volume, whether declared as a Volume or made as a Clone: a
- * clone is an ordinary volume once it exists, so both expose the same outputs.
- */
+/** What the server reports for any volume, whichever kind made it: a clone is an ordinary volume once it exists. */
 export abstract class BlockVolume extends pulumi.dynamic.Resource {
   /** The volume's DPL id (32 hex characters), the same as the resource id. */
   declare public readonly volumeId: pulumi.Output<string>;
