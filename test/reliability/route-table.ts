@@ -1,12 +1,12 @@
 /**
- * The server's route table, taken from fastify itself (an in-process app built with the same
+ * The server's route table, as fastify registered it (an in-process app built with the same
  * buildHttpServer the server uses; its engines are never started), so a route added later is
  * covered by the access tests without anyone listing it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildHttpServer } from "../../server/src/api/http-server";
+import { buildHttpServer, servedRoutes } from "../../server/src/api/http-server";
 import { DplCore } from "../../server/src/core/dpl-core";
 import { BtrfsPoolEngine, BtrfsVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetEngine } from "../../server/src/engines";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
@@ -15,22 +15,6 @@ export interface RouteEntry {
   method: string;
   /** With fastify's `:param` placeholders, e.g. /v1/dpl_volume/:volume/cdmi_snapshots. */
   url: string;
-}
-
-/** Parses fastify's `printRoutes({ commonPrefix: false })` tree: 4 columns of indent per level. */
-export function parsePrintedRoutes(tree: string): RouteEntry[] {
-  const routes: RouteEntry[] = [];
-  const parents: string[] = [];
-  for (const line of tree.split("\n")) {
-    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(\S+)(?: \(([A-Z, ]+)\))?$/u.exec(line);
-    if (m === null) continue;
-    const depth = (m[1] ?? "").length / 4;
-    const url = (parents[depth - 1] ?? "") + (m[2] ?? "");
-    parents[depth] = url;
-    parents.length = depth + 1;
-    for (const method of (m[3] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "")) routes.push({ method, url });
-  }
-  return routes;
 }
 
 export async function serverRouteTable(): Promise<RouteEntry[]> {
@@ -47,7 +31,8 @@ export async function serverRouteTable(): Promise<RouteEntry[]> {
   const app = await buildHttpServer(core, { username: "route", password: "table", log: () => undefined });
   try {
     await app.ready();
-    return parsePrintedRoutes(app.printRoutes({ commonPrefix: false }));
+    // Trailing slashes are optional on every route (ignoreTrailingSlash): one spelling each.
+    return servedRoutes(app).map((r) => ({ method: r.method, url: r.url.replace(/(.)\/$/, "$1") }));
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,21 +1,23 @@
-/** Where each DPL object lives, as the client addresses it (dpl-protocol §2.2). */
+import { DPL_ROUTES as routes, pathOf } from "../wire";
+
+/** Where each DPL object lives, as the client addresses it: URLs from the wire's route table (dpl-protocol §2.2). */
 export const paths = {
-  system: "/v1/dpl_system/",
-  disks: "/v1/dpl_disk/",
-  pools: "/v1/dpl_pool/",
-  pool: (id: string) => `/v1/dpl_pool/${id}/`,
-  volumes: "/v1/dpl_volume/",
-  volume: (id: string) => `/v1/dpl_volume/${id}/`,
-  snapshots: (vol: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/`,
-  snapshot: (vol: string, snap: string) => `/v1/dpl_volume/${vol}/cdmi_snapshots/${snap}/`,
-  targets: (type: "target" | "initiator") => `/v1/dpl_export/?type=${type}`,
-  target: (id: string) => `/v1/dpl_export/${id}/`,
+  system: pathOf(routes.system),
+  disks: pathOf(routes.disks),
+  pools: pathOf(routes.pools),
+  pool: (id: string) => pathOf(routes.pool, [id]),
+  volumes: pathOf(routes.volumes),
+  volume: (id: string) => pathOf(routes.volume, [id]),
+  snapshots: (vol: string) => pathOf(routes.snapshots, [vol]),
+  snapshot: (vol: string, snap: string) => pathOf(routes.snapshot, [vol, snap]),
+  targets: (type: "target" | "initiator") => `${pathOf(routes.targets)}?type=${type}`,
+  target: (id: string) => pathOf(routes.target, [id]),
   // The protocol's plain group calls have no /v1; its group-snapshot calls do (dpl-protocol §2.2).
-  volumeGroup: (id: string) => `/dpl_volgroup/${id}/`,
-  volumeGroupV1: (id: string) => `/v1/dpl_volgroup/${id}/`,
-  groupSnapshot: (vg: string, snap: string) => `/v1/dpl_volgroup/${vg}/cdmi_snapshots/${snap}/`,
-  poolStats: (id: string) => `/v1/dpl_pool/${id}/stats/`,
-  volumeStats: (id: string) => `/v1/dpl_volume/${id}/stats/`,
-  images: "/v1/dpl_image/",
-  image: (id: string) => `/v1/dpl_image/${id}/`,
+  volumeGroup: (id: string) => pathOf(routes.volumeGroup, [id], { v1: false }),
+  volumeGroupV1: (id: string) => pathOf(routes.volumeGroup, [id]),
+  groupSnapshot: (vg: string, snap: string) => pathOf(routes.groupSnapshot, [vg, snap]),
+  poolStats: (id: string) => pathOf(routes.poolStats, [id]),
+  volumeStats: (id: string) => pathOf(routes.volumeStats, [id]),
+  images: pathOf(routes.images),
+  image: (id: string) => pathOf(routes.image, [id]),
 } as const;

@@ -4,6 +4,7 @@ import { ImageSource, type VolumeReply } from "../wire";
 import { isInsideDirectory, serverImageDirectories } from "./image-directories";
 import type { CheckFailure, CreateResult, PropertyBag } from "./hook-types";
 import { differs, parseInputs, pick } from "./input-validation";
+import { named } from "./lifecycle-inputs";
 import { defineResource, replacing } from "./resource-definition";
 import { requestedBytes, sizeChanges, sizeInputs } from "./size-inputs";
 import {
@@ -17,7 +18,7 @@ import {
  */
 const VolumeFromImageFields = z.object({
   ...volumeInputFields,
-  image: ImageSource.describe(
+  image: named(ImageSource, "ImageSourceArgs", "Where the image comes from: exactly one of `path` and `url`.").describe(
     "The image whose disk the volume starts with. Changing it replaces the volume (preview says so and why); "
     + "the old volume and its data are kept unless `deleteDataOnReplace` is true.",
   ),

@@ -46,7 +46,6 @@ export const ImageSource = z
     format: ImageFormat.describe("\"raw\" or \"qcow2\"."),
   })
   .strict()
-  .meta({ sdkName: "ImageSourceArgs", sdkDescription: "Where the image comes from: exactly one of `path` and `url`." })
   .refine((s) => (s.path === undefined) !== (s.url === undefined), { path: ["path"], message: "give exactly one of path and url" });
 export type ImageSource = z.infer<typeof ImageSource>;
 

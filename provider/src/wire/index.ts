@@ -14,3 +14,4 @@ export * from "./target";
 export * from "./volgroup";
 export * from "./io-stats";
 export * from "./image";
+export * from "./routes";

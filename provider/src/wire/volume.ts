@@ -158,7 +158,7 @@ export type VolumeFromImageBody = z.input<typeof VolumeFromImageBody>;
 export const ChapCredentials = z.object({
   username: z.string().min(1).max(255).regex(/^[A-Za-z0-9._@:-]+$/, "must be letters, digits or . _ @ : -").describe("The CHAP user name."),
   secret: z.string().min(12, "must be 12 to 16 characters (RFC 3720 / tgt limits)").max(16, "must be 12 to 16 characters (RFC 3720 / tgt limits)").regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
-    .describe("12 to 16 printable characters; write-only: the server never returns it (a Pulumi secret in the state)."),
+    .describe("12 to 16 printable characters; write-only: no reply carries it."),
 }).strict();
 export type ChapCredentials = z.infer<typeof ChapCredentials>;
 

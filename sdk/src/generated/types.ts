@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export interface ChapArgs {
   /** The CHAP user name. */
   username: pulumi.Input<string>;
-  /** 12 to 16 printable characters; write-only: the server never returns it (a Pulumi secret in the state). */
+  /** 12 to 16 printable characters; write-only: no reply carries it. */
   secret: pulumi.Input<string>;
 }
 

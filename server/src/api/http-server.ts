@@ -10,6 +10,7 @@ import type { DplCore } from "../core/dpl-core";
 import { basicAuthHook } from "./auth";
 import { errorBody, OVERLOADED_RETRY_AFTER_SECONDS, STATUS_OF } from "./error-registry";
 import { registerMetrics } from "./metrics";
+import { validateDeclaredParts } from "./wire-route-registration";
 import { buildOpenApiDocument } from "./openapi";
 import { exportRoutes } from "./routes/export-routes";
 import { imageRoutes } from "./routes/image-routes";
@@ -39,6 +40,19 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
+/** One route the server answers, as fastify registered it (`:param` placeholders, prefix included). */
+export interface ServedRoute {
+  method: string;
+  url: string;
+}
+
+const servedRoutesOf = new WeakMap<FastifyInstance, ServedRoute[]>();
+
+/** Every route and method an app built by buildHttpServer answers (HEAD included), in registration order. */
+export function servedRoutes(app: FastifyInstance): readonly ServedRoute[] {
+  return servedRoutesOf.get(app) ?? [];
+}
+
 export async function buildHttpServer(core: DplCore, options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert } }),
@@ -54,6 +68,12 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
     forceCloseConnections: "idle",
   }) as unknown as FastifyInstance;
 
+  const served: ServedRoute[] = [];
+  servedRoutesOf.set(app, served);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) served.push({ method, url: route.url });
+  });
+
   // DPL clients send JSON as application/cdmi-container, and some send a content type with no body.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
@@ -64,6 +84,7 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
     }
   });
 
+  app.setValidatorCompiler(validateDeclaredParts);
   app.addHook("onRequest", basicAuthHook({ username: options.username, password: options.password }));
   app.addHook("onSend", async (request, reply, payload) => {
     void reply.header(CDMI_SPEC_HEADER, CDMI_SPEC_VERSION);

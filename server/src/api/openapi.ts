@@ -1,98 +1,10 @@
 /**
- * The OpenAPI 3.1 document of the whole API, generated from the wire schemas (zod v4's JSON
- * Schema output), so it cannot drift from what the server parses and answers. Every path is also
+ * The OpenAPI 3.1 document of the whole API, written from the wire's route table and schemas
+ * (zod v4's JSON Schema output), so it cannot drift from what the server parses and answers. Every path is also
  * served without the `/v1` prefix and with or without its trailing slash.
  */
 import * as wire from "@prophetstor/dpl-provider/wire";
 import { z } from "zod";
-
-interface Operation {
-  summary: string;
-  /** Request body schemas; several mean "one of" (dispatch by body keys). */
-  body?: Record<string, z.ZodType>;
-  /** Success status → reply schema (null: no body). */
-  replies: Record<string, z.ZodType | null>;
-  query?: Record<string, string>;
-}
-
-const ReconcileReply = wire.Envelope.extend({ metadata: z.object({ report: z.object({}).loose().nullable(), tgtd_restarts: z.number() }) });
-const SnsTableReply = wire.Envelope.extend({ metadata: z.object({ sns_table: z.array(z.tuple([z.string(), z.string()])) }) });
-const accepted = { "202": wire.AcceptedReply };
-const deleteBody = { delete: wire.VolumeDeleteBody };
-
-const paths: Record<string, Record<string, Operation>> = {
-  "/v1/dpl_system/": { get: { summary: "Server information and capabilities", replies: { "200": wire.SystemReply } } },
-  "/v1/dpl_disk/": { get: { summary: "Block devices pools may be built from (the --allow-block-device list): size, model, rotational, owning pool", replies: { "200": wire.DiskListReply } } },
-  "/v1/dpl_system/reconcile/": {
-    get: { summary: "What the last start reconciled: interrupted events, unowned data on disk (kept), exports re-applied", replies: { "200": ReconcileReply } },
-  },
-  "/v1/dpl_pool/": { get: { summary: "List pools as [uuid, name] pairs", replies: { "200": wire.PoolListReply } } },
-  "/v1/dpl_pool/{pool}/": {
-    get: { summary: "Pool detail, or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.PoolReply } },
-    put: {
-      summary: "Create a pool from image files or allowed block devices (raid5/raid6 need metadata.properties.force_raid56); start its scrub or dedupe (metadata.pool_operation); add, remove or replace devices in place (metadata.device_operation); change its scrub/dedupe schedule (metadata.maintenance_schedule); or change its name, description, compression, over-subscription cap or RAID level in place (metadata.pool_settings; a RAID change is an online balance whose event shows its progress)",
-      body: { create: wire.PoolCreateBody, operation: wire.PoolOperationBody, devices: wire.PoolDeviceChangeBody, schedule: wire.PoolScheduleBody, settings: wire.PoolSettingsBody },
-      replies: { "201": wire.PoolReply, "200": wire.PoolReply, ...accepted },
-    },
-    delete: { summary: "Delete a pool (metadata.force deletes its volumes and snapshots too)", body: { delete: wire.PoolDeleteBody }, replies: { "200": wire.EventReply, ...accepted } },
-  },
-  "/v1/dpl_pool/{pool}/stats/": {
-    get: { summary: "Pool I/O: block I/O of its devices (ops, bytes, time), totals and rates over the last sampling window", replies: { "200": wire.IoStatsReply } },
-  },
-  "/v1/dpl_volume/{volume}/stats/": {
-    get: { summary: "Volume I/O: SCSI commands its iSCSI initiators sent (tgtd's per-session counters, summed over sessions), totals and rates", replies: { "200": wire.IoStatsReply } },
-  },
-  "/v1/dpl_volume/": { get: { summary: "List volumes as [uuid, name] pairs", replies: { "200": wire.VolumeListReply } } },
-  "/v1/dpl_volume/{volume}/": {
-    get: { summary: "Volume detail (exports included), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.VolumeReply } },
-    put: {
-      summary: "Multiplexed by body keys: create; modify in place (extend, rename, compression, cache mode, thin/thick, move to another pool with metadata.move_to_pool); snapshot, copy/spawn/clone into this new volume, import an image (top-level image) into this new volume, rollback, export assign/unassign",
-      body: {
-        create: wire.VolumeCreateBody, import: wire.VolumeFromImageBody, modify: wire.VolumeModifyBody, snapshot: wire.SnapshotCreateBody,
-        copy: wire.CopyFromSnapshotBody, spawn: wire.SpawnBody, clone: wire.CloneBody, rollback: wire.RollbackBody,
-        assign: wire.ExportAssignBody, unassign: wire.ExportUnassignBody,
-      },
-      replies: { "200": wire.VolumeReply, "201": wire.VolumeReply, ...accepted },
-    },
-    delete: { summary: "Delete a volume (metadata.force also removes its export); its snapshots stay", body: deleteBody, replies: { "200": wire.EventReply, ...accepted } },
-  },
-  "/v1/dpl_volume/{volume}/cdmi_snapshots/": { get: { summary: "List the volume's snapshots", replies: { "200": wire.SnapshotListReply } } },
-  "/v1/dpl_volume/{volume}/cdmi_snapshots/{snapshot}/": {
-    get: { summary: "Snapshot detail", replies: { "200": wire.SnapshotReply } },
-    delete: { summary: "Delete a snapshot (poll the parent volume's event)", replies: { "200": wire.EventReply, ...accepted } },
-  },
-  "/v1/dpl_volgroup/": { get: { summary: "List volume groups", replies: { "200": wire.VolumeListReply } } },
-  "/v1/dpl_volgroup/{group}/": {
-    get: { summary: "Volume group (children = member volume ids), or an event poll", query: { event_uuid: "event to poll" }, replies: { "200": wire.VolgroupReply } },
-    put: {
-      summary: "Create, join/leave, or take a group snapshot (top-level snapshot)",
-      body: { create: wire.VolgroupCreateBody, membership: wire.VolgroupMembershipBody, snapshot: wire.VolgroupSnapshotBody },
-      replies: { "200": wire.VolgroupReply, "201": wire.VolgroupSnapshotReply, ...accepted },
-    },
-    delete: { summary: "Delete the group (members and their snapshots stay)", body: deleteBody, replies: { "204": null } },
-  },
-  "/v1/dpl_volgroup/{group}/cdmi_snapshots/": { get: { summary: "List group snapshots", replies: { "200": wire.SnapshotListReply } } },
-  "/v1/dpl_volgroup/{group}/cdmi_snapshots/{snapshot}/": {
-    get: { summary: "Group snapshot with metadata.member {volume: member snapshot}", replies: { "200": wire.VolgroupSnapshotReply } },
-    delete: { summary: "Delete a group snapshot and its member snapshots", replies: { "200": wire.EventReply, ...accepted } },
-  },
-  "/v1/dpl_image/": { get: { summary: "List image files in the server's image directories, and those directories", replies: { "200": wire.ImageListReply } } },
-  "/v1/dpl_image/{image}/": {
-    get: { summary: "Image file detail (format, virtual size, file size, allocated bytes), or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": wire.ImageReply } },
-    put: { summary: "Write a volume or one of its snapshots as a raw or qcow2 image file (raw in the pool's own directory is a reflink)", body: { create: wire.ImageCreateBody }, replies: { "201": wire.ImageReply, "200": wire.ImageReply, ...accepted } },
-    delete: { summary: "Delete the image file", replies: { "200": wire.EventReply, ...accepted } },
-  },
-  "/v1/dpl_image/{image}/content": {
-    get: { summary: "The image file's bytes (application/octet-stream); raw images are gzip-coded when Accept-Encoding allows (holes shrink to almost nothing), qcow2 files hold only allocated clusters", replies: { "200": null } },
-  },
-  "/v1/dpl_export/": { get: { summary: "List targets and/or initiators as [uuid, name, address]", query: { type: "target or initiator" }, replies: { "200": wire.TargetListReply } } },
-  "/v1/dpl_export/sns_table/": { put: { summary: "FC name-server query (always empty: no FC engine)", body: { query: wire.SnsTableBody }, replies: { "200": SnsTableReply } } },
-  "/v1/dpl_export/{target}/": {
-    get: { summary: "Target detail", replies: { "200": wire.TargetReply } },
-    put: { summary: "Create a target record", body: { create: wire.TargetCreateBody }, replies: { "200": wire.TargetReply } },
-    delete: { summary: "Delete a target record", replies: { "200": wire.TargetReply } },
-  },
-};
 
 function schemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
@@ -100,20 +12,9 @@ function schemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unk
   return json;
 }
 
-const errorStatuses: Record<string, string> = {
-  "400": "INVALID_ARGUMENT or UNKNOWN_OPERATION (field names the offending request field)",
-  "401": "UNAUTHENTICATED",
-  "404": "NOT_FOUND",
-  "409": "ALREADY_EXISTS, CONFLICT or BUSY",
-  "413": "PAYLOAD_TOO_LARGE",
-  "422": "INSUFFICIENT_CAPACITY or UNSUPPORTED",
-  "500": "ENGINE_FAILURE or INTERNAL",
-  "503": "OVERLOADED (as many jobs run as --max-jobs allows; Retry-After says when to try again)",
-};
-
 /** Schemas get component names: their wire export names, or the local names above. */
 function schemaNames(): Map<z.ZodType, string> {
-  const names = new Map<z.ZodType, string>([[ReconcileReply, "ReconcileReply"], [SnsTableReply, "SnsTableReply"]]);
+  const names = new Map<z.ZodType, string>();
   for (const [name, value] of Object.entries(wire)) {
     if (value instanceof z.ZodType && !names.has(value)) names.set(value, name);
   }
@@ -136,7 +37,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     "application/json": { schema },
   });
   const outPaths: Record<string, unknown> = {};
-  for (const [path, methods] of Object.entries(paths)) {
+  for (const { path, operations: methods } of Object.values(wire.DPL_ROUTES)) {
     const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1], in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{32}$" },
     }));
@@ -150,7 +51,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             : { description: "No content" }
           : { description: status === "202" ? "Accepted: poll with ?event_uuid= (or send Prefer: wait=N)" : "OK", content: mediaTypes(ref(schema, "output")) };
       }
-      for (const [status, description] of Object.entries(errorStatuses)) {
+      for (const [status, description] of Object.entries(wire.ERROR_STATUSES)) {
         responses[status] = { description, content: mediaTypes(errorSchema) };
       }
       const bodies = Object.values(op.body ?? {}).map((s) => ref(s, "input"));

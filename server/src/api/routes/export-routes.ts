@@ -1,15 +1,16 @@
-import { SnsTableBody, TargetCreateBody } from "@prophetstor/dpl-provider/wire";
+import { DPL_ROUTES, SnsTableBody, TargetCreateBody } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import { envelope, listReply, targetReply } from "../replies";
 import { hexParam, parseBody, queryParam } from "../route-kit";
+import { serve } from "../wire-route-registration";
 
 const PARENT = "/dpl_export";
 
 export function exportRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
-    app.get("/dpl_export/", (request) => {
+    serve(app, DPL_ROUTES.targets, "get", (request) => {
       const type = queryParam(request, "type");
       if (type !== undefined && type !== "target" && type !== "initiator") {
         throw new DomainError("INVALID_ARGUMENT", "type must be target or initiator", "query.type");
@@ -22,17 +23,17 @@ export function exportRoutes(core: DplCore) {
     });
 
     // FC name-server query: there is no FC engine here, so no initiator is ever logged in.
-    app.put("/dpl_export/sns_table/", (request) => {
+    serve(app, DPL_ROUTES.snsTable, "put", (request) => {
       parseBody(SnsTableBody, request.body);
       return { ...envelope({ id: "sns_table", name: "sns_table", parentURI: PARENT }), metadata: { sns_table: [] } };
     });
 
-    app.put("/dpl_export/:target/", (request) =>
+    serve(app, DPL_ROUTES.target, "put", (request) =>
       targetReply(core.targets.create(hexParam(request, "target"), parseBody(TargetCreateBody, request.body))));
 
-    app.get("/dpl_export/:target/", (request) => targetReply(core.targets.get(hexParam(request, "target"))));
+    serve(app, DPL_ROUTES.target, "get", (request) => targetReply(core.targets.get(hexParam(request, "target"))));
 
-    app.delete("/dpl_export/:target/", (request) => targetReply(core.targets.delete(hexParam(request, "target"))));
+    serve(app, DPL_ROUTES.target, "delete", (request) => targetReply(core.targets.delete(hexParam(request, "target"))));
     done();
   };
 }

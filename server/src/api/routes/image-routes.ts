@@ -1,11 +1,12 @@
 import { createGzip } from "node:zlib";
 import { pipeline } from "node:stream";
-import { ImageCreateBody, imageFileName } from "@prophetstor/dpl-provider/wire";
+import { DPL_ROUTES, ImageCreateBody, imageFileName } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import { envelope, imageReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+import { serve } from "../wire-route-registration";
 
 const PARENT = "/dpl_image";
 
@@ -27,13 +28,13 @@ export function imageRoutes(core: DplCore) {
       return view === undefined ? undefined : imageReply(view, PARENT);
     };
 
-    app.get("/dpl_image/", async () => ({
+    serve(app, DPL_ROUTES.images, "get", async () => ({
       ...envelope({ id: "", name: "dpl_image", parentURI: "/" }),
       children: (await core.images.list()).map((image) => [image.id, image.path.split("/").pop() ?? image.id]),
       metadata: { image_directories: core.images.directories() },
     }));
 
-    app.get("/dpl_image/:image/", async (request, reply) => {
+    serve(app, DPL_ROUTES.image, "get", async (request, reply) => {
       const id = hexParam(request, "image");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => imageObject(id));
@@ -42,13 +43,13 @@ export function imageRoutes(core: DplCore) {
       return object;
     });
 
-    app.put("/dpl_image/:image/", async (request, reply) => {
+    serve(app, DPL_ROUTES.image, "put", async (request, reply) => {
       const id = hexParam(request, "image");
       const job = await core.images.exportImage(id, parseBody(ImageCreateBody, request.body));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => imageObject(id) });
     });
 
-    app.delete("/dpl_image/:image/", async (request, reply) => {
+    serve(app, DPL_ROUTES.image, "delete", async (request, reply) => {
       const id = hexParam(request, "image");
       const job = await core.images.delete(id);
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
@@ -59,7 +60,7 @@ export function imageRoutes(core: DplCore) {
      * small as the data; a raw image is gzip-coded when the client accepts it (`curl --compressed`),
      * which turns its holes into a few bytes each.
      */
-    app.get("/dpl_image/:image/content", async (request, reply) => {
+    serve(app, DPL_ROUTES.imageContent, "get", async (request, reply) => {
       const id = hexParam(request, "image");
       const { stream, format, fileSize } = await core.images.content(id);
       void reply.header("content-type", "application/octet-stream");

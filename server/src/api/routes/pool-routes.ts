@@ -1,4 +1,4 @@
-import { classifyPoolPut, PoolDeleteBody, type PoolSettings } from "@prophetstor/dpl-provider/wire";
+import { classifyPoolPut, DPL_ROUTES, PoolDeleteBody, type PoolSettings } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
@@ -6,6 +6,7 @@ import type { PoolSettingsChange } from "../../core/records";
 import { withPoolMaintenance } from "../maintenance-replies";
 import { ioStatsReply, listReply, poolReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+import { serve } from "../wire-route-registration";
 
 const PARENT = "/dpl_pool";
 
@@ -28,18 +29,18 @@ export function poolRoutes(core: DplCore) {
       return withPoolMaintenance(poolReply(await core.pools.view(id), core.settings), core);
     };
 
-    app.get("/dpl_pool/", () => listReply(PARENT, core.pools.list().map((p) => [p.id, p.name] as [string, string])));
+    serve(app, DPL_ROUTES.pools, "get", () => listReply(PARENT, core.pools.list().map((p) => [p.id, p.name] as [string, string])));
 
-    app.get("/dpl_pool/:pool/", async (request, reply) => {
+    serve(app, DPL_ROUTES.pool, "get", async (request, reply) => {
       const id = hexParam(request, "pool");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => poolObject(id));
       return withPoolMaintenance(poolReply(await core.pools.view(id), core.settings), core);
     });
 
-    app.get("/dpl_pool/:pool/stats/", async (request) => ioStatsReply(await core.ioStats.pool(hexParam(request, "pool"))));
+    serve(app, DPL_ROUTES.poolStats, "get", async (request) => ioStatsReply(await core.ioStats.pool(hexParam(request, "pool"))));
 
-    app.put("/dpl_pool/:pool/", async (request, reply) => {
+    serve(app, DPL_ROUTES.pool, "put", async (request, reply) => {
       const id = hexParam(request, "pool");
       const put = classifyPoolPut(request.body);
       if (put.op === "operation") {
@@ -70,7 +71,7 @@ export function poolRoutes(core: DplCore) {
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => poolObject(id) });
     });
 
-    app.delete("/dpl_pool/:pool/", async (request, reply) => {
+    serve(app, DPL_ROUTES.pool, "delete", async (request, reply) => {
       const id = hexParam(request, "pool");
       const body = parseBody(PoolDeleteBody, request.body ?? {});
       const job = await core.pools.delete(id, body.metadata?.force === true);

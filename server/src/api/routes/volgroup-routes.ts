@@ -1,18 +1,19 @@
-import { classifyVolgroupPut } from "@prophetstor/dpl-provider/wire";
+import { classifyVolgroupPut, DPL_ROUTES } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import { groupSnapshotReply, listReply, volgroupReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+import { serve } from "../wire-route-registration";
 
 const PARENT = "/dpl_volgroup";
 
 export function volgroupRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
-    app.get("/dpl_volgroup/", () =>
+    serve(app, DPL_ROUTES.volumeGroups, "get", () =>
       listReply(PARENT, core.volumeGroups.list().map((g) => [g.id, g.name ?? g.id] as [string, string])));
 
-    app.get("/dpl_volgroup/:group/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volumeGroup, "get", async (request, reply) => {
       const id = hexParam(request, "group");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) {
@@ -22,7 +23,7 @@ export function volgroupRoutes(core: DplCore) {
       return volgroupReply(core.volumeGroups.view(id));
     });
 
-    app.put("/dpl_volgroup/:group/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volumeGroup, "put", async (request, reply) => {
       const id = hexParam(request, "group");
       const put = classifyVolgroupPut(request.body);
       if (put === undefined) throw new DomainError("UNKNOWN_OPERATION", "the body names no volume group operation (metadata for create/join/leave, snapshot for a group snapshot)");
@@ -46,20 +47,20 @@ export function volgroupRoutes(core: DplCore) {
     });
 
     // The historical client accepts only 204 or 404 here.
-    app.delete("/dpl_volgroup/:group/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volumeGroup, "delete", async (request, reply) => {
       await core.volumeGroups.delete(hexParam(request, "group"));
       return reply.code(204).send();
     });
 
-    app.get("/dpl_volgroup/:group/cdmi_snapshots/", (request) => {
+    serve(app, DPL_ROUTES.groupSnapshots, "get", (request) => {
       const id = hexParam(request, "group");
       return listReply(`${PARENT}/${id}/cdmi_snapshots`, core.volumeGroups.listSnapshots(id).map((s) => [s.id, s.name ?? s.id] as [string, string]));
     });
 
-    app.get("/dpl_volgroup/:group/cdmi_snapshots/:snapshot/", (request) =>
+    serve(app, DPL_ROUTES.groupSnapshot, "get", (request) =>
       groupSnapshotReply(core.volumeGroups.getSnapshot(hexParam(request, "group"), hexParam(request, "snapshot"))));
 
-    app.delete("/dpl_volgroup/:group/cdmi_snapshots/:snapshot/", async (request, reply) => {
+    serve(app, DPL_ROUTES.groupSnapshot, "delete", async (request, reply) => {
       const id = hexParam(request, "group");
       const job = await core.volumeGroups.deleteSnapshot(id, hexParam(request, "snapshot"));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });

@@ -1,6 +1,4 @@
-import {
-  classifyVolumePut, VolumeDeleteBody,
-} from "@prophetstor/dpl-provider/wire";
+import { classifyVolumePut, DPL_ROUTES, VolumeDeleteBody } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
@@ -8,6 +6,7 @@ import type { StartedJob } from "../../core/jobs";
 import { withVolumeCompression } from "../maintenance-replies";
 import { ioStatsReply, listReply, snapshotReply, volumeReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
+import { serve } from "../wire-route-registration";
 
 const PARENT = "/dpl_volume";
 
@@ -18,10 +17,10 @@ export function volumeRoutes(core: DplCore) {
       return withVolumeCompression(volumeReply(await core.volumes.view(id), core.exportService.get(id), core.settings), core);
     };
 
-    app.get("/dpl_volume/", () =>
+    serve(app, DPL_ROUTES.volumes, "get", () =>
       listReply(PARENT, core.volumes.listNames().map((v) => [v.id, v.name] as [string, string])));
 
-    app.get("/dpl_volume/:volume/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volume, "get", async (request, reply) => {
       const id = hexParam(request, "volume");
       const eventId = eventUuidOf(request);
       if (eventId !== undefined) return replyToEventPoll(core, request, reply, id, eventId, PARENT, () => volumeObject(id));
@@ -30,7 +29,7 @@ export function volumeRoutes(core: DplCore) {
       return object;
     });
 
-    app.put("/dpl_volume/:volume/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volume, "put", async (request, reply) => {
       const id = hexParam(request, "volume");
       const put = classifyVolumePut(request.body);
       if (put === undefined) {
@@ -87,27 +86,27 @@ export function volumeRoutes(core: DplCore) {
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus, finalReply });
     });
 
-    app.delete("/dpl_volume/:volume/", async (request, reply) => {
+    serve(app, DPL_ROUTES.volume, "delete", async (request, reply) => {
       const id = hexParam(request, "volume");
       const body = parseBody(VolumeDeleteBody, request.body ?? {});
       const job = await core.volumes.delete(id, body.metadata?.force === true);
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => undefined });
     });
 
-    app.get("/dpl_volume/:volume/stats/", async (request) => ioStatsReply(await core.ioStats.volume(hexParam(request, "volume"))));
+    serve(app, DPL_ROUTES.volumeStats, "get", async (request) => ioStatsReply(await core.ioStats.volume(hexParam(request, "volume"))));
 
-    app.get("/dpl_volume/:volume/cdmi_snapshots/", (request) => {
+    serve(app, DPL_ROUTES.snapshots, "get", (request) => {
       const id = hexParam(request, "volume");
       return listReply(`${PARENT}/${id}/cdmi_snapshots`, core.volumes.listSnapshots(id).map((s) => [s.id, s.name] as [string, string]));
     });
 
-    app.get("/dpl_volume/:volume/cdmi_snapshots/:snapshot/", (request) => {
+    serve(app, DPL_ROUTES.snapshot, "get", (request) => {
       const id = hexParam(request, "volume");
       const snapshotId = hexParam(request, "snapshot");
       return snapshotReply(core.volumes.getSnapshot(id, snapshotId));
     });
 
-    app.delete("/dpl_volume/:volume/cdmi_snapshots/:snapshot/", async (request, reply) => {
+    serve(app, DPL_ROUTES.snapshot, "delete", async (request, reply) => {
       const id = hexParam(request, "volume");
       const snapshotId = hexParam(request, "snapshot");
       const job = await core.volumes.deleteSnapshot(id, snapshotId);
