@@ -4,7 +4,7 @@
  * gen-sdk` makes the Python and Go SDKs from it.
  */
 import { ProviderConfig, SECRET_CONFIG_KEYS } from "../config/connection-settings";
-import type { ResourceDefinition } from "../resources/resource-definition";
+import { replacingInputs, type ResourceDefinition } from "../resources/resource-definition";
 import { propertiesOf, recordValueOf, scalarTypesOf, schemaNodeOf, type SchemaNode } from "./json-schema";
 
 export const PACKAGE_NAME = "dpl";
@@ -75,7 +75,7 @@ function schemaInputs(definition: ResourceDefinition): ReturnType<typeof propert
 
 function resourceSchema(definition: ResourceDefinition, types: SchemaTypes): Record<string, unknown> {
   const secrets = new Set<string>(definition.secrets ?? []);
-  const replaced = new Set(Object.entries(definition.changes).filter(([, rule]) => rule?.effect === "replace").map(([key]) => key));
+  const replaced = new Set(replacingInputs(definition));
   const inputProperties: Record<string, SchemaProperty> = {};
   for (const p of schemaInputs(definition)) {
     inputProperties[p.name] = {
@@ -97,11 +97,11 @@ function resourceSchema(definition: ResourceDefinition, types: SchemaTypes): Rec
   };
 }
 
-function configVariables(): Record<string, SchemaProperty> {
+function configVariables(types: SchemaTypes): Record<string, SchemaProperty> {
   const variables: Record<string, SchemaProperty> = {};
   for (const p of propertiesOf(schemaNodeOf(ProviderConfig, "input"))) {
     const secret = (SECRET_CONFIG_KEYS as readonly string[]).includes(p.name);
-    variables[p.name] = { ...new SchemaTypes().property(p.node, p.name), ...(secret ? { secret: true } : {}) };
+    variables[p.name] = { ...types.property(p.node, p.name), ...(secret ? { secret: true } : {}) };
   }
   return variables;
 }
@@ -111,7 +111,7 @@ export function packageSchemaText(definitions: readonly ResourceDefinition[], ve
   const types = new SchemaTypes();
   const resources: Record<string, unknown> = {};
   for (const definition of definitions) resources[token(definition.typeName)] = resourceSchema(definition, types);
-  const config = configVariables();
+  const config = configVariables(types);
   const schema = {
     name: PACKAGE_NAME,
     displayName: "ProphetStor DPL",

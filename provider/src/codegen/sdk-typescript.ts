@@ -31,6 +31,7 @@ class NamedTypes {
   use(node: SchemaNode, side: "input" | "output"): string {
     const name = node.sdkName ?? "";
     if (!this.rendered.has(name)) {
+      // Reserved before rendering, so a type that contains itself is rendered once.
       this.rendered.set(name, []);
       this.rendered.set(name, renderInterface(name, node, side, this));
     }

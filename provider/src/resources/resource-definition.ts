@@ -86,7 +86,8 @@ export function changedInputs(definition: ResourceDefinition, effect: InputChang
   return changed;
 }
 
-function replaceTriggers(definition: ResourceDefinition): string[] {
+/** The inputs whose change replaces the object (they also seed its DPL id). */
+export function replacingInputs(definition: ResourceDefinition): string[] {
   return Object.entries(definition.changes).filter(([, rule]) => rule?.effect === "replace").map(([key]) => key);
 }
 
@@ -98,7 +99,7 @@ function replaceTriggers(definition: ResourceDefinition): string[] {
 export function hooksFor(definition: ResourceDefinition): ResourceHooks {
   const inputKeys = inputKeysOf(definition);
   const declaresId = inputKeys.includes("objectId");
-  const triggers = replaceTriggers(definition);
+  const triggers = replacingInputs(definition);
   return {
     async check(olds, news) {
       const replaced = changedInputs(definition, "replace", olds, news).length > 0;

@@ -4,9 +4,11 @@ import { z } from "zod";
  * Every DPL object id on the wire is 32 lowercase hex characters: the historical client strips the
  * hyphens from UUIDs, and the storage side rejects ids containing "-".
  */
+/** The id's pattern as text: route schemas and the OpenAPI document state it too. */
+export const HEX_ID_PATTERN = "^[0-9a-f]{32}$";
 export const HexId = z
   .string()
-  .regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters (a UUID without hyphens)");
+  .regex(new RegExp(HEX_ID_PATTERN), "must be 32 lowercase hex characters (a UUID without hyphens)");
 export type HexId = z.infer<typeof HexId>;
 
 /** Converts a UUID (hyphenated or not, any case) to the wire's 32-hex form. */

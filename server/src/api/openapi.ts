@@ -37,9 +37,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     "application/json": { schema },
   });
   const outPaths: Record<string, unknown> = {};
-  for (const { path, operations: methods } of Object.values(wire.DPL_ROUTES)) {
-    const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1], in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{32}$" },
+  for (const { path, params, operations: methods } of Object.values(wire.DPL_ROUTES)) {
+    const parameters = params.map((name) => ({
+      name, in: "path", required: true, schema: { type: "string", pattern: wire.HEX_ID_PATTERN },
     }));
     const ops: Record<string, unknown> = {};
     for (const [method, op] of Object.entries(methods)) {

@@ -47,14 +47,18 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, fieldPr
   throw new DomainError("INVALID_ARGUMENT", field === "" ? message : `${field}: ${message}`, field === "" ? undefined : field);
 }
 
+/** The refusal of a path segment that is not a 32-hex id (undefined: it is one). */
+export function badPathId(name: string, value: string): DomainError | undefined {
+  if (HexId.safeParse(value).success) return undefined;
+  return new DomainError("INVALID_ARGUMENT", `path segment ${name} ${JSON.stringify(value.slice(0, 80))} must be 32 lowercase hex characters`, `path.${name}`);
+}
+
 /** A path segment that must be a 32-hex id. */
 export function hexParam(request: FastifyRequest, name: string): string {
   const value = (request.params as Record<string, string | undefined>)[name] ?? "";
-  const result = HexId.safeParse(value);
-  if (!result.success) {
-    throw new DomainError("INVALID_ARGUMENT", `path segment ${name} ${JSON.stringify(value.slice(0, 80))} must be 32 lowercase hex characters`, `path.${name}`);
-  }
-  return result.data;
+  const refusal = badPathId(name, value);
+  if (refusal !== undefined) throw refusal;
+  return value;
 }
 
 export function queryParam(request: FastifyRequest, name: string): string | undefined {

@@ -4,13 +4,11 @@
  * schema that fastify validates before the handler runs. A handler for an operation the table
  * does not have fails at start; a test checks every table operation has a handler.
  */
-import { fastifyPathOf, HexId, type WireMethod, type WireRoute } from "@prophetstor/dpl-provider/wire";
+import { fastifyPathOf, HEX_ID_PATTERN, type WireMethod, type WireRoute } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from "fastify";
-import { DomainError } from "../core/domain-error";
+import { badPathId } from "./route-kit";
 
 export type RouteHandler = (request: FastifyRequest, reply: FastifyReply) => unknown;
-
-const HEX_PATTERN = "^[0-9a-f]{32}$";
 
 interface ParamsSchema {
   type: "object";
@@ -19,7 +17,7 @@ interface ParamsSchema {
 }
 
 function paramsSchema(params: readonly string[]): ParamsSchema {
-  return { type: "object", properties: Object.fromEntries(params.map((p) => [p, { type: "string", pattern: HEX_PATTERN }])), required: [...params] };
+  return { type: "object", properties: Object.fromEntries(params.map((p) => [p, { type: "string", pattern: HEX_ID_PATTERN }])), required: [...params] };
 }
 
 /** Registers the handler of one operation of a table route. */
@@ -43,10 +41,8 @@ export const validateDeclaredParts: FastifySchemaCompiler<ParamsSchema> = ({ sch
   return (data: unknown) => {
     const params = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
     for (const name of Object.keys(schema.properties)) {
-      const value = typeof params[name] === "string" ? params[name] : "";
-      if (!HexId.safeParse(value).success) {
-        return { error: new DomainError("INVALID_ARGUMENT", `path segment ${name} ${JSON.stringify(value.slice(0, 80))} must be 32 lowercase hex characters`, `path.${name}`) };
-      }
+      const refusal = badPathId(name, typeof params[name] === "string" ? params[name] : "");
+      if (refusal !== undefined) return { error: refusal };
     }
     return { value: data };
   };
