@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["provider/src/**/*.ts", "sdk/src/**/*.ts"],
+    files: ["provider/src/**/*.ts", "sdk/src/**/*.ts", "native-provider/src/**/*.ts"],
     rules: {
       "no-restricted-imports": boundary([
         { group: ["**/server/**", "@prophetstor/dpl-server", "@prophetstor/dpl-server/*"], message: "The provider and SDK never import the server." },

@@ -25,7 +25,7 @@ export default defineConfig({
         // (test/support/in-memory-engines.ts). `npm run test:unit` before pushing.
         test: {
           name: "unit",
-          include: ["provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "policy/**/*.test.ts", "bench/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["provider/src/**/*.test.ts", "native-provider/src/**/*.test.ts", "server/src/**/*.test.ts", "sdk/src/**/*.test.ts", "policy/**/*.test.ts", "bench/**/*.test.ts", "test/unit/**/*.test.ts"],
           exclude: [...ENGINE_TESTS, "**/node_modules/**"],
           testTimeout: 60_000,
         },

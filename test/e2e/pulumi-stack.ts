@@ -70,7 +70,11 @@ const STACK_MARKER = "DPL_TEST_STACK";
  * A stack configured for `server`, with its own file backend: of a fresh program dir holding
  * `source`, or (source undefined) of the existing project in `projectDir`.
  */
-export async function createProgramStack(label: string, source: string | undefined, server: RunningServer, extraConfig: Record<string, string> = {}, projectDir?: string): Promise<ProgramStack> {
+export async function createProgramStack(
+  label: string, source: string | undefined, server: RunningServer, extraConfig: Record<string, string> = {}, projectDir?: string,
+  /** More environment for every command (e.g. PULUMI_HOME with an installed plugin). */
+  extraEnv: Record<string, string> = {},
+): Promise<ProgramStack> {
   await preparePulumi();
   const work = join(repoRoot, ".work");
   mkdirSync(work, { recursive: true });
@@ -101,6 +105,7 @@ export async function createProgramStack(label: string, source: string | undefin
     DPL_ENDPOINT: "",
     DPL_PASSWORD: "",
     [STACK_MARKER]: root,
+    ...extraEnv,
   };
   const reapProcesses = async (): Promise<string[]> => {
     const left = processesWithEnv(STACK_MARKER, root);

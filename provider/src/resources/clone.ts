@@ -3,12 +3,13 @@ import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolumeReply } from "../wire";
 import type { CreateResult, PropertyBag } from "./hook-types";
+import { childAddress } from "./import-inputs";
 import { parseInputs, pick } from "./input-validation";
 import { AdoptInput, DeleteDataOnReplaceInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { defineResource, replacing } from "./resource-definition";
 import { requestedBytes, sizeChanges, sizeInputs } from "./size-inputs";
 import {
-  BlockVolumeOutputs, adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeOutputs, volumeSettingChanges,
+  BlockVolumeOutputs, adoptVolume, blockVolumeReader, type ImportedSource, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeOutputs, volumeSettingChanges,
 } from "./volume";
 
 /**
@@ -66,6 +67,18 @@ async function createClone(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
+/**
+ * An imported clone's source: the volume it was cloned from, or (a copy of a snapshot) that
+ * snapshot, whose volume the import id names first ("<source volume id>/<clone id>").
+ */
+const importedCloneSource: ImportedSource = async (client, reply, importId) => {
+  const origin = reply.metadata.origin_uuid;
+  if (origin === null) throw new Error(`volume ${reply.objectID} is not a clone (it has no source); import it as dpl:index:Volume`);
+  if (await client.getVolume(origin) !== undefined) return { sourceVolume: origin };
+  const { parent } = childAddress(importId, undefined, "clone of a snapshot");
+  return { sourceVolume: parent, sourceSnapshot: origin };
+};
+
 export const cloneDefinition = defineResource({
   kind: "clone",
   typeName: "Clone",
@@ -88,7 +101,7 @@ export const cloneDefinition = defineResource({
   holdsData: true,
   extraCheck: shrinkCheck,
   create: createClone,
-  read: blockVolumeReader(INPUT_KEYS),
+  read: blockVolumeReader(INPUT_KEYS, importedCloneSource),
   update: blockVolumeUpdater(CloneInputs, "Clone", INPUT_KEYS),
   delete: deleteVolume,
 });

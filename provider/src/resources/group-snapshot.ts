@@ -3,6 +3,7 @@ import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolgroupSnapshotReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { childAddress, importedNaming, isImport } from "./import-inputs";
 import { parseInputs, pick } from "./input-validation";
 import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -59,12 +60,12 @@ async function createGroupSnapshot(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function readGroupSnapshot(id: string, props: PropertyBag): Promise<ReadResult> {
-  const group = typeof props.volumeGroup === "string" ? props.volumeGroup : "";
+async function readGroupSnapshot(importId: string, props: PropertyBag): Promise<ReadResult> {
+  const { parent: group, id } = childAddress(importId, props.volumeGroup, "group snapshot");
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getGroupSnapshot(group, id);
     if (reply === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
+    const inputs = isImport(props) ? importedNaming(reply, { volumeGroup: group }) : pick(props, INPUT_KEYS);
     if (inputs.name !== undefined) inputs.name = reply.metadata.display_name ?? "";
     if (inputs.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
     return { id, props: { ...props, ...inputs, ...groupSnapshotOutputs(reply) }, inputs };

@@ -18,8 +18,19 @@ export interface CheckResult {
   failures?: CheckFailure[];
 }
 
+/** One input that changed, as diff saw it. */
+export interface InputChangeSeen {
+  key: string;
+  effect: "update" | "replace";
+  /** The definition's words: what the update does, or why only a new object can take it. */
+  why: string;
+  presence: "added" | "removed" | "changed";
+}
+
 export interface DiffResult {
   changes?: boolean;
+  /** Each changed input with its effect and why; the dynamic-provider host ignores it, the native provider reports it by property. */
+  inputChanges?: InputChangeSeen[];
   replaces?: string[];
   stables?: string[];
   deleteBeforeReplace?: boolean;

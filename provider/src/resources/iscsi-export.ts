@@ -3,6 +3,7 @@ import { NotFoundError } from "../client";
 import { withClient } from "../config/open-client";
 import { ChapCredentials, HexId, Iqn, Portal, type IscsiExportEntry, type VolumeReply } from "../wire";
 import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { isImport } from "./import-inputs";
 import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
 import { named, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -144,7 +145,8 @@ async function readExport(id: string, props: PropertyBag): Promise<ReadResult> {
     const reply = await client.getVolume(id);
     const entry = reply === undefined ? undefined : iscsiEntry(reply);
     if (entry === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
+    // An export's id is its volume's; CHAP secrets cannot be read back, so an import declares none.
+    const inputs = isImport(props) ? { volume: id } : pick(props, INPUT_KEYS);
     const live = grantedInitiators(entry);
     // Keep the user's spelling of initiators still granted, so only real drift shows.
     const declared = Array.isArray(inputs.initiators) ? inputs.initiators.filter((v): v is string => typeof v === "string") : [];

@@ -6,6 +6,7 @@ import {
 } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { isImport } from "./import-inputs";
 import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
 import { AdoptInput, named, ObjectIdInput, OperationTimeoutInput } from "./lifecycle-inputs";
 import { planDeviceChanges, sameDevices } from "./pool-devices";
@@ -278,11 +279,24 @@ async function createPool(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
+/** An imported pool's inputs: its name and the settings that differ from what an absent input means. */
+function importedPoolInputs(reply: PoolReply): PropertyBag {
+  const m = reply.metadata;
+  return {
+    name: m.display_name,
+    devices: m.devices.map((device) => (device.type === "block_device" ? { path: device.path } : { sizeBytes: device.size })),
+    ...(m.display_description ? { description: m.display_description } : {}),
+    ...(m.properties.raid_level === "single" ? {} : { raidLevel: m.properties.raid_level }),
+    ...(m.properties.compression === "none" ? {} : { compression: m.properties.compression }),
+    ...(m.max_oversubscription === null ? {} : { maxOversubscription: m.max_oversubscription }),
+  };
+}
+
 async function readPool(id: string, props: PropertyBag): Promise<ReadResult> {
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getPool(id);
     if (reply === undefined) return { id: "" };
-    const inputs = scheduleInputsFrom(reply, pick(props, INPUT_KEYS));
+    const inputs = scheduleInputsFrom(reply, isImport(props) ? importedPoolInputs(reply) : pick(props, INPUT_KEYS));
     return { id, props: withPoolOutputs(withInputs(props, inputs, INPUT_KEYS), reply), inputs };
   });
 }

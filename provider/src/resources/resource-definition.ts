@@ -5,14 +5,14 @@
  * and the package schema are generated from it (tools/codegen), so a property is written once.
  */
 import type { z } from "zod";
-import type { CheckFailure, CreateResult, DiffResult, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
+import type { CheckFailure, CreateResult, DiffResult, InputChangeSeen, PropertyBag, ReadResult, ResourceHooks, UpdateResult } from "./hook-types";
 import { differs, validateInputs, withInputs } from "./input-validation";
 import { settleObjectId } from "./object-ids";
 import { noteReplacement } from "./replacement-guard";
 
 /** What a change of one input does to the object. */
 export interface InputChange {
-  effect: "update" | "replace";
+  effect: InputChangeSeen["effect"];
   /** In a user's words: why a replacement cannot be avoided, or what the in-place update does. */
   why: string;
   /** True when the input changed; by default a deep comparison (a value still unknown counts as changed). */
@@ -75,15 +75,26 @@ export function inputKeysOf(definition: Pick<ResourceDefinition, "inputs">): str
   return Object.keys(definition.inputs.shape);
 }
 
+/** Every input that changed between the state and the new inputs, with its rule's effect and why. */
+export function inputChanges(definition: ResourceDefinition, olds: PropertyBag, news: PropertyBag): InputChangeSeen[] {
+  const seen: InputChangeSeen[] = [];
+  for (const [key, rule] of Object.entries(definition.changes) as [string, InputChange][]) {
+    const normalize = rule.absentMeans === undefined ? undefined : (v: unknown): unknown => v ?? rule.absentMeans;
+    if (rule.changed !== undefined ? rule.changed(olds, news) : differs(olds, news, key, normalize)) {
+      seen.push({ key, effect: rule.effect, why: rule.why, presence: presenceChange(olds[key], news[key]) });
+    }
+  }
+  return seen;
+}
+
+function presenceChange(old: unknown, next: unknown): InputChangeSeen["presence"] {
+  if (old === undefined) return "added";
+  return next === undefined ? "removed" : "changed";
+}
+
 /** The inputs whose change has this effect and that changed between the state and the new inputs. */
 export function changedInputs(definition: ResourceDefinition, effect: InputChange["effect"], olds: PropertyBag, news: PropertyBag): string[] {
-  const changed: string[] = [];
-  for (const [key, rule] of Object.entries(definition.changes) as [string, InputChange][]) {
-    if (rule.effect !== effect) continue;
-    const normalize = rule.absentMeans === undefined ? undefined : (v: unknown): unknown => v ?? rule.absentMeans;
-    if (rule.changed !== undefined ? rule.changed(olds, news) : differs(olds, news, key, normalize)) changed.push(key);
-  }
-  return changed;
+  return inputChanges(definition, olds, news).filter((change) => change.effect === effect).map((change) => change.key);
 }
 
 /** The inputs whose change replaces the object (they also seed its DPL id). */
@@ -110,13 +121,13 @@ export function hooksFor(definition: ResourceDefinition): ResourceHooks {
       return failures.length > 0 ? { inputs, failures } : { inputs };
     },
     diff(id, olds, news): Promise<DiffResult> {
-      const replaces = changedInputs(definition, "replace", olds, news);
-      const updates = changedInputs(definition, "update", olds, news);
-      if (definition.holdsData === true) {
-        noteReplacement(definition.typeName, id, replaces.map((key) => ({ key, why: definition.changes[key]?.why ?? "it cannot change in place" })), olds, news);
-      }
+      const changes = inputChanges(definition, olds, news);
+      const replacing = changes.filter((change) => change.effect === "replace");
+      const replaces = replacing.map((change) => change.key);
+      if (definition.holdsData === true) noteReplacement(definition.typeName, id, replacing, olds, news);
       return Promise.resolve({
-        changes: replaces.length > 0 || updates.length > 0,
+        changes: changes.length > 0,
+        inputChanges: changes,
         replaces,
         stables: replaces.length > 0 ? [] : [...definition.stables],
         deleteBeforeReplace: definition.deleteBeforeReplace ?? false,

@@ -3,6 +3,7 @@ import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type SnapshotReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { childAddress, importedNaming, isImport } from "./import-inputs";
 import { parseInputs, pick } from "./input-validation";
 import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -57,12 +58,12 @@ async function createSnapshot(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function readSnapshot(id: string, props: PropertyBag): Promise<ReadResult> {
-  const volume = typeof props.volume === "string" ? props.volume : "";
+async function readSnapshot(importId: string, props: PropertyBag): Promise<ReadResult> {
+  const { parent: volume, id } = childAddress(importId, props.volume, "snapshot");
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getSnapshot(volume, id);
     if (reply === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
+    const inputs = isImport(props) ? importedNaming(reply, { volume }) : pick(props, INPUT_KEYS);
     if (inputs.name !== undefined) inputs.name = reply.metadata.display_name;
     if (inputs.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
     return { id, props: { ...props, ...inputs, ...snapshotOutputs(reply) }, inputs };

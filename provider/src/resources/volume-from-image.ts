@@ -94,7 +94,8 @@ export const volumeFromImageDefinition = defineResource({
   holdsData: true,
   extraCheck: async (olds, news) => [...shrinkCheck(olds, news), ...await imageOutsideDirectories(olds, news)],
   create: createVolumeFromImage,
-  read: blockVolumeReader(INPUT_KEYS),
+  // The server does not keep which image a volume was written from: once made it is a volume.
+  read: blockVolumeReader(INPUT_KEYS, (_client, reply) => Promise.reject(new Error(`the server does not record which image volume ${reply.objectID} was made from; import it as dpl:index:Volume`))),
   update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS, true),
   delete: deleteVolume,
 });

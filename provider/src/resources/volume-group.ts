@@ -3,6 +3,7 @@ import { withClient } from "../config/open-client";
 import { Description, DisplayName, HexId, type VolgroupReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { importedNaming, isImport } from "./import-inputs";
 import { containsUnknown, parseInputs, pick, withInputs } from "./input-validation";
 import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -83,7 +84,7 @@ async function readGroup(id: string, props: PropertyBag): Promise<ReadResult> {
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getVolumeGroup(id);
     if (reply === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
+    const inputs = isImport(props) ? importedNaming(reply, {}) : pick(props, INPUT_KEYS);
     // Keep the declared order and spelling of members still in the group, so only drift shows.
     const declared = Array.isArray(inputs.volumes) ? inputs.volumes.filter((v): v is string => typeof v === "string") : [];
     const live = volumeSet(reply.children);

@@ -6,6 +6,7 @@ import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import type { CheckFailure, CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
 import { parseInputs, pick } from "./input-validation";
 import { AdoptInput, DeleteDataOnReplaceInput, named, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
+import { isImport, unlessDefault } from "./import-inputs";
 import { heldBackReplacement, keptNotice } from "./replacement-guard";
 import { timeoutOf } from "./operation-timeout";
 import { defineResource, inPlace } from "./resource-definition";
@@ -201,16 +202,41 @@ export async function createVolume(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
+/** The inputs a kind adds to an imported volume's (a clone's source); the import id may name more than the volume. */
+export type ImportedSource = (client: DplClient, reply: VolumeReply, importId: string) => Promise<PropertyBag>;
+const noSource: ImportedSource = () => Promise.resolve({});
+
+/** "<source>/<volume id>" imports (clones of a snapshot) name the volume last. */
+function importedVolumeId(importId: string): string {
+  return importId.split("/").pop() ?? importId;
+}
+
+/** An imported volume's inputs: where it is, its size, and the settings that differ from their defaults. */
+function importedVolumeInputs(reply: VolumeReply): PropertyBag {
+  const m = reply.metadata;
+  const settings = {
+    thin: unlessDefault(m.properties.thin_provision, true),
+    compression: unlessDefault(m.properties.compression, "none"),
+    cacheMode: unlessDefault(m.properties.cache_mode, "writeback"),
+    name: unlessDefault(m.display_name, reply.objectID),
+    description: unlessDefault(m.display_description ?? "", ""),
+  };
+  return { pool: m.pool_uuid, sizeBytes: m.total_capacity, ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) };
+}
+
 /**
  * Refresh for any block volume (Volume, Clone): live outputs, and the inputs the user declared
- * brought in line with the server (size in the unit they used, names when they set them).
+ * brought in line with the server (size in the unit they used, names when they set them). An
+ * import has no declared inputs: they come from the server.
  */
-export function blockVolumeReader(inputKeys: readonly string[]): (id: string, props: PropertyBag) => Promise<ReadResult> {
-  return (id, props) => withClient(timeoutOf(props), async (client) => {
+export function blockVolumeReader(inputKeys: readonly string[], importSource: ImportedSource = noSource): (id: string, props: PropertyBag) => Promise<ReadResult> {
+  return (importId, props) => withClient(timeoutOf(props), async (client) => {
+    const imported = isImport(props);
+    const id = imported ? importedVolumeId(importId) : importId;
     const reply = await client.getVolume(id);
     if (reply === undefined) return { id: "" };
     const live = volumeOutputs(reply);
-    const previous = pick(props, inputKeys);
+    const previous = pick(imported ? { ...importedVolumeInputs(reply), ...await importSource(client, reply, importId) } : props, inputKeys);
     const inputs: PropertyBag = { ...withoutSizeInputs(previous), ...sizeInputsFor(previous, reply.metadata.total_capacity) };
     if (previous.name !== undefined) inputs.name = reply.metadata.display_name;
     if (previous.description !== undefined) inputs.description = reply.metadata.display_description ?? "";
