@@ -10,7 +10,7 @@ import { DplClient } from "@prophetstor/dpl-provider/client";
 import { compared, type Benchmark, type BenchmarkContext, type Measurement, type Mode } from "../framework/benchmark";
 import { timed } from "../framework/latency-stats";
 import { BenchServer, newObjectId } from "../fixtures/bench-server";
-import { createProgramStack, preparePulumi } from "../../test/e2e/pulumi-stack";
+import { createProgramStack, installNativeProvider, preparePulumi } from "../../test/e2e/pulumi-stack";
 
 const MIB = 2 ** 20;
 /** Same for the engine (`--parallel`) and the direct client. */
@@ -86,6 +86,18 @@ const volumes = Array.from({ length: ${shape.volumes} }, (_, i) => new dpl.Volum
 const snapshots = Array.from({ length: ${shape.snapshots} }, (_, i) => new dpl.Snapshot(\`snap-\${i}\`, { volume: volumes[i]! }));
 Array.from({ length: ${shape.clones} }, (_, i) => new dpl.Clone(\`clone-\${i}\`, { sourceVolume: volumes[i]!, sourceSnapshot: snapshots[i]! }));
 Array.from({ length: ${shape.exports} }, (_, i) => new dpl.ISCSIExport(\`export-\${i}\`, { volume: volumes[i]!, initiators: [${JSON.stringify(INITIATOR)}] }));
+`;
+}
+
+/** The same program for the native provider plugin: the package's `dpl:index:*` types, resources passed by id. */
+function nativeProgramSource(poolId: string, shape: Shape): string {
+  return `import * as pulumi from "@pulumi/pulumi";
+const dpl = (type: string, name: string, args: pulumi.Inputs) => new pulumi.CustomResource(\`dpl:index:\${type}\`, name, args);
+const pool = ${JSON.stringify(poolId)};
+const volumes = Array.from({ length: ${shape.volumes} }, (_, i) => dpl("Volume", \`vol-\${i}\`, { pool, sizeBytes: ${64 * MIB} }));
+const snapshots = Array.from({ length: ${shape.snapshots} }, (_, i) => dpl("Snapshot", \`snap-\${i}\`, { volume: volumes[i]!.id }));
+Array.from({ length: ${shape.clones} }, (_, i) => dpl("Clone", \`clone-\${i}\`, { sourceVolume: volumes[i]!.id, sourceSnapshot: snapshots[i]!.id }));
+Array.from({ length: ${shape.exports} }, (_, i) => dpl("ISCSIExport", \`export-\${i}\`, { volume: volumes[i]!.id, initiators: [${JSON.stringify(INITIATOR)}] }));
 `;
 }
 
@@ -167,8 +179,8 @@ async function directClient(client: DplClient, poolId: string, shape: Shape): Pr
   return { up: upMs, preview: readMs, refresh: readMs, destroy: destroyMs };
 }
 
-async function pulumiCommands(bench: BenchServer, label: string, source: string): Promise<Record<Command, number>> {
-  const program = await createProgramStack(label, source, bench.server);
+async function pulumiCommands(bench: BenchServer, label: string, source: string, env: Record<string, string> = {}): Promise<Record<Command, number>> {
+  const program = await createProgramStack(label, source, bench.server, {}, undefined, env);
   try {
     const quiet = { onOutput: () => undefined, parallel: PARALLELISM };
     const up = await timed(() => program.stack.up(quiet));
@@ -215,6 +227,14 @@ export const deploymentsBenchmark: Benchmark = {
         ctx.log(`${resources} resources: pulumi`);
         const pulumi = await pulumiCommands(bench, `bench-${resources}`, programSource(bench.poolId, shape));
         times.set(resources, pulumi);
+        ctx.log(`${resources} resources: pulumi with the native provider`);
+        const native = await pulumiCommands(bench, `bench-native-${resources}`, nativeProgramSource(bench.poolId, shape), { PULUMI_HOME: await installNativeProvider() });
+        for (const command of COMMANDS) {
+          ctx.record(compared({
+            case: `${resources} resources`, metric: `native provider: pulumi ${command}`, unit: "s", value: native[command] / 1000,
+            baseline: { label: `dynamic provider: pulumi ${command}`, value: pulumi[command] / 1000 },
+          }));
+        }
         for (const command of COMMANDS) {
           const baselineLabel = command === "preview" || command === "refresh" ? `direct: ${resources} reads` : `direct: ${resources} ${command === "up" ? "creates" : "deletes"}`;
           const judged = resources === 100 && command !== "preview";
@@ -229,6 +249,7 @@ export const deploymentsBenchmark: Benchmark = {
       }
       if (ctx.mode !== "smoke") recordCosts(ctx, empty, times);
       ctx.note(`Shape: 40% volumes (thin 64 MiB), 30% snapshots, 20% clones from those snapshots, 10% iSCSI exports; pulumi --parallel ${PARALLELISM} and ${PARALLELISM} concurrent client calls in dependency order. Preview makes no DPL calls of its own; its baseline is the reads refresh needs.`);
+      ctx.note("Native provider: the same programs on pulumi-resource-dpl (installed with `pulumi plugin install --file`), declared as `dpl:index:*` types; the ratio is native ÷ dynamic for the same command and size, in the same run.");
       ctx.note("Per-resource overhead = (pulumi time − empty program's time − direct time) ÷ resources: what the engine and the provider add for each resource once their start-up is paid.");
       ctx.note("Fixed cost = the 1-resource program's time − the empty program's: what the first DPL resource adds (the dynamic-provider host, its provider, its configure). Slope = (time at the largest size − time at the next) ÷ the resources between: what each further resource adds. Targets: fixed ≤ 0.5 s for up, preview and destroy; slope ≤ 15 ms for preview and ≤ 40 ms for up and destroy (refresh has none).");
       ctx.chart({

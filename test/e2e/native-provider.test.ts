@@ -6,19 +6,17 @@
  * stack whose program (written from the imported inputs) then previews no changes.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent, PropertyDiff } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient } from "@prophetstor/dpl-provider/client";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { Cleanups } from "./cleanups";
-import { createProgramStack, preparePulumi, type ProgramStack } from "./pulumi-stack";
+import { createProgramStack, installNativeProvider, type ProgramStack } from "./pulumi-stack";
 
 const execFileAsync = promisify(execFile);
-const repoRoot = resolve(__dirname, "..", "..");
 const MIB = 2 ** 20;
 const HOST = "iqn.2026-01.com.example:native";
 const CHAP_SECRET = "native-chap-0123";
@@ -43,11 +41,12 @@ function program(d: Declared): string {
     `const lun = dpl("ISCSIExport", "lun", { volume: ${d.exported}.id, initiators: [${JSON.stringify(HOST)}], chap: pulumi.secret({ username: "native", secret: ${JSON.stringify(CHAP_SECRET)} }) });`,
     `const group = dpl("VolumeGroup", "group", { volumes: [copy.id], name: "native-group" });`,
     `const gsnap = dpl("GroupSnapshot", "gsnap", { volumeGroup: group.id, name: "g1" });`,
-    `export const ids = { pool: pool.id, data: data.id, snap: snap.id, copy: copy.id, lun: lun.id, group: group.id, gsnap: gsnap.id };`,
+    `const image = dpl("ImageExport", "image", { volume: data.id, format: "qcow2" });`,
+    `export const ids = { pool: pool.id, data: data.id, snap: snap.id, copy: copy.id, lun: lun.id, group: group.id, gsnap: gsnap.id, image: image.id };`,
   ].join("\n") + "\n";
 }
 
-type Ids = Record<"pool" | "data" | "snap" | "copy" | "lun" | "group" | "gsnap", string>;
+type Ids = Record<"pool" | "data" | "snap" | "copy" | "lun" | "group" | "gsnap" | "image", string>;
 
 /** The detailed diff the engine reports for each resource of a preview ("Volume:data" → property → kind). */
 function detailedDiffRecorder(): { onEvent: (event: EngineEvent) => void; diffs: Map<string, Record<string, string>> } {
@@ -56,14 +55,20 @@ function detailedDiffRecorder(): { onEvent: (event: EngineEvent) => void; diffs:
     diffs,
     onEvent(event) {
       const meta = event.resourcePreEvent?.metadata;
-      if (meta?.detailedDiff === undefined) return;
+      // The engine sends null where the type says absent.
+      const detailed = meta?.detailedDiff as Record<string, PropertyDiff> | null | undefined;
+      if (meta === undefined || detailed === undefined || detailed === null) return;
       const name = `${meta.type.split(":").pop() ?? meta.type}:${meta.urn.split("::").pop() ?? meta.urn}`;
-      diffs.set(name, Object.fromEntries(Object.entries(meta.detailedDiff).map(([key, diff]) => [key, diff.diffKind])));
+      diffs.set(name, Object.fromEntries(Object.entries(detailed).map(([key, diff]) => [key, diff.diffKind])));
     },
   };
 }
 
-/** The import list: children of volumes and groups are addressed "<parent>/<id>". */
+/**
+ * The import list: every kind that owns a server object (Rollback is an action; FCExport needs an
+ * FC target, which this server has none of; a VolumeFromImage imports as the Volume it became).
+ * Snapshots, group snapshots, clones of a snapshot and images are addressed "<parent>/<id>".
+ */
 function importList(ids: Ids): { type: string; name: string; id: string }[] {
   return [
     { type: "dpl:index:Pool", name: "pool", id: ids.pool },
@@ -73,6 +78,7 @@ function importList(ids: Ids): { type: string; name: string; id: string }[] {
     { type: "dpl:index:ISCSIExport", name: "lun", id: ids.lun },
     { type: "dpl:index:VolumeGroup", name: "group", id: ids.group },
     { type: "dpl:index:GroupSnapshot", name: "gsnap", id: `${ids.group}/${ids.gsnap}` },
+    { type: "dpl:index:ImageExport", name: "image", id: `${ids.data}/${ids.image}` },
   ];
 }
 
@@ -84,9 +90,8 @@ interface StateResource { urn: string; type: string; id?: string; inputs?: Recor
  */
 function programFromImport(resources: StateResource[]): string {
   const imported = resources.filter((r) => r.type.startsWith("dpl:index:"));
-  // The first resource with an id is the one others refer to (an export shares its volume's id).
-  const names = new Map<string, string>();
-  for (const r of imported) if (!names.has(r.id ?? "")) names.set(r.id ?? "", r.urn.split("::").pop() ?? "");
+  // An export's id is its volume's: references to that id are to the volume.
+  const names = new Map(imported.filter((r) => r.type !== "dpl:index:ISCSIExport").map((r) => [r.id ?? "", r.urn.split("::").pop() ?? ""]));
   const value = (v: unknown): string => {
     if (typeof v === "string" && names.has(v)) return `${names.get(v) ?? ""}.id`;
     if (Array.isArray(v)) return `[${v.map(value).join(", ")}]`;
@@ -97,7 +102,7 @@ function programFromImport(resources: StateResource[]): string {
   const lines: string[] = [];
   const declared = new Set<string>();
   const refersOnlyToDeclared = (r: StateResource): boolean =>
-    [...names].every(([id, name]) => declared.has(name) || id === r.id || !JSON.stringify(r.inputs ?? {}).includes(`"${id}"`));
+    [...names].every(([id, name]) => declared.has(name) || r.urn.endsWith(`::${name}`) || !JSON.stringify(r.inputs ?? {}).includes(`"${id}"`));
   while (declared.size < imported.length) {
     const next = imported.find((r) => !declared.has(r.urn.split("::").pop() ?? "") && refersOnlyToDeclared(r));
     if (next === undefined) throw new Error("the imported resources refer to each other in a cycle");
@@ -117,16 +122,11 @@ describe("the native provider plugin (pulumi-resource-dpl)", () => {
   const cleanups = new Cleanups();
 
   beforeAll(async () => {
-    await preparePulumi();
+    pulumiHome = await installNativeProvider();
     server = await startServer({ embeddedPoolSize: "256MiB" });
     cleanups.add(() => server.stop());
     client = new DplClient({ endpoint: server.url, username: server.username, password: server.password, ca: server.caPem });
     cleanups.add(() => client.close());
-    pulumiHome = mkdtempSync(join(tmpdir(), "dpl-native-home-"));
-    cleanups.add(() => { rmSync(pulumiHome, { recursive: true, force: true }); return Promise.resolve(); });
-    const { stdout } = await execFileAsync("bash", [join(repoRoot, "scripts", "pack-native-provider.sh")], { cwd: repoRoot, timeout: 600_000 });
-    const tarball = stdout.trim().split("\n").pop() ?? "";
-    await execFileAsync("pulumi", ["plugin", "install", "resource", "dpl", "0.1.0", "--file", tarball], { env: { ...process.env, PULUMI_HOME: pulumiHome }, timeout: 120_000 });
     first = await createProgramStack("native", program({ sizeMib: 64, exported: "data", retain: false }), server, {}, undefined, { PULUMI_HOME: pulumiHome });
     cleanups.add(() => first.remove());
   });

@@ -6,6 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, type EngineEvent, type OpType, type Stack } from "@pulumi/pulumi/automation";
@@ -36,6 +37,27 @@ export function preparePulumi(): Promise<string> {
     return binDir;
   })();
   return engineReady;
+}
+
+let nativeHome: Promise<string> | undefined;
+
+/**
+ * Packs the native provider plugin (scripts/pack-native-provider.sh) and installs it the way a
+ * user does, `pulumi plugin install resource dpl <version> --file <tarball>`, into a PULUMI_HOME
+ * of its own (once per process). Stacks given `{ PULUMI_HOME }` run `dpl:*` types on it.
+ */
+export function installNativeProvider(): Promise<string> {
+  nativeHome ??= (async () => {
+    await preparePulumi();
+    const home = mkdtempSync(join(tmpdir(), "dpl-native-home-"));
+    process.once("exit", () => { rmSync(home, { recursive: true, force: true }); });
+    const { stdout } = await execFileAsync("bash", [join(repoRoot, "scripts", "pack-native-provider.sh")], { cwd: repoRoot, timeout: 600_000 });
+    const tarball = stdout.trim().split("\n").pop() ?? "";
+    const version = /-v([^-]+)-linux/.exec(tarball)?.[1] ?? "";
+    await execFileAsync("pulumi", ["plugin", "install", "resource", "dpl", version, "--file", tarball], { env: { ...process.env, PULUMI_HOME: home }, timeout: 120_000 });
+    return home;
+  })();
+  return nativeHome;
 }
 
 export interface ProgramStack {

@@ -1,9 +1,12 @@
+import { dirname } from "node:path";
 import { z } from "zod";
+import type { DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { HexId, ImageFormat, ServerPath, type ImageReply } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
 import { serverImageDirectories } from "./image-directories";
 import type { CheckFailure, CreateResult, PropertyBag, ReadResult } from "./hook-types";
+import { childAddress, isImport } from "./import-inputs";
 import { differs, parseInputs, pick } from "./input-validation";
 import { AdoptInput, ObjectIdInput, OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -81,12 +84,25 @@ async function createImageExport(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
-async function readImageExport(id: string, props: PropertyBag): Promise<ReadResult> {
+/**
+ * An imported image's inputs. The server keeps the file, not what it was written from, so the
+ * import id names the source volume ("<volume id>/<image id>"); the directory is declared when it
+ * is one of the server's image directories (else it is the pool's own, the default).
+ */
+async function importedImageInputs(client: DplClient, reply: ImageReply, volume: string): Promise<PropertyBag> {
+  const directory = dirname(reply.metadata.path);
+  const { directories } = await client.listImages();
+  return { volume, format: reply.metadata.format, ...(directories.includes(directory) ? { directory } : {}) };
+}
+
+async function readImageExport(importId: string, props: PropertyBag): Promise<ReadResult> {
+  const imported = isImport(props);
+  const { parent: volume, id } = imported ? childAddress(importId, undefined, "image") : { parent: "", id: importId };
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getImage(id);
     if (reply === undefined) return { id: "" };
-    const inputs = pick(props, INPUT_KEYS);
-    return { id, props: { ...props, ...imageOutputs(reply) }, inputs };
+    const inputs = imported ? await importedImageInputs(client, reply, volume) : pick(props, INPUT_KEYS);
+    return { id, props: { ...props, ...inputs, ...imageOutputs(reply) }, inputs };
   });
 }
 
