@@ -124,10 +124,12 @@ export function packageSchemaText(definitions: readonly ResourceDefinition[], ve
     provider: { description: "The DPL server the resources live on.", inputProperties: config },
     types: Object.fromEntries(Object.entries(types.types).sort(([a], [b]) => a.localeCompare(b))),
     resources,
+    // `pulumi package gen-sdk` then writes package files (go.mod, setup.py, package.json) with this version.
+    meta: { supportPack: true },
     language: {
-      nodejs: { packageName: "@prophetstor/pulumi-dpl-native" },
-      python: { packageName: "pulumi_dpl" },
-      go: { importBasePath: "github.com/prophetstor/pulumi-dpl/sdk/go/dpl" },
+      nodejs: { packageName: "@prophetstor/pulumi-dpl-native", respectSchemaVersion: true },
+      python: { packageName: "pulumi_dpl", respectSchemaVersion: true },
+      go: { importBasePath: "github.com/prophetstor/pulumi-dpl/sdk/go/dpl", respectSchemaVersion: true },
     },
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
