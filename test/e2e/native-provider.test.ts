@@ -1,13 +1,14 @@
 /**
  * The native provider plugin through the real pulumi engine: packed and installed with
- * `pulumi plugin install resource dpl <version> --file <tarball>`, it creates every kind that owns
+ * `pulumi plugin install resource dpl <version> --file <tarball>` and driven by the TypeScript SDK
+ * gen-sdk wrote from the package schema (sdk/nodejs), it creates every kind that owns
  * a server object, previews in-place and replacing changes by property (detailed diff), keeps
  * CHAP secrets encrypted in the state, and `pulumi import`s each of those objects into a second
  * stack whose program (written from the imported inputs) then previews no changes.
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { EngineEvent, PropertyDiff } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,20 +29,24 @@ interface Declared {
   retain: boolean;
 }
 
-/** A program declaring the native types directly (the engine resolves `dpl:*` to the plugin). */
+/** The TypeScript SDK gen-sdk made of the package schema (sdk/nodejs), loaded from its sources. */
+const NATIVE_SDK = resolve(__dirname, "..", "..", "sdk", "nodejs");
+
+/** A program on the generated TypeScript SDK (the engine resolves its `dpl:*` types to the plugin). */
 function program(d: Declared): string {
   return [
     `import * as pulumi from "@pulumi/pulumi";`,
+    `import * as dpl from ${JSON.stringify(NATIVE_SDK)};`,
     `const opts: pulumi.CustomResourceOptions = { retainOnDelete: ${String(d.retain)} };`,
-    `const dpl = (type: string, name: string, args: pulumi.Inputs) => new pulumi.CustomResource(\`dpl:index:\${type}\`, name, args, opts);`,
-    `const pool = dpl("Pool", "pool", { name: "native-pool", devices: [{ sizeGib: 0.5 }], forceDestroy: true });`,
-    `const data = dpl("Volume", "data", { pool: pool.id, sizeBytes: ${d.sizeMib * MIB}, name: "native-data" });`,
-    `const snap = dpl("Snapshot", "snap", { volume: data.id, name: "before" });`,
-    `const copy = dpl("Clone", "copy", { sourceVolume: data.id, sourceSnapshot: snap.id });`,
-    `const lun = dpl("ISCSIExport", "lun", { volume: ${d.exported}.id, initiators: [${JSON.stringify(HOST)}], chap: pulumi.secret({ username: "native", secret: ${JSON.stringify(CHAP_SECRET)} }) });`,
-    `const group = dpl("VolumeGroup", "group", { volumes: [copy.id], name: "native-group" });`,
-    `const gsnap = dpl("GroupSnapshot", "gsnap", { volumeGroup: group.id, name: "g1" });`,
-    `const image = dpl("ImageExport", "image", { volume: data.id, format: "qcow2" });`,
+    `const pool = new dpl.Pool("pool", { name: "native-pool", devices: [{ sizeGib: 0.5 }], forceDestroy: true }, opts);`,
+    `const data = new dpl.Volume("data", { pool: pool.poolId, sizeBytes: ${d.sizeMib * MIB}, name: "native-data" }, opts);`,
+    `const snap = new dpl.Snapshot("snap", { volume: data.volumeId, name: "before" }, opts);`,
+    `const copy = new dpl.Clone("copy", { sourceVolume: data.volumeId, sourceSnapshot: snap.snapshotId }, opts);`,
+    // The schema marks chap secret: the SDK wraps it, the plugin keeps it wrapped.
+    `const lun = new dpl.ISCSIExport("lun", { volume: ${d.exported}.volumeId, initiators: [${JSON.stringify(HOST)}], chap: { username: "native", secret: ${JSON.stringify(CHAP_SECRET)} } }, opts);`,
+    `const group = new dpl.VolumeGroup("group", { volumes: [copy.volumeId], name: "native-group" }, opts);`,
+    `const gsnap = new dpl.GroupSnapshot("gsnap", { volumeGroup: group.volumeGroupId, name: "g1" }, opts);`,
+    `const image = new dpl.ImageExport("image", { volume: data.volumeId, format: "qcow2" }, opts);`,
     `export const ids = { pool: pool.id, data: data.id, snap: snap.id, copy: copy.id, lun: lun.id, group: group.id, gsnap: gsnap.id, image: image.id };`,
   ].join("\n") + "\n";
 }
@@ -143,7 +148,6 @@ describe("the native provider plugin (pulumi-resource-dpl)", () => {
     expect(await first.previewProgram(program({ sizeMib: 64, exported: "data", retain: false }))).toEqual({});
   });
 
-  // The program marks the credentials secret, as a generated SDK does for `secret` properties.
   it("keeps CHAP secrets encrypted in the stored state", async () => {
     const stored = await first.exportStoredState();
     expect(stored).toContain(ids.lun);
