@@ -71,7 +71,8 @@ function detailedDiffRecorder(): { onEvent: (event: EngineEvent) => void; diffs:
 
 /**
  * The import list: every kind that owns a server object (Rollback is an action; FCExport needs an
- * FC target, which this server has none of; a VolumeFromImage imports as the Volume it became).
+ * FC target, which this server has none of: its import id is read in fc-export-hook.test.ts; a
+ * VolumeFromImage imports as the Volume it became).
  * Snapshots, group snapshots, clones of a snapshot and images are addressed "<parent>/<id>".
  */
 function importList(ids: Ids): { type: string; name: string; id: string }[] {

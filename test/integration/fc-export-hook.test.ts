@@ -49,4 +49,11 @@ describe("FCExport against a server without an FC target engine", () => {
     expect(reply?.exports["Network/FC"] ?? []).toEqual([]);
     expect((await serverCapabilities(client)).protocols).toEqual(["iscsi"]);
   });
+
+  it("reads an import id \"<volume id>/<target WWPN>\": no such FC export here, so nothing to import", async () => {
+    const volume = toHexId(randomUUID());
+    await client.createVolume(volume, { poolId: server.poolId, sizeBytes: 64 * MiB, name: "fc-import" });
+    expect(await fcExportHooks.read(`${volume}/5001438012345678`, {})).toEqual({ id: "" });
+    await expect(fcExportHooks.read(volume, {})).rejects.toThrow('import an FC export as "<volume id>/<target WWPN>"');
+  });
 });

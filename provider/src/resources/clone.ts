@@ -75,7 +75,7 @@ const importedCloneSource: ImportedSource = async (client, reply, importId) => {
   const origin = reply.metadata.origin_uuid;
   if (origin === null) throw new Error(`volume ${reply.objectID} is not a clone (it has no source); import it as dpl:index:Volume`);
   if (await client.getVolume(origin) !== undefined) return { sourceVolume: origin };
-  const { parent } = childAddress(importId, undefined, "clone of a snapshot");
+  const { parent } = childAddress(importId, undefined, { what: "a copy of a snapshot", parent: "source volume id", own: "volume id" });
   return { sourceVolume: parent, sourceSnapshot: origin };
 };
 

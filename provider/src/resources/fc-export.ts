@@ -3,6 +3,7 @@ import { DplError, type DplClient } from "../client";
 import { withClient } from "../config/open-client";
 import { HexId, type VolumeReply } from "../wire";
 import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import { childAddress, isImport } from "./import-inputs";
 import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
 import { OperationTimeoutInput, reference } from "./lifecycle-inputs";
 import { timeoutOf } from "./operation-timeout";
@@ -105,14 +106,27 @@ async function createFcExport(bag: PropertyBag): Promise<CreateResult> {
   });
 }
 
+/**
+ * An import knows only the id, "<volume id>/<target WWPN>" (what create returns): the volume and
+ * target come from it, the initiators from the target's grants (the LUN stays the server's choice).
+ */
+function importedFcInputs(id: string): PropertyBag {
+  const { parent: volume, id: targetWwpn } = childAddress(id, undefined, { what: "an FC export", parent: "volume id", own: "target WWPN" });
+  return { volume, targetWwpn, initiatorWwpns: [] };
+}
+
 async function readFcExport(id: string, props: PropertyBag): Promise<ReadResult> {
-  const inputs = parseInputs(FcExportInputs, props, "FCExport");
+  const imported = isImport(props);
+  const state = imported ? importedFcInputs(id) : props;
+  const inputs = parseInputs(FcExportInputs.extend({ initiatorWwpns: z.array(z.string()) }), state, "FCExport");
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getVolume(inputs.volume);
     if (reply === undefined || fcEntry(reply, inputs.targetWwpn) === undefined) return { id: "" };
     const live = [...fcGrants(reply, inputs.targetWwpn).keys()];
-    const declared = pick(props, INPUT_KEYS);
-    declared.initiatorWwpns = inputs.initiatorWwpns.filter((w) => live.includes(colonless(w)));
+    const declared = pick(state, INPUT_KEYS);
+    declared.initiatorWwpns = imported
+      ? live.map((w) => w.match(/../g)?.join(":") ?? w)
+      : inputs.initiatorWwpns.filter((w) => live.includes(colonless(w)));
     return { id, props: { ...props, ...declared, ...outputs(reply, inputs) }, inputs: declared };
   });
 }

@@ -61,7 +61,7 @@ async function createGroupSnapshot(bag: PropertyBag): Promise<CreateResult> {
 }
 
 async function readGroupSnapshot(importId: string, props: PropertyBag): Promise<ReadResult> {
-  const { parent: group, id } = childAddress(importId, props.volumeGroup, "group snapshot");
+  const { parent: group, id } = childAddress(importId, props.volumeGroup, { what: "a group snapshot", parent: "volume group id", own: "group snapshot id" });
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getGroupSnapshot(group, id);
     if (reply === undefined) return { id: "" };

@@ -97,7 +97,7 @@ async function importedImageInputs(client: DplClient, reply: ImageReply, volume:
 
 async function readImageExport(importId: string, props: PropertyBag): Promise<ReadResult> {
   const imported = isImport(props);
-  const { parent: volume, id } = imported ? childAddress(importId, undefined, "image") : { parent: "", id: importId };
+  const { parent: volume, id } = imported ? childAddress(importId, undefined, { what: "an image", parent: "volume id", own: "image id" }) : { parent: "", id: importId };
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getImage(id);
     if (reply === undefined) return { id: "" };

@@ -4,15 +4,17 @@ import { RESOURCE_HOOKS } from "./registry";
 
 const POOL = "a".repeat(32);
 
+const SNAPSHOT = { what: "a snapshot", parent: "volume id", own: "snapshot id" };
+
 describe("import addresses", () => {
   it("takes the parent from the state on refresh and from the id on import", () => {
-    expect(childAddress("s1", "v1", "snapshot")).toEqual({ parent: "v1", id: "s1" });
-    expect(childAddress("v1/s1", undefined, "snapshot")).toEqual({ parent: "v1", id: "s1" });
+    expect(childAddress("s1", "v1", SNAPSHOT)).toEqual({ parent: "v1", id: "s1" });
+    expect(childAddress("v1/s1", undefined, SNAPSHOT)).toEqual({ parent: "v1", id: "s1" });
   });
 
   it("names the form an import id must have", () => {
-    expect(() => childAddress("s1", undefined, "snapshot")).toThrow(/import a snapshot as "<parent id>\/<snapshot id>"/);
-    expect(() => childAddress("a/b/c", undefined, "snapshot")).toThrow(/not "a\/b\/c"/);
+    expect(() => childAddress("s1", undefined, SNAPSHOT)).toThrow('import a snapshot as "<volume id>/<snapshot id>" (it lives under its volume), not "s1"');
+    expect(() => childAddress("a/b/c", undefined, SNAPSHOT)).toThrow(/not "a\/b\/c"/);
   });
 
   it("declares a name only when it is not the id, and a description only when there is one", () => {

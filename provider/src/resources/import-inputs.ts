@@ -10,15 +10,25 @@ export function isImport(props: PropertyBag): boolean {
   return Object.keys(props).length === 0;
 }
 
+/** How an import id of a kind reads, for the error that names it. */
+export interface ImportIdForm {
+  /** "a snapshot" */
+  what: string;
+  /** "volume id" */
+  parent: string;
+  /** "snapshot id" */
+  own: string;
+}
+
 /**
  * Snapshots live under their volume (group snapshots under their group), so their import id
  * names both: "<parent id>/<own id>". A refresh passes the own id and the parent from the state.
  */
-export function childAddress(id: string, parent: unknown, what: string): { parent: string; id: string } {
+export function childAddress(id: string, parent: unknown, form: ImportIdForm): { parent: string; id: string } {
   if (typeof parent === "string" && parent !== "") return { parent, id };
   const [first, second, ...rest] = id.split("/");
   if (first === undefined || second === undefined || rest.length > 0 || first === "" || second === "") {
-    throw new Error(`import a ${what} as "<parent id>/<${what} id>" (the ${what} lives under its parent), not "${id}"`);
+    throw new Error(`import ${form.what} as "<${form.parent}>/<${form.own}>" (it lives under its ${form.parent.replace(/ id$/, "")}), not "${id}"`);
   }
   return { parent: first, id: second };
 }

@@ -59,7 +59,7 @@ async function createSnapshot(bag: PropertyBag): Promise<CreateResult> {
 }
 
 async function readSnapshot(importId: string, props: PropertyBag): Promise<ReadResult> {
-  const { parent: volume, id } = childAddress(importId, props.volume, "snapshot");
+  const { parent: volume, id } = childAddress(importId, props.volume, { what: "a snapshot", parent: "volume id", own: "snapshot id" });
   return withClient(timeoutOf(props), async (client) => {
     const reply = await client.getSnapshot(volume, id);
     if (reply === undefined) return { id: "" };
