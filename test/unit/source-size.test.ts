@@ -11,11 +11,13 @@ const MAX_LINES = 500;
 const SOURCE = /\.(ts|mts|go|py)$/;
 /** Generated, installed or scratch trees. */
 const SKIPPED = new Set(["node_modules", "dist", ".work", ".git", "results", "bin"]);
+/** The native provider's SDKs, written by `pulumi package gen-sdk` (scripts/generate-native-sdks.sh). */
+const GENERATED = new Set(["sdk/go", "sdk/python", "sdk/nodejs"].map((dir) => join(ROOT, dir)));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (SKIPPED.has(entry.name)) return [];
     const path = join(dir, entry.name);
+    if (SKIPPED.has(entry.name) || GENERATED.has(path)) return [];
     if (entry.isDirectory()) return sourceFiles(path);
     return SOURCE.test(entry.name) && !entry.name.endsWith(".d.ts") ? [path] : [];
   });
