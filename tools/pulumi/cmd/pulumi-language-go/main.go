@@ -30,7 +30,6 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"dpl.local/tools/pulumi/internal/codegenhost"
 	"dpl.local/tools/pulumi/internal/langhost"
@@ -44,7 +43,7 @@ func main() {
 		// environment; it uses PULUMI_OTEL_EXPORTER_OTLP_ENDPOINT, which the engine
 		// sets for plugins and the program inherits from us.
 		h := &goHost{}
-		h.engine.Set(f.EngineAddress)
+		h.Engine.Set(f.EngineAddress)
 		return h
 	})
 }
@@ -53,34 +52,7 @@ func main() {
 // Unimplemented server answers the RPCs we leave out, which the engine
 // treats as "not supported".
 type goHost struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engine langhost.Engine
-}
-
-func (h *goHost) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	h.engine.Set(req.GetEngineAddress())
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *goHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return langhost.PluginInfo(), nil
-}
-
-// GetRequiredPlugins/Packages: none. Upstream would run the program with
-// PULUMI_PLUGINS=true to ask which provider SDKs it links; this project's Go
-// programs use no provider plugin that the engine could download.
-func (h *goHost) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *goHost) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+	langhost.Base
 }
 
 // Run compiles the program (unless Pulumi.yaml's runtime.options.binary names
@@ -126,7 +98,7 @@ func (h *goHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc
 	// Names from sdk/v3/go/pulumi/run.go (getEnvInfo).
 	env = append(env,
 		"PULUMI_MONITOR="+req.GetMonitorAddress(),
-		"PULUMI_ENGINE="+h.engine.Get(),
+		"PULUMI_ENGINE="+h.Engine.Get(),
 		"PULUMI_PROJECT="+req.GetProject(),
 		"PULUMI_STACK="+req.GetStack(),
 		"PULUMI_ORGANIZATION="+req.GetOrganization(),

@@ -4,18 +4,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"sync"
 
+	"dpl.local/tools/pulumi/internal/langhost"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -106,7 +104,7 @@ func (h *nodeHost) InstallDependencies(
 	}
 	cmd := exec.CommandContext(stream.Context(), "npm", "install")
 	cmd.Dir = dir
-	return streamCommand(cmd,
+	return langhost.StreamCommand(cmd,
 		func(b []byte) error { return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b}) },
 		func(b []byte) error { return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b}) },
 	)
@@ -158,7 +156,7 @@ func (h *nodeHost) RunPlugin(
 	cmd := exec.CommandContext(stream.Context(), nodeBinary(), args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = append(os.Environ(), req.GetEnv()...)
-	err := streamCommand(cmd,
+	err := langhost.StreamCommand(cmd,
 		func(b []byte) error {
 			return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
 		},
@@ -175,38 +173,4 @@ func (h *nodeHost) RunPlugin(
 		return err
 	}
 	return stream.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
-}
-
-// streamCommand runs cmd and forwards its stdout and stderr line by line.
-// Sends are serialized because a gRPC stream is not safe for concurrent Send.
-func streamCommand(cmd *exec.Cmd, onStdout, onStderr func([]byte) error) error {
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	var sendMu sync.Mutex
-	var wg sync.WaitGroup
-	forward := func(r io.Reader, send func([]byte) error) {
-		defer wg.Done()
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		for sc.Scan() {
-			line := append(append([]byte{}, sc.Bytes()...), '\n')
-			sendMu.Lock()
-			_ = send(line) // a dead stream must not stop us draining the pipe
-			sendMu.Unlock()
-		}
-	}
-	wg.Add(2)
-	go forward(stdout, onStdout)
-	go forward(stderr, onStderr)
-	wg.Wait() // pipes must be drained before Wait closes them
-	return cmd.Wait()
 }

@@ -30,7 +30,6 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"dpl.local/tools/pulumi/internal/codegenhost"
 	"dpl.local/tools/pulumi/internal/langhost"
@@ -48,40 +47,14 @@ const (
 func main() {
 	langhost.Serve(name, func(f langhost.Flags) pulumirpc.LanguageRuntimeServer {
 		h := &pyHost{tracing: f.Tracing}
-		h.engine.Set(f.EngineAddress)
+		h.Engine.Set(f.EngineAddress)
 		return h
 	})
 }
 
 type pyHost struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
+	langhost.Base
 	tracing string
-	engine  langhost.Engine
-}
-
-func (h *pyHost) Handshake(
-	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	h.engine.Set(req.GetEngineAddress())
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *pyHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return langhost.PluginInfo(), nil
-}
-
-// GetRequiredPlugins/Packages: none; upstream would scan installed packages
-// for pulumi-plugin.json, which this project's Python programs do not need.
-func (h *pyHost) GetRequiredPlugins(
-	context.Context, *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	return &pulumirpc.GetRequiredPluginsResponse{}, nil
-}
-
-func (h *pyHost) GetRequiredPackages(
-	context.Context, *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{}, nil
 }
 
 // Run starts `python pulumi-language-python-exec <flags> <program>`.
@@ -108,7 +81,7 @@ func (h *pyHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc
 	// runner calls int() on it unconditionally.
 	args := []string{runner,
 		"--monitor=" + req.GetMonitorAddress(),
-		"--engine=" + h.engine.Get(),
+		"--engine=" + h.Engine.Get(),
 		"--project=" + req.GetProject(),
 		"--stack=" + req.GetStack(),
 		"--pwd=" + pwd,

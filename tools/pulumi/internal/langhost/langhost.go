@@ -3,8 +3,7 @@
 // code maps to a RunResponse, the config environment, and streaming a
 // command's output over a gRPC stream.
 //
-// (The Node.js host predates this package and still carries its own copy of
-// these pieces; they behave the same.)
+// (The Node.js host predates this package; it shares StreamCommand.)
 package langhost
 
 import (
@@ -24,7 +23,40 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
+
+// Base answers the RPCs the Go and Python hosts answer alike; a host embeds
+// it and adds Run, InstallDependencies and GeneratePackage. The embedded
+// Unimplemented server answers the RPCs left out, which the engine treats as
+// "not supported".
+type Base struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	Engine Engine
+}
+
+// Handshake remembers the engine's address (programs need it to log).
+func (b *Base) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest) (*pulumirpc.LanguageHandshakeResponse, error) {
+	b.Engine.Set(req.GetEngineAddress())
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+// GetPluginInfo reports the version the host was linked with.
+func (b *Base) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return PluginInfo(), nil
+}
+
+// GetRequiredPlugins: none. Upstream asks the program (Go: PULUMI_PLUGINS=true,
+// Python: pulumi-plugin.json of installed packages) which provider plugins to
+// download; this project's programs use only plugins installed beforehand.
+func (b *Base) GetRequiredPlugins(context.Context, *pulumirpc.GetRequiredPluginsRequest) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	return &pulumirpc.GetRequiredPluginsResponse{}, nil
+}
+
+// GetRequiredPackages: none, for the same reason.
+func (b *Base) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackagesRequest) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+}
 
 // ExitCodeAlreadyReported is the exit code the Pulumi SDKs use after they have
 // shown the user the error themselves (Go: constant.ExitStatusLoggedError,
