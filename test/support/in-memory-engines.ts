@@ -61,6 +61,8 @@ export class MemoryDisks {
   readonly blockDevices = new Map<string, BlockDeviceFacts>();
   /** Free bytes of the host filesystem under the state directory. */
   hostAvailableBytes = 64 * 2 ** 30;
+  /** The kernel's block counters of each pool's devices, as a test sets them. */
+  readonly blockCounters = new Map<string, BlockIoCounters>();
   /** Operations a test holds: name → gate (e.g. "copyAcrossPools"). */
   readonly gates = new Map<string, Gate>();
   private nextDevice = 1;
@@ -160,8 +162,8 @@ export class InMemoryPoolEngine implements PoolEngine {
     });
   }
 
-  ioCounters(): Promise<BlockIoCounters> {
-    return Promise.resolve({ readOps: 0, readBytes: 0, readMs: 0, writeOps: 0, writeBytes: 0, writeMs: 0 });
+  ioCounters(poolId: string): Promise<BlockIoCounters> {
+    return Promise.resolve(this.disks.blockCounters.get(poolId) ?? { readOps: 0, readBytes: 0, readMs: 0, writeOps: 0, writeBytes: 0, writeMs: 0 });
   }
 
   addDevices(poolId: string, devices: DeviceSpec[]): Promise<PoolDeviceRecord[]> {
@@ -326,6 +328,8 @@ export class InMemoryVolumeEngine implements VolumeEngine {
 /** tgtd's target table in memory. crash() loses it, as a killed tgtd does. */
 export class InMemoryTargetEngine implements TargetEngine {
   readonly targets = new Map<number, TargetSpec>();
+  /** tgtd's per-session counters, as a test sets them (a session gone from the list logged out). */
+  sessions: LunSessionCounters[] = [];
   alive = false;
 
   start(): Promise<void> {
@@ -374,7 +378,7 @@ export class InMemoryTargetEngine implements TargetEngine {
   }
 
   ioCounters(): Promise<LunSessionCounters[]> {
-    return Promise.resolve([]);
+    return Promise.resolve(structuredClone(this.sessions));
   }
 }
 
