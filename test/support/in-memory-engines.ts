@@ -7,8 +7,8 @@
  */
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type {
-  BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord, PoolEngine, PoolHealth, PoolUsage,
-  ProgressReporter, RollbackMode, TargetEngine, TargetSpec, VolumeEngine,
+  BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, CompressionUsage, DedupeOutcome, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord,
+  PoolEngine, PoolHealth, PoolMaintenanceEngine, PoolUsage, ProgressReporter, RollbackMode, ScrubOutcome, TargetEngine, TargetSpec, VolumeEngine,
 } from "../../server/src/core/ports";
 
 /** A file the volume engine holds: its size, how much of it is allocated, and what it holds. */
@@ -387,5 +387,36 @@ export class InMemoryBlockDeviceCatalog implements BlockDeviceCatalog {
 
   describe(path: string): Promise<BlockDeviceFacts | undefined> {
     return Promise.resolve(this.disks.blockDevices.get(path));
+  }
+}
+
+/** Scrub and dedupe that report what a test set; a scrub with `failure` set fails with it. */
+export class InMemoryMaintenanceEngine implements PoolMaintenanceEngine {
+  scrubOutcome: ScrubOutcome = { bytesScrubbed: 0, csumErrors: 0, readErrors: 0, verifyErrors: 0, superErrors: 0, correctedErrors: 0, uncorrectableErrors: 0 };
+  dedupeOutcome: DedupeOutcome = { usedBytesBefore: 0, usedBytesAfter: 0, filesScanned: 0 };
+  failure: Error | undefined;
+  readonly runs: string[] = [];
+
+  constructor(private readonly disks: MemoryDisks) {}
+
+  scrub(poolId: string, progress: ProgressReporter): Promise<ScrubOutcome> {
+    return this.run("scrub", poolId, progress, this.scrubOutcome);
+  }
+
+  dedupe(poolId: string, progress: ProgressReporter): Promise<DedupeOutcome> {
+    return this.run("dedupe", poolId, progress, this.dedupeOutcome);
+  }
+
+  compressionUsage(): Promise<CompressionUsage | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  private async run<T>(operation: string, poolId: string, progress: ProgressReporter, outcome: T): Promise<T> {
+    this.disks.pool(poolId);
+    this.runs.push(`${operation} ${poolId}`);
+    progress(0.5);
+    await this.disks.passGate(operation);
+    if (this.failure !== undefined) throw this.failure;
+    return structuredClone(outcome);
   }
 }

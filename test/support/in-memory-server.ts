@@ -11,7 +11,7 @@ import { buildHttpServer } from "../../server/src/api/http-server";
 import type { CoreSettings } from "../../server/src/core/context";
 import { DplCore } from "../../server/src/core/dpl-core";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
-import { InMemoryBlockDeviceCatalog, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
+import { InMemoryBlockDeviceCatalog, InMemoryMaintenanceEngine, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -23,6 +23,7 @@ export interface InMemoryServer {
   core: DplCore;
   disks: MemoryDisks;
   targets: InMemoryTargetEngine;
+  maintenance: InMemoryMaintenanceEngine;
   app: FastifyInstance;
   /** What the server logged. */
   logged: string[];
@@ -37,6 +38,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
   const dir = mkdtempSync(join(tmpdir(), "dpl-in-memory-"));
   const disks = new MemoryDisks();
   const targets = new InMemoryTargetEngine();
+  const maintenance = new InMemoryMaintenanceEngine(disks);
   const logged: string[] = [];
   const log = (message: string): void => {
     logged.push(message);
@@ -47,6 +49,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
     volumeEngine: new InMemoryVolumeEngine(disks),
     deviceCatalog: new InMemoryBlockDeviceCatalog(disks),
     targetEngine: targets,
+    maintenanceEngine: maintenance,
     settings: {
       portals: ["127.0.0.1:3260"], iqnPrefix: "iqn.2025-01.org.opendpl.test", allowedBlockDevices: [], imageDirectories: [],
       vendor: "OpenDPL", version: "test", serverName: "in-memory", ...settings,
@@ -57,7 +60,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
   const app = await buildHttpServer(core, { username: USERNAME, password: PASSWORD, log });
   const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}`;
   return {
-    core, disks, targets, app, logged,
+    core, disks, targets, maintenance, app, logged,
     request: (options) => app.inject({ ...options, headers: { authorization, ...options.headers } }),
     put: (path, body) => app.inject({
       method: "PUT", url: path, payload: JSON.stringify(body),
