@@ -7,8 +7,8 @@
  */
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type {
-  BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, CompressionUsage, DedupeOutcome, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord,
-  PoolEngine, PoolHealth, PoolMaintenanceEngine, PoolUsage, ProgressReporter, RollbackMode, ScrubOutcome, TargetEngine, TargetSpec, VolumeEngine,
+  BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, CompressionUsage, DedupeOutcome, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord, PoolEngine, PoolHealth, PoolMaintenanceEngine, PoolUsage, ProgressReporter, RollbackMode,
+  ScrubOutcome, TargetEngine, TargetSpec, VolumeEngine,
 } from "../../server/src/core/ports";
 
 /** A file the volume engine holds: its size, how much of it is allocated, and what it holds. */
@@ -420,3 +420,4 @@ export class InMemoryMaintenanceEngine implements PoolMaintenanceEngine {
     return structuredClone(outcome);
   }
 }
+

@@ -12,6 +12,7 @@ import type { CoreSettings } from "../../server/src/core/context";
 import { DplCore } from "../../server/src/core/dpl-core";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
 import { InMemoryBlockDeviceCatalog, InMemoryMaintenanceEngine, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
+import { InMemoryImageEngine } from "./in-memory-image-engine";
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -24,6 +25,7 @@ export interface InMemoryServer {
   disks: MemoryDisks;
   targets: InMemoryTargetEngine;
   maintenance: InMemoryMaintenanceEngine;
+  images: InMemoryImageEngine;
   app: FastifyInstance;
   /** What the server logged. */
   logged: string[];
@@ -39,6 +41,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
   const disks = new MemoryDisks();
   const targets = new InMemoryTargetEngine();
   const maintenance = new InMemoryMaintenanceEngine(disks);
+  const images = new InMemoryImageEngine(disks);
   const logged: string[] = [];
   const log = (message: string): void => {
     logged.push(message);
@@ -50,6 +53,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
     deviceCatalog: new InMemoryBlockDeviceCatalog(disks),
     targetEngine: targets,
     maintenanceEngine: maintenance,
+    imageEngine: images,
     settings: {
       portals: ["127.0.0.1:3260"], iqnPrefix: "iqn.2025-01.org.opendpl.test", allowedBlockDevices: [], imageDirectories: [],
       vendor: "OpenDPL", version: "test", serverName: "in-memory", ...settings,
@@ -60,7 +64,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
   const app = await buildHttpServer(core, { username: USERNAME, password: PASSWORD, log });
   const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}`;
   return {
-    core, disks, targets, maintenance, app, logged,
+    core, disks, targets, maintenance, images, app, logged,
     request: (options) => app.inject({ ...options, headers: { authorization, ...options.headers } }),
     put: (path, body) => app.inject({
       method: "PUT", url: path, payload: JSON.stringify(body),
