@@ -47,11 +47,12 @@ function program(d: Declared): string {
     `const group = new dpl.VolumeGroup("group", { volumes: [copy.volumeId], name: "native-group" }, opts);`,
     `const gsnap = new dpl.GroupSnapshot("gsnap", { volumeGroup: group.volumeGroupId, name: "g1" }, opts);`,
     `const image = new dpl.ImageExport("image", { volume: data.volumeId, format: "qcow2" }, opts);`,
-    `export const ids = { pool: pool.id, data: data.id, snap: snap.id, copy: copy.id, lun: lun.id, group: group.id, gsnap: gsnap.id, image: image.id };`,
+    `const restored = new dpl.VolumeFromImage("restored", { pool: pool.poolId, image: { path: image.path, format: "qcow2" } }, opts);`,
+    `export const ids = { pool: pool.id, data: data.id, snap: snap.id, copy: copy.id, lun: lun.id, group: group.id, gsnap: gsnap.id, image: image.id, restored: restored.id };`,
   ].join("\n") + "\n";
 }
 
-type Ids = Record<"pool" | "data" | "snap" | "copy" | "lun" | "group" | "gsnap" | "image", string>;
+type Ids = Record<"pool" | "data" | "snap" | "copy" | "lun" | "group" | "gsnap" | "image" | "restored", string>;
 
 /** The detailed diff the engine reports for each resource of a preview ("Volume:data" → property → kind). */
 function detailedDiffRecorder(): { onEvent: (event: EngineEvent) => void; diffs: Map<string, Record<string, string>> } {
@@ -71,8 +72,7 @@ function detailedDiffRecorder(): { onEvent: (event: EngineEvent) => void; diffs:
 
 /**
  * The import list: every kind that owns a server object (Rollback is an action; FCExport needs an
- * FC target, which this server has none of: its import id is read in fc-export-hook.test.ts; a
- * VolumeFromImage imports as the Volume it became).
+ * FC target, which this server has none of: its import id is read in fc-export-hook.test.ts).
  * Snapshots, group snapshots, clones of a snapshot and images are addressed "<parent>/<id>".
  */
 function importList(ids: Ids): { type: string; name: string; id: string }[] {
@@ -85,6 +85,7 @@ function importList(ids: Ids): { type: string; name: string; id: string }[] {
     { type: "dpl:index:VolumeGroup", name: "group", id: ids.group },
     { type: "dpl:index:GroupSnapshot", name: "gsnap", id: `${ids.group}/${ids.gsnap}` },
     { type: "dpl:index:ImageExport", name: "image", id: `${ids.data}/${ids.image}` },
+    { type: "dpl:index:VolumeFromImage", name: "restored", id: ids.restored },
   ];
 }
 
@@ -192,6 +193,8 @@ describe("the native provider plugin (pulumi-resource-dpl)", () => {
     expect(imported.map((r) => r.id).sort()).toEqual(Object.values(ids).sort());
     const volume = imported.find((r) => r.type === "dpl:index:Volume");
     expect(volume?.inputs).toMatchObject({ pool: ids.pool, sizeBytes: 96 * MIB, name: "native-data" });
+    const restoredState = imported.find((r) => r.type === "dpl:index:VolumeFromImage");
+    expect(restoredState?.inputs).toMatchObject({ image: { path: expect.stringContaining(`${ids.image}.qcow2`) as unknown, format: "qcow2" } });
 
     expect(await second.previewProgram(programFromImport(resources))).toEqual({});
     // The imported stack owns the objects now: destroying it deletes them on the server.

@@ -8,7 +8,7 @@ import { named } from "./lifecycle-inputs";
 import { defineResource, replacing } from "./resource-definition";
 import { requestedBytes, sizeChanges, sizeInputs } from "./size-inputs";
 import {
-  BlockVolumeOutputs, adoptVolume, blockVolumeReader, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeInputFields, volumeOutputs, volumeSettingChanges,
+  BlockVolumeOutputs, adoptVolume, blockVolumeReader, type ImportedSource, blockVolumeUpdater, deleteVolume, shrinkCheck, volumeInputFields, volumeOutputs, volumeSettingChanges,
 } from "./volume";
 
 /**
@@ -29,6 +29,15 @@ export const VolumeFromImageInputs = VolumeFromImageFields
 export type VolumeFromImageInputs = z.output<typeof VolumeFromImageInputs>;
 
 const INPUT_KEYS = Object.keys(VolumeFromImageFields.shape);
+
+/** An imported volume's image, as the server recorded it from the request that made the volume. */
+const importedImage: ImportedSource = (_client, reply) => {
+  const image = reply.metadata.image_source;
+  if (image === undefined) {
+    return Promise.reject(new Error(`volume ${reply.objectID} was not made from an image (or by a server that did not record it); import it as dpl:index:Volume`));
+  }
+  return Promise.resolve({ image });
+};
 
 /** A path outside the server's image directories fails check (best effort: see serverImageDirectories). */
 async function outsideImageDirectories(file: string): Promise<string | undefined> {
@@ -94,8 +103,7 @@ export const volumeFromImageDefinition = defineResource({
   holdsData: true,
   extraCheck: async (olds, news) => [...shrinkCheck(olds, news), ...await imageOutsideDirectories(olds, news)],
   create: createVolumeFromImage,
-  // The server does not keep which image a volume was written from: once made it is a volume.
-  read: blockVolumeReader(INPUT_KEYS, (_client, reply) => Promise.reject(new Error(`the server does not record which image volume ${reply.objectID} was made from; import it as dpl:index:Volume`))),
+  read: blockVolumeReader(INPUT_KEYS, importedImage),
   update: blockVolumeUpdater(VolumeFromImageInputs, "VolumeFromImage", INPUT_KEYS, true),
   delete: deleteVolume,
 });

@@ -281,6 +281,8 @@ export const VolumeMetadata = z.object({
   state: VolumeState,
   /** Where the volume came from: a snapshot id (copy/spawn) or a volume id (clone). */
   origin_uuid: z.string().nullable(),
+  /** This server's extension: the image (path or URL, format) the volume was written from, as the request named it. */
+  image_source: ImageSource.optional(),
   volume_group_uuid: z.string().nullable(),
   ctime: z.number(),
   mtime: z.number(),

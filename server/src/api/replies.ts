@@ -72,6 +72,7 @@ export function volumeReply(view: VolumeView, exported: ExportRecord | undefined
       properties: { thin_provision: v.thin, compression: v.compression, cache_mode: v.cacheMode },
       state: v.state,
       origin_uuid: v.originId,
+      ...(v.imageSource === null ? {} : { image_source: v.imageSource }),
       volume_group_uuid: v.volumeGroupId,
       ctime: v.ctime,
       mtime: v.mtime,

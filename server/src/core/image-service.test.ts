@@ -6,7 +6,7 @@
  * nothing behind; an image deleted.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ImageReply } from "@prophetstor/dpl-provider/wire";
+import { ImageReply, VolumeReply } from "@prophetstor/dpl-provider/wire";
 import { imageCreateBody, poolCreateMetadata, volumeCreateMetadata, volumeFromImageBody } from "../../../provider/src/client/specs";
 import { GiB, MiB, startInMemoryServer, type InMemoryServer } from "../../../test/support/in-memory-server";
 
@@ -55,6 +55,9 @@ describe("images", () => {
     const made = await server.put(`/v1/dpl_volume/${copy}/`, volumeFromImageBody({ poolId: pool, image: { url: "https://images.example.org/base.raw", format: "raw" } }));
     expect(made.statusCode, made.body).toBeLessThan(300);
     expect(dataOf(pool, copy)).toBe("base image");
+    // Recorded as the request named it, so the volume can be imported as a VolumeFromImage.
+    const recorded = await server.request({ method: "GET", url: `/v1/dpl_volume/${copy}/` });
+    expect(VolumeReply.parse(recorded.json()).metadata.image_source).toEqual({ url: "https://images.example.org/base.raw", format: "raw" });
   });
 
   it("refuses a path outside the image directories, an unknown directory and a wrong format, naming the field", async () => {

@@ -2,7 +2,7 @@
  * What the server remembers about each object: the rows of the metadata store as core sees them.
  * Times are milliseconds since the epoch (DPL's `ctime`).
  */
-import type { CacheMode, CompletionStatus, Compression, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { CacheMode, CompletionStatus, Compression, ErrorCode, ImageSource, RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { PoolDeviceRecord } from "./ports";
 
 export type ObjectState = "creating" | "available" | "deleting" | "error";
@@ -39,6 +39,8 @@ export interface VolumeRecord {
   state: ObjectState;
   /** The snapshot (copy/spawn) or volume (clone) this volume was made from. */
   originId: string | null;
+  /** The image file or URL, as the request named it, this volume was written from (else null). */
+  imageSource: ImageSource | null;
   volumeGroupId: string | null;
   ctime: number;
   mtime: number;

@@ -1,4 +1,4 @@
-import { snapshotIdOfPath, type ImageFormat } from "@prophetstor/dpl-provider/wire";
+import { snapshotIdOfPath, type ImageFormat, type ImageSource } from "@prophetstor/dpl-provider/wire";
 import type {
   CloneRequest, CopyFromSnapshotRequest, RollbackRequest, SnapshotCreateRequest, SpawnRequest,
   VolumeCreateRequest, VolumeFromImageRequest, VolumeModifyRequest,
@@ -155,7 +155,7 @@ export class VolumeService {
       name: m.display_name, description: m.display_description,
       sizeBytes: m.total_capacity ?? sectorAligned(image.virtualSize), thin: m.properties?.thin_provision ?? true,
       compression: m.properties?.compression, cacheMode: m.properties?.cache_mode,
-      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota, imageSource: body.image,
     });
   }
 
@@ -175,7 +175,7 @@ export class VolumeService {
     spec: {
       poolId: string; poolField: string; name: string | null | undefined; description: string | null | undefined;
       sizeBytes: number; thin: boolean; compression?: string | undefined; cacheMode?: VolumeRecord["cacheMode"] | undefined;
-      maximumSnapshot?: number | undefined; snapshotQuota?: number | undefined;
+      maximumSnapshot?: number | undefined; snapshotQuota?: number | undefined; imageSource?: ImageSource | undefined;
     },
   ): Promise<StartedJob> {
     const sourceSize = sizeOfSource(source);
@@ -206,6 +206,7 @@ export class VolumeService {
           snapshotQuota: spec.snapshotQuota ?? 0,
           state: "creating",
           originId: source.kind === "snapshot" ? source.snapshot.id : source.kind === "volume" ? source.volume.id : null,
+          imageSource: spec.imageSource ?? null,
           volumeGroupId: null,
           ctime: now,
           mtime: now,

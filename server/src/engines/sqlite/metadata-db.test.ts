@@ -19,7 +19,7 @@ afterEach(() => {
 const volume: VolumeRecord = {
   id: "a".repeat(32), poolId: "p".repeat(32), name: "vol", description: null, sizeBytes: 1024, thin: true,
   compression: "none", cacheMode: "writeback", maximumSnapshot: 1024, snapshotQuota: 0, state: "available",
-  originId: null, volumeGroupId: null, ctime: 1, mtime: 2, createEventId: null,
+  originId: null, imageSource: null, volumeGroupId: null, ctime: 1, mtime: 2, createEventId: null,
 };
 
 describe("SqliteMetadataStore", () => {
@@ -28,9 +28,19 @@ describe("SqliteMetadataStore", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules.
-    expect(db.pragma("user_version", { simple: true })).toBe(4);
+    // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules;
+    // 5: the image a volume was written from.
+    expect(db.pragma("user_version", { simple: true })).toBe(5);
     db.close();
+  });
+
+  it("keeps the image a volume was written from, through updates", () => {
+    const store = new SqliteMetadataStore(path);
+    const fromImage = { ...volume, imageSource: { url: "https://images.example.org/base.qcow2", format: "qcow2" as const } };
+    store.insertVolume(fromImage);
+    store.updateVolume({ ...fromImage, imageSource: null, name: "renamed" });
+    expect(store.getVolume(volume.id)).toMatchObject({ name: "renamed", imageSource: fromImage.imageSource });
+    store.close();
   });
 
   it("round-trips volumes and exports with CHAP and initiators; reopening keeps them", () => {

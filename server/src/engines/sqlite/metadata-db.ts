@@ -5,7 +5,7 @@
  */
 import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
-import type { CacheMode, CompletionStatus, ErrorCode, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import { ImageSource, type CacheMode, type CompletionStatus, type ErrorCode, type RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, ScheduledMaintenance } from "../../core/metadata-store";
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
@@ -33,6 +33,13 @@ function num(row: Row, key: string): number {
 function optNum(row: Row, key: string): number | null {
   const v = row[key];
   return typeof v === "number" ? v : null;
+}
+
+/** The stored image source; a value this version cannot read counts as unknown. */
+function imageSourceOf(text: string | null): ImageSource | null {
+  if (text === null) return null;
+  const parsed = ImageSource.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
 }
 
 export class SqliteMetadataStore implements MetadataStore {
@@ -154,6 +161,7 @@ export class SqliteMetadataStore implements MetadataStore {
       snapshotQuota: num(row, "snapshot_quota"),
       state: str(row, "state") as ObjectState,
       originId: optStr(row, "origin_id"),
+      imageSource: imageSourceOf(optStr(row, "image_source")),
       volumeGroupId: optStr(row, "volume_group_id"),
       ctime: num(row, "ctime"),
       mtime: num(row, "mtime"),
@@ -188,10 +196,11 @@ export class SqliteMetadataStore implements MetadataStore {
   insertVolume(v: VolumeRecord): void {
     this.run(
       `INSERT INTO volumes (id, pool_id, name, description, size, thin, compression, cache_mode, maximum_snapshot,
-        snapshot_quota, state, origin_id, volume_group_id, ctime, mtime, create_event_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        snapshot_quota, state, origin_id, volume_group_id, ctime, mtime, create_event_id, image_source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       v.id, v.poolId, v.name, v.description, v.sizeBytes, v.thin ? 1 : 0, v.compression, v.cacheMode, v.maximumSnapshot,
       v.snapshotQuota, v.state, v.originId, v.volumeGroupId, v.ctime, v.mtime, v.createEventId,
+      v.imageSource === null ? null : JSON.stringify(v.imageSource),
     );
   }
   updateVolume(v: VolumeRecord): void {

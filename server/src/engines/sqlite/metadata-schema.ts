@@ -75,4 +75,8 @@ export const migrations: readonly string[] = [
     interval_seconds INTEGER NOT NULL, set_at INTEGER NOT NULL, PRIMARY KEY (pool_id, operation)
   );
   `,
+  // 5: the image (JSON: path or url, format) a volume was written from, so it can be imported as that.
+  `
+  ALTER TABLE volumes ADD COLUMN image_source TEXT;
+  `,
 ];
