@@ -1,6 +1,7 @@
 /**
- * CheckConfig: the provider's `dpl:*` settings checked by the same zod schema the package
- * schema's config is written from, so a typo in a key or a value fails the preview naming it.
+ * The provider's `dpl:*` settings: CheckConfig checks them by the same zod schema the package
+ * schema's config is written from, so a typo in a key or a value fails the preview naming it;
+ * Configure hands them to the hooks.
  */
 import { ProviderConfig, type PropertyBag } from "@prophetstor/dpl-provider";
 
@@ -30,4 +31,20 @@ export function configFailures(news: PropertyBag): { property: string; reason: s
     for (const issue of parsed.error.issues) failures.push({ property: issue.path.join("."), reason: `dpl:${issue.path.join(".")}: ${issue.message}` });
   }
   return failures;
+}
+
+/**
+ * The `dpl:*` settings as the hooks look them up ("dpl:endpoint"): from the request's typed args
+ * (keys without the namespace, secrets unwrapped), else from the legacy string variables, whose
+ * keys are "dpl:config:endpoint".
+ */
+export function configSource(args: PropertyBag, variables: { get(key: string): string | undefined }): { get(key: string): string | undefined } {
+  return {
+    get(key) {
+      const bare = key.replace(/^dpl:/, "");
+      const typed = args[bare];
+      if (typed !== undefined && typed !== null) return typeof typed === "string" ? typed : JSON.stringify(typed);
+      return variables.get(`dpl:config:${bare}`) ?? variables.get(key);
+    },
+  };
 }

@@ -16,7 +16,7 @@ import type { IResourceProviderServer } from "@pulumi/pulumi/proto/provider_grpc
 import * as proto from "@pulumi/pulumi/proto/provider_pb";
 import { rememberProviderConfig, type InputChangeSeen, type PropertyBag } from "@prophetstor/dpl-provider";
 import type { EngineLog } from "./engine-log";
-import { configFailures } from "./provider-config";
+import { configFailures, configSource } from "./provider-config";
 import { plainBag, secretKeysOf, withSecrets } from "./property-values";
 import { hooksOfType, secretOutputsOfType, typeOf, withDeclarationSeed } from "./type-tokens";
 
@@ -44,11 +44,22 @@ function struct(bag: PropertyBag | undefined): Struct {
   return Struct.fromJavaScript(JSON.parse(JSON.stringify(bag ?? {})) as Record<string, never>);
 }
 
-const bagOf = (value: Struct | undefined): PropertyBag => plainBag(value?.toJavaScript());
+/** A request's properties, converted once: plain for the hooks, and which of them came in secret. */
+interface Received {
+  bag: PropertyBag;
+  secretKeys: string[];
+}
+
+function received(value: Struct | undefined): Received {
+  const wire = value?.toJavaScript();
+  return { bag: plainBag(wire), secretKeys: secretKeysOf(wire) };
+}
+
+const bagOf = (value: Struct | undefined): PropertyBag => received(value).bag;
 
 /** The properties to mark secret in what answers a request: the type's secrets and whatever came in secret. */
-const secretsFor = (type: string, ...requests: (Struct | undefined)[]): string[] =>
-  [...new Set([...secretOutputsOfType(type), ...requests.flatMap((struct) => secretKeysOf(struct?.toJavaScript()))])];
+const secretsFor = (type: string, ...requests: Received[]): string[] =>
+  [...new Set([...secretOutputsOfType(type), ...requests.flatMap((request) => request.secretKeys)])];
 
 function checkResponse(inputs: PropertyBag, failures: readonly { property: string; reason: string }[]): proto.CheckResponse {
   const response = new proto.CheckResponse().setInputs(struct(inputs));
@@ -73,22 +84,6 @@ function diffResponse(changes: readonly InputChangeSeen[], replaces: readonly st
   const detailed = response.getDetaileddiffMap();
   for (const change of changes) detailed.set(change.key, new proto.PropertyDiff().setKind(PROPERTY_DIFF_KIND[change.presence][change.effect]).setInputdiff(true));
   return response;
-}
-
-/**
- * The `dpl:*` settings as the hooks look them up ("dpl:endpoint"): from the request's typed args
- * (keys without the namespace, secrets unwrapped), else from the legacy string variables, whose
- * keys are "dpl:config:endpoint".
- */
-function configSource(args: PropertyBag, variables: { get(key: string): string | undefined }): { get(key: string): string | undefined } {
-  return {
-    get(key) {
-      const bare = key.replace(/^dpl:/, "");
-      const typed = args[bare];
-      if (typed !== undefined && typed !== null) return typeof typed === "string" ? typed : JSON.stringify(typed);
-      return variables.get(`dpl:config:${bare}`) ?? variables.get(key);
-    },
-  };
 }
 
 /** The service, with the plugin's version and the package schema it answers GetSchema with. */
@@ -120,9 +115,10 @@ export function resourceProviderService(version: string, schema: string, log: En
     construct: unimplemented("Construct (no component resources)"),
     check: unary(async (request: proto.CheckRequest) => {
       const type = typeOf(request.getType(), request.getUrn());
-      const news = withDeclarationSeed(type, request.getUrn(), bagOf(request.getNews()));
+      const incoming = received(request.getNews());
+      const news = withDeclarationSeed(type, request.getUrn(), incoming.bag);
       const result = await hooksOfType(type).check(bagOf(request.getOlds()), news);
-      return checkResponse(withSecrets(result.inputs ?? news, secretsFor(type, request.getNews())), result.failures ?? []);
+      return checkResponse(withSecrets(result.inputs ?? news, secretsFor(type, incoming)), result.failures ?? []);
     }),
     diff: unary(async (request: proto.DiffRequest) => {
       const result = await hooksOfType(typeOf(request.getType(), request.getUrn())).diff(request.getId(), bagOf(request.getOlds()), bagOf(request.getNews()));
@@ -134,24 +130,28 @@ export function resourceProviderService(version: string, schema: string, log: En
     }),
     create: unary(async (request: proto.CreateRequest) => {
       const type = typeOf(request.getType(), request.getUrn());
-      const result = await hooksOfType(type).create(bagOf(request.getProperties()));
-      return new proto.CreateResponse().setId(result.id).setProperties(struct(withSecrets(result.outs ?? {}, secretsFor(type, request.getProperties()))));
+      const properties = received(request.getProperties());
+      const result = await hooksOfType(type).create(properties.bag);
+      return new proto.CreateResponse().setId(result.id).setProperties(struct(withSecrets(result.outs ?? {}, secretsFor(type, properties))));
     }),
     // Import and refresh alike: `pulumi import` sends only the id (no state, no inputs), refresh the state.
     read: unary(async (request: proto.ReadRequest) => {
       const type = typeOf(request.getType(), request.getUrn());
-      const state = bagOf(request.getProperties());
-      const props = Object.keys(state).length > 0 ? state : bagOf(request.getInputs());
+      const state = received(request.getProperties());
+      const inputs = received(request.getInputs());
+      const props = Object.keys(state.bag).length > 0 ? state.bag : inputs.bag;
       const result = await hooksOfType(type).read(request.getId(), props);
       const response = new proto.ReadResponse().setId(result.id ?? "");
       if (result.id === undefined || result.id === "") return response;
-      const secrets = secretsFor(type, request.getProperties(), request.getInputs());
+      const secrets = secretsFor(type, state, inputs);
       return response.setProperties(struct(withSecrets(result.props ?? {}, secrets))).setInputs(struct(withSecrets(result.inputs ?? {}, secrets)));
     }),
     update: unary(async (request: proto.UpdateRequest) => {
       const type = typeOf(request.getType(), request.getUrn());
-      const result = await hooksOfType(type).update(request.getId(), bagOf(request.getOlds()), bagOf(request.getNews()));
-      return new proto.UpdateResponse().setProperties(struct(withSecrets(result.outs ?? {}, secretsFor(type, request.getNews(), request.getOlds()))));
+      const olds = received(request.getOlds());
+      const news = received(request.getNews());
+      const result = await hooksOfType(type).update(request.getId(), olds.bag, news.bag);
+      return new proto.UpdateResponse().setProperties(struct(withSecrets(result.outs ?? {}, secretsFor(type, news, olds))));
     }),
     delete: unary(async (request: proto.DeleteRequest) => {
       await hooksOfType(typeOf(request.getType(), request.getUrn())).delete(request.getId(), bagOf(request.getProperties()));

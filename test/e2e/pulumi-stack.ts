@@ -5,7 +5,7 @@
  * SDK and the provider resolve to their built dist/, as they would for a user).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -53,7 +53,7 @@ export function installNativeProvider(): Promise<string> {
     process.once("exit", () => { rmSync(home, { recursive: true, force: true }); });
     const { stdout } = await execFileAsync("bash", [join(repoRoot, "scripts", "pack-native-provider.sh")], { cwd: repoRoot, timeout: 600_000 });
     const tarball = stdout.trim().split("\n").pop() ?? "";
-    const version = /-v([^-]+)-linux/.exec(tarball)?.[1] ?? "";
+    const { version } = JSON.parse(readFileSync(join(repoRoot, "native-provider", "package.json"), "utf8")) as { version: string };
     await execFileAsync("pulumi", ["plugin", "install", "resource", "dpl", version, "--file", tarball], { env: { ...process.env, PULUMI_HOME: home }, timeout: 120_000 });
     return home;
   })();

@@ -30,6 +30,8 @@ const FcExportFields = z.object({
 });
 export const FcExportInputs = FcExportFields;
 export type FcExportInputs = z.output<typeof FcExportInputs>;
+/** Which export of which volume: all a read needs to find it (an import knows no more). */
+const FcExportAddress = FcExportFields.pick({ volume: true, targetWwpn: true, operationTimeoutSeconds: true });
 
 const FcExportOutputs = z.object({
   assignedLun: z.number().nullable().describe("The LUN the initiators see the volume at (0 is a valid LUN)."),
@@ -65,6 +67,11 @@ export function fcLunOf(reply: VolumeReply, targetWwpn: string, initiators: read
   return undefined;
 }
 
+/** "10:00:00:00:c9:12:34:56" from the server's colonless spelling. */
+function withColons(wwpn: string): string {
+  return wwpn.match(/../g)?.join(":") ?? wwpn;
+}
+
 function initiatorSet(value: unknown): Set<string> {
   return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string").map(colonless) : []);
 }
@@ -79,7 +86,7 @@ function outputs(reply: VolumeReply, inputs: FcExportInputs): z.output<typeof Fc
   const grants = fcGrants(reply, inputs.targetWwpn);
   return {
     assignedLun: fcLunOf(reply, inputs.targetWwpn, inputs.initiatorWwpns) ?? null,
-    grantedInitiatorWwpns: [...grants.keys()].map((w) => w.match(/../g)?.join(":") ?? w),
+    grantedInitiatorWwpns: [...grants.keys()].map(withColons),
   };
 }
 
@@ -110,23 +117,23 @@ async function createFcExport(bag: PropertyBag): Promise<CreateResult> {
  * An import knows only the id, "<volume id>/<target WWPN>" (what create returns): the volume and
  * target come from it, the initiators from the target's grants (the LUN stays the server's choice).
  */
-function importedFcInputs(id: string): PropertyBag {
+function importedFcAddress(id: string): PropertyBag {
   const { parent: volume, id: targetWwpn } = childAddress(id, undefined, { what: "an FC export", parent: "volume id", own: "target WWPN" });
-  return { volume, targetWwpn, initiatorWwpns: [] };
+  return { volume, targetWwpn };
 }
 
 async function readFcExport(id: string, props: PropertyBag): Promise<ReadResult> {
   const imported = isImport(props);
-  const state = imported ? importedFcInputs(id) : props;
-  const inputs = parseInputs(FcExportInputs.extend({ initiatorWwpns: z.array(z.string()) }), state, "FCExport");
+  const state = imported ? importedFcAddress(id) : props;
+  const address = parseInputs(FcExportAddress, state, "FCExport");
+  const declaredWwpns = imported ? [] : parseInputs(FcExportInputs, props, "FCExport").initiatorWwpns;
   return withClient(timeoutOf(props), async (client) => {
-    const reply = await client.getVolume(inputs.volume);
-    if (reply === undefined || fcEntry(reply, inputs.targetWwpn) === undefined) return { id: "" };
-    const live = [...fcGrants(reply, inputs.targetWwpn).keys()];
+    const reply = await client.getVolume(address.volume);
+    if (reply === undefined || fcEntry(reply, address.targetWwpn) === undefined) return { id: "" };
+    const live = [...fcGrants(reply, address.targetWwpn).keys()];
     const declared = pick(state, INPUT_KEYS);
-    declared.initiatorWwpns = imported
-      ? live.map((w) => w.match(/../g)?.join(":") ?? w)
-      : inputs.initiatorWwpns.filter((w) => live.includes(colonless(w)));
+    declared.initiatorWwpns = imported ? live.map(withColons) : declaredWwpns.filter((w) => live.includes(colonless(w)));
+    const inputs = { ...address, initiatorWwpns: imported ? live : declaredWwpns };
     return { id, props: { ...props, ...declared, ...outputs(reply, inputs) }, inputs: declared };
   });
 }
