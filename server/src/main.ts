@@ -38,12 +38,11 @@ async function ensureEmbeddedPool(core: DplCore, sizeBytes: number): Promise<voi
   const id = newHexId();
   log(`creating the embedded pool "${EMBEDDED_POOL_NAME}" (${sizeBytes} bytes, sparse image file)`);
   const job = await core.pools.create(id, {
-    metadata: {
-      display_name: EMBEDDED_POOL_NAME,
-      display_description: "embedded pool on a sparse image file",
-      properties: { raid_level: "single", compression: "none" },
-      devices: [{ type: "image_file", size: sizeBytes }],
-    },
+    name: EMBEDDED_POOL_NAME,
+    description: "embedded pool on a sparse image file",
+    raid: "single",
+    compression: "none",
+    devices: [{ type: "image_file", size: sizeBytes }],
   });
   const done = await job.done;
   if (done.status !== "Complete") throw new Error(`creating the embedded pool failed: ${done.errorMessage ?? "unknown error"}`);

@@ -275,7 +275,7 @@ describe("what a URL import may reach", () => {
       expect(error.field, host).toBe("image.url");
       texts.add(error.message.replace(/could not fetch \S+:/, ""));
     }
-    expect([...texts]).toEqual(["image.url:  the host may not be reached from this server, did not answer, or did not serve an image there"]);
+    expect([...texts]).toEqual([" the host may not be reached from this server, did not answer, or did not serve an image there"]);
     expect((await dplRequest(server, "GET", `/v1/dpl_volume/${imported}/`)).status).toBe(404);
   });
 });

@@ -6,6 +6,7 @@
  * A test can gate an operation (to hold a job mid-work) and crash the target engine.
  */
 import type { Compression, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import { EngineError } from "../../server/src/core/ports";
 import type {
   BlockDeviceCatalog, BlockDeviceFacts, BlockIoCounters, CompressionUsage, DedupeOutcome, DeviceSpec, HostSpace, LunSessionCounters, PoolDeviceRecord, PoolEngine, PoolHealth, PoolMaintenanceEngine, PoolUsage, ProgressReporter, RollbackMode,
   ScrubOutcome, TargetEngine, TargetSpec, VolumeEngine,
@@ -63,6 +64,8 @@ export class MemoryDisks {
   hostAvailableBytes = 64 * 2 ** 30;
   /** The kernel's block counters of each pool's devices, as a test sets them. */
   readonly blockCounters = new Map<string, BlockIoCounters>();
+  /** Device paths gone from the host (unplugged, file deleted): a pool on one does not attach. */
+  readonly missingDevices = new Set<string>();
   /** Operations a test holds: name → gate (e.g. "copyAcrossPools"). */
   readonly gates = new Map<string, Gate>();
   private nextDevice = 1;
@@ -115,6 +118,8 @@ export class InMemoryPoolEngine implements PoolEngine {
   }
 
   attachPool(poolId: string, devices: PoolDeviceRecord[], compression: Compression): Promise<void> {
+    const missing = devices.find((device) => this.disks.missingDevices.has(device.path));
+    if (missing !== undefined) return Promise.reject(new EngineError("NOT_FOUND", `device ${missing.path} of pool ${poolId} is missing`));
     const pool = this.disks.pools.get(poolId);
     this.disks.pools.set(poolId, { raid: pool?.raid ?? "single", compression, devices, mounted: true });
     return Promise.resolve();

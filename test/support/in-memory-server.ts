@@ -10,6 +10,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import { buildHttpServer } from "../../server/src/api/http-server";
 import type { CoreSettings } from "../../server/src/core/context";
 import { DplCore } from "../../server/src/core/dpl-core";
+import type { ReconcileReport } from "../../server/src/core/reconciler";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
 import { InMemoryBlockDeviceCatalog, InMemoryMaintenanceEngine, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
 import { InMemoryImageEngine } from "./in-memory-image-engine";
@@ -29,16 +30,34 @@ export interface InMemoryServer {
   app: FastifyInstance;
   /** What the server logged. */
   logged: string[];
+  /** What the start's reconcile found and did. */
+  reconciled: ReconcileReport;
   /** A request with the admin's credentials (unless `headers.authorization` says otherwise). */
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** A PUT of a JSON body that waits (Prefer: wait) for the job it starts to finish. */
   put(path: string, body: unknown): Promise<LightMyRequestResponse>;
+  /**
+   * Stops this server and starts another on the same records and disks, with a tgtd that has
+   * no targets. `meanwhile` edits the records while no server runs (to leave what a crash leaves).
+   */
+  restart(meanwhile?: (store: SqliteMetadataStore) => void): Promise<InMemoryServer>;
   close(): Promise<void>;
 }
 
-export async function startInMemoryServer(settings: Partial<CoreSettings> = {}): Promise<InMemoryServer> {
-  const dir = mkdtempSync(join(tmpdir(), "dpl-in-memory-"));
-  const disks = new MemoryDisks();
+/** What outlives a server: its state directory and its disks. */
+interface Machine {
+  dir: string;
+  disks: MemoryDisks;
+  settings: Partial<CoreSettings>;
+}
+
+export function startInMemoryServer(settings: Partial<CoreSettings> = {}): Promise<InMemoryServer> {
+  return boot({ dir: mkdtempSync(join(tmpdir(), "dpl-in-memory-")), disks: new MemoryDisks(), settings });
+}
+
+async function boot(machine: Machine): Promise<InMemoryServer> {
+  const { dir, disks, settings } = machine;
+  const metadataPath = join(dir, "metadata.db");
   const targets = new InMemoryTargetEngine();
   const maintenance = new InMemoryMaintenanceEngine(disks);
   const images = new InMemoryImageEngine(disks);
@@ -47,7 +66,7 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
     logged.push(message);
   };
   const core = new DplCore({
-    store: new SqliteMetadataStore(join(dir, "metadata.db")),
+    store: new SqliteMetadataStore(metadataPath),
     poolEngine: new InMemoryPoolEngine(disks),
     volumeEngine: new InMemoryVolumeEngine(disks),
     deviceCatalog: new InMemoryBlockDeviceCatalog(disks),
@@ -60,20 +79,35 @@ export async function startInMemoryServer(settings: Partial<CoreSettings> = {}):
     },
     log,
   });
-  await core.start();
+  const reconciled = await core.start();
   const app = await buildHttpServer(core, { username: USERNAME, password: PASSWORD, log });
+  const stop = async (): Promise<void> => {
+    core.beginShutdown();
+    await app.close();
+    await core.stop();
+  };
   const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}`;
   return {
-    core, disks, targets, maintenance, images, app, logged,
+    core, disks, targets, maintenance, images, app, logged, reconciled,
     request: (options) => app.inject({ ...options, headers: { authorization, ...options.headers } }),
     put: (path, body) => app.inject({
       method: "PUT", url: path, payload: JSON.stringify(body),
       headers: { authorization, "content-type": "application/json", prefer: "wait=30" },
     }),
+    restart: async (meanwhile) => {
+      await stop();
+      if (meanwhile !== undefined) {
+        const store = new SqliteMetadataStore(metadataPath);
+        try {
+          meanwhile(store);
+        } finally {
+          store.close();
+        }
+      }
+      return boot(machine);
+    },
     close: async () => {
-      core.beginShutdown();
-      await app.close();
-      await core.stop();
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

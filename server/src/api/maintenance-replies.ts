@@ -1,6 +1,21 @@
 /** Adds what the maintenance service knows (compression ratio, last scrub and dedupe, the schedule) to replies. */
-import type { PoolReply, VolumeReply } from "@prophetstor/dpl-provider/wire";
+import type { DedupeResult, PoolReply, ScrubResult, VolumeReply } from "@prophetstor/dpl-provider/wire";
 import type { DplCore } from "../core/dpl-core";
+import type { DedupeRecord, ScrubRecord } from "../core/records";
+
+function scrubResult(r: ScrubRecord): ScrubResult {
+  return {
+    started: r.started, finished: r.finished, bytes_scrubbed: r.bytesScrubbed, errors_found: r.errorsFound,
+    csum_errors: r.csumErrors, read_errors: r.readErrors, corrected_errors: r.correctedErrors, uncorrectable_errors: r.uncorrectableErrors,
+  };
+}
+
+function dedupeResult(r: DedupeRecord): DedupeResult {
+  return {
+    started: r.started, finished: r.finished, used_bytes_before: r.usedBytesBefore, used_bytes_after: r.usedBytesAfter,
+    bytes_saved: r.bytesSaved, files_scanned: r.filesScanned,
+  };
+}
 
 export async function withPoolMaintenance(reply: PoolReply, core: DplCore): Promise<PoolReply> {
   if (core.maintenance === undefined) return reply;
@@ -10,9 +25,9 @@ export async function withPoolMaintenance(reply: PoolReply, core: DplCore): Prom
     metadata: {
       ...reply.metadata,
       compression_ratio: view.compressionRatio,
-      last_scrub: view.lastScrub,
-      last_dedupe: view.lastDedupe,
-      maintenance_schedule: view.schedule,
+      last_scrub: view.lastScrub === null ? null : scrubResult(view.lastScrub),
+      last_dedupe: view.lastDedupe === null ? null : dedupeResult(view.lastDedupe),
+      maintenance_schedule: { scrub_every_seconds: view.schedule.scrubEverySeconds, dedupe_every_seconds: view.schedule.dedupeEverySeconds },
       next_scrub_at: view.nextScrubAt,
       next_dedupe_at: view.nextDedupeAt,
     },

@@ -6,7 +6,10 @@ export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Dotted path of the request field to blame, when there is one. */
+    /**
+     * Dotted path of the input to blame, when there is one: a property of core's command
+     * (commands.ts), which the api maps to the wire field it came from.
+     */
     readonly field?: string,
   ) {
     super(message);

@@ -9,7 +9,7 @@ import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { TargetSpec } from "./ports";
 import type { ChapSecretRecord, ExportRecord, VolumeRecord } from "./records";
-import type { ExportAssignRequest, ExportUnassignRequest } from "./requests";
+import type { ExportGrant, ExportRevocation } from "./commands";
 
 type ChapDirection = "chap" | "mutualChap";
 
@@ -47,19 +47,15 @@ export class ExportService {
     return spec;
   }
 
-  assign(volumeId: string, body: ExportAssignRequest): Promise<StartedJob> {
-    const requested = body.exports;
-    if (!("Network/iSCSI" in requested)) {
-      throw new DomainError("UNSUPPORTED", "no FC target engine on this host; only Network/iSCSI exports exist here", "exports.Network/FC");
-    }
-    const request = requested["Network/iSCSI"];
-    if (request.logical_unit_number !== 0 && request.logical_unit_number !== EXPORT_LUN) {
+  assign(volumeId: string, grant: ExportGrant): Promise<StartedJob> {
+    if (grant.protocol === "fc") throw noFcTarget();
+    if (grant.lun !== 0 && grant.lun !== EXPORT_LUN) {
       throw new DomainError("INVALID_ARGUMENT",
-        `this server exports every volume as LUN ${EXPORT_LUN}; send 0 (server's choice) or ${EXPORT_LUN}`, "exports.Network/iSCSI.logical_unit_number");
+        `this server exports every volume as LUN ${EXPORT_LUN}; send 0 (server's choice) or ${EXPORT_LUN}`, "lun");
     }
-    const auth = request.authentication;
-    if (auth?.mutual_chap !== undefined && auth.chap === undefined) {
-      throw new DomainError("INVALID_ARGUMENT", "mutual_chap needs chap as well", "exports.Network/iSCSI.authentication.mutual_chap");
+    const auth = grant.authentication;
+    if (auth !== undefined && auth.mutualChap !== null && auth.chap === null) {
+      throw new DomainError("INVALID_ARGUMENT", "mutual CHAP needs CHAP as well", "authentication.mutualChap");
     }
     return this.ctx.jobs.start({
       lockKeys: [volumeLock(volumeId)],
@@ -74,7 +70,7 @@ export class ExportService {
         if (this.ctx.store.getPool(volume.poolId)?.state === "deleting") throw new DomainError("BUSY", `pool ${volume.poolId} of volume ${volumeId} is being deleted`);
         const before = this.ctx.store.getExport(volumeId);
         const initiators = [...(before?.initiators ?? [])];
-        for (const iqn of request.permissions.map((p) => p.toLowerCase())) {
+        for (const iqn of grant.initiators.map((p) => p.toLowerCase())) {
           if (!initiators.includes(iqn)) initiators.push(iqn);
         }
         const after: ExportRecord = {
@@ -82,10 +78,10 @@ export class ExportService {
           tid: before?.tid ?? this.ctx.store.nextFreeTid(),
           iqn: before?.iqn ?? this.iqnOf(volumeId),
           lun: EXPORT_LUN,
-          logicalUnitName: request.logical_unit_name ?? before?.logicalUnitName ?? volumeId,
+          logicalUnitName: grant.logicalUnitName ?? before?.logicalUnitName ?? volumeId,
           initiators,
-          chap: auth === undefined ? before?.chap ?? null : auth.chap ?? null,
-          mutualChap: auth === undefined ? before?.mutualChap ?? null : auth.mutual_chap ?? null,
+          chap: auth === undefined ? before?.chap ?? null : auth.chap,
+          mutualChap: auth === undefined ? before?.mutualChap ?? null : auth.mutualChap,
           ctime: before?.ctime ?? Date.now(),
         };
         this.refuseSharedChapAccounts(after);
@@ -107,7 +103,7 @@ export class ExportService {
    * export's account. A user name may be shared only with the same secret and direction.
    */
   private refuseSharedChapAccounts(wanted: ExportRecord): void {
-    const field = (direction: ChapDirection): string => `exports.Network/iSCSI.authentication.${direction === "chap" ? "chap" : "mutual_chap"}.username`;
+    const field = (direction: ChapDirection): string => `authentication.${direction}.username`;
     const accounts = (record: ExportRecord): { direction: ChapDirection; account: ChapSecretRecord }[] => [
       ...(record.chap === null ? [] : [{ direction: "chap" as const, account: record.chap }]),
       ...(record.mutualChap === null ? [] : [{ direction: "mutualChap" as const, account: record.mutualChap }]),
@@ -132,12 +128,8 @@ export class ExportService {
   }
 
   /** Initiators match case-insensitively (the historical client unassigns in the connector's case, D22). */
-  unassign(volumeId: string, body: ExportUnassignRequest): Promise<StartedJob> {
-    const requested = body.exports;
-    if (!("Network/iSCSI" in requested)) {
-      throw new DomainError("UNSUPPORTED", "no FC target engine on this host; only Network/iSCSI exports exist here", "exports.Network/FC");
-    }
-    const request = requested["Network/iSCSI"];
+  unassign(volumeId: string, revocation: ExportRevocation): Promise<StartedJob> {
+    if (revocation.protocol === "fc") throw noFcTarget();
     return this.ctx.jobs.start({
       lockKeys: [volumeLock(volumeId)],
       objectType: "volume",
@@ -148,13 +140,13 @@ export class ExportService {
         if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`);
         const before = this.ctx.store.getExport(volumeId);
         if (before === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} is not exported`);
-        if (request.target_identifier !== "" && request.target_identifier.toLowerCase() !== before.iqn.toLowerCase()) {
-          throw new DomainError("NOT_FOUND", `volume ${volumeId} is not exported on target ${request.target_identifier}`, "exports.Network/iSCSI.target_identifier");
+        if (revocation.targetIqn !== "" && revocation.targetIqn.toLowerCase() !== before.iqn.toLowerCase()) {
+          throw new DomainError("NOT_FOUND", `volume ${volumeId} is not exported on target ${revocation.targetIqn}`, "targetIqn");
         }
-        const removing = new Set(request.permissions.map((p) => p.toLowerCase()));
+        const removing = new Set(revocation.initiators.map((p) => p.toLowerCase()));
         const kept = before.initiators.filter((i) => !removing.has(i));
         if (kept.length === before.initiators.length) {
-          throw new DomainError("NOT_FOUND", `none of ${request.permissions.join(", ")} is assigned to volume ${volumeId}`, "exports.Network/iSCSI.permissions");
+          throw new DomainError("NOT_FOUND", `none of ${revocation.initiators.join(", ")} is assigned to volume ${volumeId}`, "initiators");
         }
         const after: ExportRecord = { ...before, initiators: kept };
         if (kept.length === 0) this.ctx.store.deleteExport(volumeId);
@@ -260,4 +252,8 @@ export class ExportService {
       release();
     }
   }
+}
+
+function noFcTarget(): DomainError {
+  return new DomainError("UNSUPPORTED", "no FC target engine on this host; only iSCSI exports exist here", "protocol");
 }

@@ -4,6 +4,7 @@
  * fail. So what the host cannot hold is refused up front: every image-file pool must be able to
  * fill up completely, and a floor stays free for the metadata besides.
  */
+import type { DeviceRequest } from "./commands";
 import type { CoreContext } from "./context";
 import { DomainError } from "./domain-error";
 import type { PoolRecord } from "./records";
@@ -15,8 +16,6 @@ export const DEFAULT_HOST_FREE_FLOOR_BYTES = 256 * 2 ** 20;
  * made at once cannot both count the same free space.
  */
 const HOST_SPACE_LOCK = "host-space";
-
-type DeviceRequest = { type: "image_file"; size: number } | { type: "block_device" };
 
 /** Bytes of the image files a device list asks for. */
 export function imageFileBytes(devices: readonly DeviceRequest[]): number {
@@ -31,7 +30,7 @@ export function withHostSpaceLock(keys: string[], imageBytes: number): string[] 
 /** The field a refusal of new image files names: the size of the only image file, or the device list. */
 export function imageSizeField(devices: readonly { type: string }[]): string {
   const images = devices.flatMap((device, i) => (device.type === "image_file" ? [i] : []));
-  return images.length === 1 ? `metadata.devices.${String(images[0])}.size` : "metadata.devices";
+  return images.length === 1 ? `devices.${String(images[0])}.size` : "devices";
 }
 
 const total = (values: number[]): number => values.reduce((sum, value) => sum + value, 0);

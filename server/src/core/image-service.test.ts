@@ -64,9 +64,9 @@ describe("images", () => {
     server.disks.files.set("/etc/shadow.raw", { size: MiB, allocated: MiB, content: "secret" });
     const outside = await server.put(`/v1/dpl_volume/${copy}/`, volumeFromImageBody({ poolId: pool, image: { path: "/etc/shadow.raw", format: "raw" } }));
     expect(outside.statusCode).toBe(400);
-    expect(outside.body).toMatch(/image\.path.*outside the server's image directories/);
+    expect(outside.json()).toMatchObject({ error: { field: "image.path", message: expect.stringMatching(/outside the server's image directories/) as unknown } });
     const badDirectory = await server.put(`/v1/dpl_image/${image}/`, imageCreateBody({ sourceVolume: volume, format: "raw", directory: "/tmp" }));
-    expect(badDirectory.body).toMatch(/metadata\.directory/);
+    expect(badDirectory.json()).toMatchObject({ error: { field: "metadata.directory" } });
     await server.put(`/v1/dpl_image/${image}/`, imageCreateBody({ sourceVolume: volume, format: "raw" }));
     const wrongFormat = await server.put(`/v1/dpl_volume/${copy}/`, volumeFromImageBody({ poolId: pool, image: { path: `/memory/pools/${pool}/images/${image}.raw`, format: "qcow2" } }));
     expect(wrongFormat.statusCode).toBe(400);

@@ -11,7 +11,7 @@ import { imageLock, volumeLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
 import { UnusableImageError, type ImageEngine } from "./ports";
-import type { ImageCreateRequest, VolumeFromImageRequest } from "./requests";
+import type { NewImage, VolumeFromImage } from "./commands";
 import type { ResolvedImage, VolumeService } from "./volume-service";
 
 export interface ImageView {
@@ -50,14 +50,14 @@ export class ImageService {
 
   private requireInsideDirectories(file: string, field: string): void {
     if (this.directories().some((directory) => isInside(file, directory))) return;
-    throw new DomainError("INVALID_ARGUMENT", `${field}: ${file} is outside the server's image directories (${this.directories().join(", ")})`, field);
+    throw new DomainError("INVALID_ARGUMENT", `${file} is outside the server's image directories (${this.directories().join(", ")})`, field);
   }
 
   // ---------------------------------------------------------------- import
 
-  async importVolume(id: string, body: VolumeFromImageRequest): Promise<StartedJob> {
-    const image = await this.resolve(body.image);
-    return this.volumes.importImage(id, body, image);
+  async importVolume(id: string, request: VolumeFromImage): Promise<StartedJob> {
+    const image = await this.resolve(request.image);
+    return this.volumes.importImage(id, request, image);
   }
 
   /** Checks where the image is and what it holds before anything is created. */
@@ -79,35 +79,34 @@ export class ImageService {
     } catch (error) {
       if (!(error instanceof UnusableImageError)) throw error;
       const field = error.aspect === "format" ? "image.format" : source.path !== undefined ? "image.path" : "image.url";
-      throw new DomainError("INVALID_ARGUMENT", `${field}: ${error.message}`, field);
+      throw new DomainError("INVALID_ARGUMENT", error.message, field);
     }
   }
 
   // ---------------------------------------------------------------- export
 
-  exportImage(id: string, body: ImageCreateRequest): Promise<StartedJob> {
-    const m = body.metadata;
+  exportImage(id: string, wanted: NewImage): Promise<StartedJob> {
     const engine = this.engine;
     return this.ctx.jobs.start({
-      lockKeys: [imageLock(id), volumeLock(m.source_volume)],
+      lockKeys: [imageLock(id), volumeLock(wanted.sourceVolumeId)],
       objectType: "image",
       objectId: id,
       operation: "export",
       admit: async () => {
-        const source = this.sourceOf(m.source_volume, m.source_snapshot);
-        const directory = m.directory ?? this.ctx.volumeEngine.imageLibraryPath(source.poolId);
-        if (m.directory !== undefined && !this.directories().includes(m.directory)) {
-          throw new DomainError("INVALID_ARGUMENT", `metadata.directory: ${m.directory} is not one of the server's image directories (${this.directories().join(", ")})`, "metadata.directory");
+        const source = this.sourceOf(wanted.sourceVolumeId, wanted.sourceSnapshotId);
+        const directory = wanted.directory ?? this.ctx.volumeEngine.imageLibraryPath(source.poolId);
+        if (wanted.directory !== undefined && !this.directories().includes(wanted.directory)) {
+          throw new DomainError("INVALID_ARGUMENT", `${wanted.directory} is not one of the server's image directories (${this.directories().join(", ")})`, "directory");
         }
         const existing = await engine.locate(this.directories(), id);
         if (existing !== undefined) {
-          if (existing.format === m.format && path.dirname(existing.path) === directory) return new ReuseEvent(this.ctx.jobs.lastEvent("image", id, "export"));
+          if (existing.format === wanted.format && path.dirname(existing.path) === directory) return new ReuseEvent(this.ctx.jobs.lastEvent("image", id, "export"));
           throw new DomainError("ALREADY_EXISTS", `image ${id} already exists as ${existing.path}`);
         }
-        return { sourcePath: source.dataPath, destination: path.join(directory, imageFileName(id, m.format)) };
+        return { sourcePath: source.dataPath, destination: path.join(directory, imageFileName(id, wanted.format)) };
       },
       work: async ({ sourcePath, destination }) => {
-        await engine.writeImage(sourcePath, destination, m.format);
+        await engine.writeImage(sourcePath, destination, wanted.format);
       },
       undo: async ({ destination }) => {
         await engine.remove(destination);
@@ -119,13 +118,13 @@ export class ImageService {
     const volumeEngine = this.ctx.volumeEngine;
     if (snapshotId !== undefined) {
       const snapshot = this.ctx.store.getSnapshot(snapshotId);
-      if (snapshot?.volumeId !== volumeId) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} of volume ${volumeId} does not exist`, "metadata.source_snapshot");
-      if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "metadata.source_snapshot");
+      if (snapshot?.volumeId !== volumeId) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} of volume ${volumeId} does not exist`, "sourceSnapshotId");
+      if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "sourceSnapshotId");
       return { poolId: snapshot.poolId, dataPath: volumeEngine.snapshotDataPath(snapshot.poolId, snapshot.id) };
     }
     const volume = this.ctx.store.getVolume(volumeId);
-    if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, "metadata.source_volume");
-    if (volume.state !== "available") throw new DomainError("BUSY", `volume ${volumeId} is ${volume.state}`, "metadata.source_volume");
+    if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, "sourceVolumeId");
+    if (volume.state !== "available") throw new DomainError("BUSY", `volume ${volumeId} is ${volume.state}`, "sourceVolumeId");
     return { poolId: volume.poolId, dataPath: volumeEngine.volumeDataPath(volume.poolId, volume.id) };
   }
 

@@ -2,7 +2,8 @@
  * When a scheduled scrub or dedupe is due. Computed only from stored times (the interval, when it
  * was set, when the last run of that kind finished), so a restarted server picks up where it was.
  */
-import type { MaintenanceSchedule, PoolOperation } from "@prophetstor/dpl-provider/wire";
+import type { PoolOperation } from "@prophetstor/dpl-provider/wire";
+import type { MaintenanceIntervals } from "./commands";
 import type { MaintenanceScheduleEntry, MetadataStore } from "./metadata-store";
 
 /**
@@ -28,11 +29,11 @@ export function scheduleEntryFor(
 }
 
 /** Stores the schedule a request names: per operation, a number sets, null clears, absent keeps. */
-export function applySchedule(store: MetadataStore, poolId: string, schedule: MaintenanceSchedule, now: number): void {
+export function applySchedule(store: MetadataStore, poolId: string, schedule: MaintenanceIntervals, now: number): void {
   const current = new Map(store.listMaintenanceSchedules(poolId).map((s) => [s.operation, s]));
   const requested: [PoolOperation, number | null | undefined][] = [
-    ["scrub", schedule.scrub_every_seconds],
-    ["dedupe", schedule.dedupe_every_seconds],
+    ["scrub", schedule.scrubEverySeconds],
+    ["dedupe", schedule.dedupeEverySeconds],
   ];
   for (const [operation, interval] of requested) {
     if (interval === undefined) continue;

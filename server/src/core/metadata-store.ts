@@ -3,7 +3,7 @@
  * admission check and the record it writes happen without another request in between.
  */
 import type {
-  EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord, PoolSettingsChange, SnapshotRecord,
+  EventRecord, ExportRecord, GroupSnapshotRecord, MaintenanceResults, ObjectState, PoolRecord, PoolSettingsChange, SnapshotRecord,
   TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
@@ -89,8 +89,8 @@ export interface MetadataStore {
   /** Progress of a running event, 0..99 (100 is set by finishEvent). */
   setEventPercent(id: string, percent: number): void;
   /** Keeps the result of a pool's last maintenance job of this kind (JSON-serialisable). */
-  putMaintenanceResult(poolId: string, operation: string, result: unknown): void;
-  getMaintenanceResult(poolId: string, operation: string): unknown;
+  putMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O, result: MaintenanceResults[O]): void;
+  getMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O): MaintenanceResults[O] | undefined;
   /** Sets (or, with null, removes) how often the server runs this maintenance on the pool. */
   putMaintenanceSchedule(poolId: string, operation: string, entry: MaintenanceScheduleEntry | null): void;
   /** Every scheduled maintenance, or one pool's. */

@@ -4,7 +4,8 @@
  * deleted meanwhile) while volumes in the pool stay usable. Requests the pool could not survive
  * are refused before any work starts, naming the field to blame.
  */
-import type { PoolDevice, PoolDeviceChange, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { DeviceChange, DeviceRequest } from "./commands";
 import type { CoreContext } from "./context";
 import { poolMaintenanceLock } from "./context";
 import { DomainError } from "./domain-error";
@@ -14,9 +15,9 @@ import type { PoolService } from "./pool-service";
 import type { DeviceSpec, PoolDeviceRecord } from "./ports";
 import type { PoolRecord } from "./records";
 
-type AddChange = Extract<PoolDeviceChange, { device_operation: "add" }>;
-type RemoveChange = Extract<PoolDeviceChange, { device_operation: "remove" }>;
-type ReplaceChange = Extract<PoolDeviceChange, { device_operation: "replace" }>;
+type AddChange = Extract<DeviceChange, { operation: "add" }>;
+type RemoveChange = Extract<DeviceChange, { operation: "remove" }>;
+type ReplaceChange = Extract<DeviceChange, { operation: "replace" }>;
 
 /** The fewest devices btrfs keeps each data profile on. */
 export const MIN_DEVICES_TO_KEEP: Record<RaidLevel, number> = { single: 1, raid0: 2, raid1: 2, raid10: 2, raid1c3: 3, raid5: 2, raid6: 3 };
@@ -49,8 +50,8 @@ export class PoolDeviceService {
     private readonly pools: PoolService,
   ) {}
 
-  async change(poolId: string, change: PoolDeviceChange): Promise<StartedJob> {
-    switch (change.device_operation) {
+  async change(poolId: string, change: DeviceChange): Promise<StartedJob> {
+    switch (change.operation) {
       case "add":
         return this.add(poolId, change);
       case "remove":
@@ -70,9 +71,9 @@ export class PoolDeviceService {
       admit: async () => {
         const pool = this.requireAvailable(poolId);
         if (pool.devices.length + change.devices.length > MAX_DEVICES) {
-          throw new DomainError("INVALID_ARGUMENT", `pool ${poolId} has ${pool.devices.length} devices; it can take at most ${MAX_DEVICES}`, "metadata.devices");
+          throw new DomainError("INVALID_ARGUMENT", `pool ${poolId} has ${pool.devices.length} devices; it can take at most ${MAX_DEVICES}`, "devices");
         }
-        const specs = change.devices.map((device, i) => this.deviceSpec(device, `metadata.devices.${i}`));
+        const specs = change.devices.map((device, i) => this.deviceSpec(device, `devices.${i}`));
         await this.pools.hostSpace.requireRoomForImageFiles(imageBytes, imageSizeField(change.devices));
         return specs;
       },
@@ -94,9 +95,9 @@ export class PoolDeviceService {
       operation: "remove_devices",
       admit: async () => {
         const pool = this.requireAvailable(poolId);
-        const remove = change.device_uuids.map((uuid, i) => this.requireDevice(pool, uuid, `metadata.device_uuids.${i}`));
-        if (new Set(change.device_uuids).size !== change.device_uuids.length) {
-          throw new DomainError("INVALID_ARGUMENT", "names a device more than once", "metadata.device_uuids");
+        const remove = change.deviceIds.map((uuid, i) => this.requireDevice(pool, uuid, `deviceIds.${i}`));
+        if (new Set(change.deviceIds).size !== change.deviceIds.length) {
+          throw new DomainError("INVALID_ARGUMENT", "names a device more than once", "deviceIds");
         }
         await this.checkRemainingHoldPool(pool, remove);
         return { pool, remove };
@@ -121,14 +122,14 @@ export class PoolDeviceService {
       operation: "replace_device",
       admit: async () => {
         const pool = this.requireAvailable(poolId);
-        const old = this.requireDevice(pool, change.device_uuid, "metadata.device_uuid");
-        const spec = this.deviceSpec(change.device, "metadata.device", old);
+        const old = this.requireDevice(pool, change.deviceId, "deviceId");
+        const spec = this.deviceSpec(change.device, "device", old);
         if (spec.type === "image_file" && spec.size < old.size) {
           throw new DomainError("INVALID_ARGUMENT",
-            `the new device must be at least as large as device ${old.deviceId} (${old.size} bytes)`, "metadata.device.size");
+            `the new device must be at least as large as device ${old.deviceId} (${old.size} bytes)`, "device.size");
         }
         // The old device's file stays until the new one holds its data: both must fit at once.
-        await this.pools.hostSpace.requireRoomForImageFiles(imageBytes, "metadata.device.size");
+        await this.pools.hostSpace.requireRoomForImageFiles(imageBytes, "device.size");
         return { pool, old, spec };
       },
       work: async ({ pool, old, spec }) => {
@@ -158,7 +159,7 @@ export class PoolDeviceService {
   }
 
   /** `replacing`: a new disk put in at a failed one's path may take its place. */
-  private deviceSpec(device: PoolDevice, field: string, replacing?: PoolDeviceRecord): DeviceSpec {
+  private deviceSpec(device: DeviceRequest, field: string, replacing?: PoolDeviceRecord): DeviceSpec {
     if (device.type === "image_file") return { type: "image_file", size: device.size };
     if (!this.ctx.settings.allowedBlockDevices.includes(device.path)) {
       throw new DomainError("INVALID_ARGUMENT", `block device ${device.path} is not on this server's allow-list`, `${field}.path`);
@@ -182,14 +183,14 @@ export class PoolDeviceService {
     const needed = MIN_DEVICES_TO_KEEP[pool.raid];
     if (remaining.length < needed) {
       throw new DomainError("INVALID_ARGUMENT",
-        `${pool.raid} needs at least ${needed} working devices; this would leave ${remaining.length}`, "metadata.device_uuids");
+        `${pool.raid} needs at least ${needed} working devices; this would leave ${remaining.length}`, "deviceIds");
     }
     const rawBytes = remaining.reduce((sum, d) => sum + d.size, 0);
     const room = Math.floor(rawBytes * dataShare(pool.raid, remaining.length));
     const { usedBytes } = await this.pools.usage(pool);
     if (usedBytes + REMOVAL_HEADROOM_BYTES > room) {
       throw new DomainError("INSUFFICIENT_CAPACITY",
-        `the remaining devices hold about ${room} bytes under ${pool.raid}; the pool stores ${usedBytes} (plus ${REMOVAL_HEADROOM_BYTES} kept free)`, "metadata.device_uuids");
+        `the remaining devices hold about ${room} bytes under ${pool.raid}; the pool stores ${usedBytes} (plus ${REMOVAL_HEADROOM_BYTES} kept free)`, "deviceIds");
     }
   }
 }

@@ -2,7 +2,8 @@
  * Pool maintenance as jobs with progress: scrub (self-heal) and dedupe. Each records its result,
  * which the pool reply then shows; compression ratios are read on demand.
  */
-import type { DedupeResult, MaintenanceSchedule, PoolOperation, ScrubResult } from "@prophetstor/dpl-provider/wire";
+import type { PoolOperation } from "@prophetstor/dpl-provider/wire";
+import type { MaintenanceIntervals } from "./commands";
 import type { CoreContext } from "./context";
 import { poolLock, poolMaintenanceLock } from "./context";
 import { applySchedule, nextRunAt } from "./maintenance-schedule";
@@ -11,12 +12,13 @@ import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
 import type { PoolMaintenanceEngine } from "./ports";
+import type { DedupeRecord, ScrubRecord } from "./records";
 
 export interface PoolMaintenanceView {
   compressionRatio: number | null;
-  lastScrub: ScrubResult | null;
-  lastDedupe: DedupeResult | null;
-  schedule: { scrub_every_seconds: number | null; dedupe_every_seconds: number | null };
+  lastScrub: ScrubRecord | null;
+  lastDedupe: DedupeRecord | null;
+  schedule: { scrubEverySeconds: number | null; dedupeEverySeconds: number | null };
   nextScrubAt: number | null;
   nextDedupeAt: number | null;
 }
@@ -60,30 +62,30 @@ export class PoolMaintenanceService {
         const started = Date.now();
         if (operation === "scrub") {
           const outcome = await this.engine.scrub(poolId, progress);
-          const result: ScrubResult = {
+          const result: ScrubRecord = {
             started,
             finished: Date.now(),
-            bytes_scrubbed: outcome.bytesScrubbed,
-            errors_found: outcome.csumErrors + outcome.readErrors + outcome.verifyErrors + outcome.superErrors,
-            csum_errors: outcome.csumErrors,
-            read_errors: outcome.readErrors,
-            corrected_errors: outcome.correctedErrors,
-            uncorrectable_errors: outcome.uncorrectableErrors,
+            bytesScrubbed: outcome.bytesScrubbed,
+            errorsFound: outcome.csumErrors + outcome.readErrors + outcome.verifyErrors + outcome.superErrors,
+            csumErrors: outcome.csumErrors,
+            readErrors: outcome.readErrors,
+            correctedErrors: outcome.correctedErrors,
+            uncorrectableErrors: outcome.uncorrectableErrors,
           };
-          this.ctx.store.putMaintenanceResult(poolId, operation, result);
-          this.ctx.log(`scrub of pool ${poolId}: ${result.errors_found} errors found, ${result.corrected_errors} corrected, ${result.uncorrectable_errors} uncorrectable`);
+          this.ctx.store.putMaintenanceResult(poolId, "scrub", result);
+          this.ctx.log(`scrub of pool ${poolId}: ${result.errorsFound} errors found, ${result.correctedErrors} corrected, ${result.uncorrectableErrors} uncorrectable`);
         } else {
           const outcome = await this.engine.dedupe(poolId, progress);
-          const result: DedupeResult = {
+          const result: DedupeRecord = {
             started,
             finished: Date.now(),
-            used_bytes_before: outcome.usedBytesBefore,
-            used_bytes_after: outcome.usedBytesAfter,
-            bytes_saved: outcome.usedBytesBefore - outcome.usedBytesAfter,
-            files_scanned: outcome.filesScanned,
+            usedBytesBefore: outcome.usedBytesBefore,
+            usedBytesAfter: outcome.usedBytesAfter,
+            bytesSaved: outcome.usedBytesBefore - outcome.usedBytesAfter,
+            filesScanned: outcome.filesScanned,
           };
-          this.ctx.store.putMaintenanceResult(poolId, operation, result);
-          this.ctx.log(`dedupe of pool ${poolId}: ${result.bytes_saved} bytes saved`);
+          this.ctx.store.putMaintenanceResult(poolId, "dedupe", result);
+          this.ctx.log(`dedupe of pool ${poolId}: ${result.bytesSaved} bytes saved`);
         }
       },
       // Scrub repairs and dedupe shares only identical bytes: nothing to put back.
@@ -95,7 +97,7 @@ export class PoolMaintenanceService {
    * Changes the pool's maintenance schedule. A quick job (records only) under the pool's lock, so
    * it never interleaves with the pool's create or delete; the scheduler sees it at its next tick.
    */
-  setSchedule(poolId: string, schedule: MaintenanceSchedule): Promise<StartedJob> {
+  setSchedule(poolId: string, schedule: MaintenanceIntervals): Promise<StartedJob> {
     return this.ctx.jobs.start({
       lockKeys: [poolLock(poolId)],
       objectType: "pool",
@@ -124,7 +126,7 @@ export class PoolMaintenanceService {
     const running = latest?.status === "Processing" && this.ctx.jobs.isRunning(latest.id);
     if (running) return { dueAt: latest.started, running };
     // The recorded result also counts: events may be from before this pool's results were kept.
-    const result = this.ctx.store.getMaintenanceResult(entry.poolId, entry.operation) as ScrubResult | DedupeResult | undefined;
+    const result = this.ctx.store.getMaintenanceResult(entry.poolId, entry.operation);
     const finishes = [latest?.finished, result?.finished].filter((t): t is number => typeof t === "number");
     return { dueAt: nextRunAt(entry, finishes.length === 0 ? null : Math.max(...finishes)), running };
   }
@@ -139,9 +141,8 @@ export class PoolMaintenanceService {
     }
     return {
       compressionRatio,
-      // Written by this service from these very types (never from a request).
-      lastScrub: (this.ctx.store.getMaintenanceResult(poolId, "scrub") as ScrubResult | undefined) ?? null,
-      lastDedupe: (this.ctx.store.getMaintenanceResult(poolId, "dedupe") as DedupeResult | undefined) ?? null,
+      lastScrub: this.ctx.store.getMaintenanceResult(poolId, "scrub") ?? null,
+      lastDedupe: this.ctx.store.getMaintenanceResult(poolId, "dedupe") ?? null,
       ...this.scheduleView(poolId),
     };
   }
@@ -150,7 +151,7 @@ export class PoolMaintenanceService {
     const intervals = new Map(this.ctx.store.listMaintenanceSchedules(poolId).map((s) => [s.operation, s.intervalSeconds]));
     const due = new Map(this.dueTimes(poolId).map((d) => [d.operation, d.dueAt]));
     return {
-      schedule: { scrub_every_seconds: intervals.get("scrub") ?? null, dedupe_every_seconds: intervals.get("dedupe") ?? null },
+      schedule: { scrubEverySeconds: intervals.get("scrub") ?? null, dedupeEverySeconds: intervals.get("dedupe") ?? null },
       nextScrubAt: due.get("scrub") ?? null,
       nextDedupeAt: due.get("dedupe") ?? null,
     };

@@ -1,5 +1,5 @@
 import { isUnsafeRaidLevel, RAID_MIN_DEVICES, type RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { PoolCreateRequest } from "./requests";
+import type { NewPool } from "./commands";
 import type { CoreContext } from "./context";
 import type { ExportService } from "./export-service";
 import { HostSpaceGuard, imageFileBytes, imageSizeField, withHostSpaceLock } from "./host-space-guard";
@@ -98,7 +98,7 @@ export class PoolService {
         const provisioned = this.provisionedBytes(pool.id);
         if (provisioned + growBytes > cap) {
           throw new DomainError("INSUFFICIENT_CAPACITY",
-            `pool ${pool.id} would be provisioned ${provisioned + growBytes} bytes, over its cap of ${Math.floor(cap)} (max_oversubscription ${pool.maxOversubscription})`, field);
+            `pool ${pool.id} would be provisioned ${provisioned + growBytes} bytes, over its cap of ${Math.floor(cap)} (over-subscription ${pool.maxOversubscription}×)`, field);
         }
       }
     } else if (growBytes > usage.freeBytes) {
@@ -113,26 +113,24 @@ export class PoolService {
     if (!thin) await this.hostSpace.requireRoomForThick(pool, growBytes, field);
   }
 
-  async create(id: string, body: PoolCreateRequest): Promise<StartedJob> {
-    const { metadata } = body;
-    const devices: DeviceSpec[] = metadata.devices.map((d, i) => {
+  async create(id: string, pool: NewPool): Promise<StartedJob> {
+    const devices: DeviceSpec[] = pool.devices.map((d, i) => {
       if (d.type === "image_file") return { type: "image_file", size: d.size };
       if (!this.ctx.settings.allowedBlockDevices.includes(d.path)) {
-        throw new DomainError("INVALID_ARGUMENT", `block device ${d.path} is not on this server's allow-list`, `metadata.devices.${i}.path`);
+        throw new DomainError("INVALID_ARGUMENT", `block device ${d.path} is not on this server's allow-list`, `devices.${i}.path`);
       }
       return { type: "block_device", path: d.path };
     });
-    const raid = metadata.properties.raid_level;
-    if (isUnsafeRaidLevel(raid) && metadata.properties.force_raid56 !== true) {
+    const raid = pool.raid;
+    if (isUnsafeRaidLevel(raid) && pool.forceRaid56 !== true) {
       throw new DomainError("INVALID_ARGUMENT",
-        `${raid} risks data on a crash (btrfs parity RAID has a write hole) and scrubs slowly; set metadata.properties.force_raid56 to true to accept that`,
-        "metadata.properties.force_raid56");
+        `${raid} risks data on a crash (btrfs parity RAID has a write hole) and scrubs slowly; it is done only when forced, which accepts that`, "forceRaid56");
     }
     const needed = RAID_MIN_DEVICES[raid];
     if (devices.length < needed) {
-      throw new DomainError("INVALID_ARGUMENT", `${metadata.properties.raid_level} needs at least ${needed} devices`, "metadata.devices");
+      throw new DomainError("INVALID_ARGUMENT", `${raid} needs at least ${needed} devices`, "devices");
     }
-    const imageBytes = imageFileBytes(metadata.devices);
+    const imageBytes = imageFileBytes(pool.devices);
     return this.ctx.jobs.start({
       lockKeys: withHostSpaceLock([poolLock(id)], imageBytes),
       objectType: "pool",
@@ -141,23 +139,23 @@ export class PoolService {
       admit: async () => {
         const existing = this.ctx.store.getPool(id);
         if (existing !== undefined) {
-          const same = existing.name === metadata.display_name && existing.raid === metadata.properties.raid_level
-            && existing.compression === metadata.properties.compression && existing.devices.length === devices.length;
+          const same = existing.name === pool.name && existing.raid === pool.raid
+            && existing.compression === pool.compression && existing.devices.length === devices.length;
           if (!same) throw new DomainError("ALREADY_EXISTS", `pool ${id} already exists with a different specification`);
           return new ReuseEvent(this.ctx.jobs.lastEvent("pool", id, "create"));
         }
-        await this.hostSpace.requireRoomForImageFiles(imageBytes, imageSizeField(metadata.devices));
+        await this.hostSpace.requireRoomForImageFiles(imageBytes, imageSizeField(pool.devices));
         // Checked after the await, right before the insert: no other create can slip in between.
-        if (this.ctx.store.listPools().some((p) => p.name === metadata.display_name)) {
-          throw new DomainError("ALREADY_EXISTS", `a pool named ${metadata.display_name} already exists`, "metadata.display_name");
+        if (this.ctx.store.listPools().some((p) => p.name === pool.name)) {
+          throw new DomainError("ALREADY_EXISTS", `a pool named ${pool.name} already exists`, "name");
         }
         this.ctx.store.insertPool({
           id,
-          name: metadata.display_name,
-          description: metadata.display_description ?? null,
-          raid: metadata.properties.raid_level,
-          compression: metadata.properties.compression,
-          maxOversubscription: metadata.properties.max_oversubscription ?? null,
+          name: pool.name,
+          description: pool.description ?? null,
+          raid,
+          compression: pool.compression,
+          maxOversubscription: pool.maxOversubscription ?? null,
           state: "creating",
           ctime: Date.now(),
           devices: [],
@@ -165,11 +163,11 @@ export class PoolService {
         return id;
       },
       work: async () => {
-        const records = await this.ctx.poolEngine.createPool(id, metadata.properties.raid_level, metadata.properties.compression, devices);
+        const records = await this.ctx.poolEngine.createPool(id, raid, pool.compression, devices);
         this.ctx.store.transaction(() => {
           this.ctx.store.setPoolDevices(id, records);
           this.ctx.store.setPoolState(id, "available");
-          if (metadata.maintenance_schedule !== undefined) applySchedule(this.ctx.store, id, metadata.maintenance_schedule, Date.now());
+          if (pool.maintenanceSchedule !== undefined) applySchedule(this.ctx.store, id, pool.maintenanceSchedule, Date.now());
         });
       },
       undo: () => {
@@ -193,8 +191,8 @@ export class PoolService {
       const provisioned = this.provisionedBytes(id);
       if (provisioned > cap) {
         throw new DomainError("INSUFFICIENT_CAPACITY",
-          `pool ${id} already has ${provisioned} bytes provisioned, over the cap of ${Math.floor(cap)} that max_oversubscription ${change.maxOversubscription} would set`,
-          "metadata.pool_settings.max_oversubscription");
+          `pool ${id} already has ${provisioned} bytes provisioned, over the cap of ${Math.floor(cap)} that an over-subscription of ${change.maxOversubscription} would set`,
+          "maxOversubscription");
       }
     }
     return this.ctx.jobs.start({
@@ -207,14 +205,14 @@ export class PoolService {
         const current = this.require(id);
         if (current.state === "deleting") throw new DomainError("CONFLICT", `pool ${id} is being deleted`);
         if (change.name !== undefined && this.ctx.store.listPools().some((p) => p.id !== id && p.name === change.name)) {
-          throw new DomainError("ALREADY_EXISTS", `a pool named ${change.name} already exists`, "metadata.pool_settings.display_name");
+          throw new DomainError("ALREADY_EXISTS", `a pool named ${change.name} already exists`, "name");
         }
         const recompress = change.compression !== undefined && change.compression !== current.compression;
         if (recompress && current.state !== "available") {
-          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its compression changes only while it is available`, "metadata.pool_settings.compression");
+          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its compression changes only while it is available`, "compression");
         }
         if (convert && current.state !== "available") {
-          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its RAID level changes only while it is available`, "metadata.pool_settings.raid_level");
+          throw new DomainError("CONFLICT", `pool ${id} is ${current.state}; its RAID level changes only while it is available`, "raid");
         }
         return { recompress, devices: current.devices.length };
       },
@@ -232,10 +230,10 @@ export class PoolService {
 
   /** Refuses a conversion the pool cannot make: too few devices, or stored data too big for the new profile. */
   private async checkConversion(pool: PoolRecord, raid: RaidLevel, forceRaid56: boolean): Promise<void> {
-    const field = "metadata.pool_settings.raid_level";
+    const field = "raid";
     if (isUnsafeRaidLevel(raid) && !forceRaid56) {
       throw new DomainError("INVALID_ARGUMENT",
-        `${raid} risks data on a crash (btrfs parity RAID has a write hole); set metadata.pool_settings.force_raid56 to true to accept that`, field);
+        `${raid} risks data on a crash (btrfs parity RAID has a write hole); it is done only when forced, which accepts that`, field);
     }
     const devices = pool.devices.length;
     if (devices < RAID_MIN_DEVICES[raid]) {
@@ -266,7 +264,7 @@ export class PoolService {
         if (!force && (volumes.length > 0 || snapshots.length > 0 || images.length > 0)) {
           const named = images.length === 0 ? "" : ` (${images.slice(0, 5).map((image) => image.id).join(", ")}${images.length > 5 ? ", …" : ""})`;
           throw new DomainError("BUSY",
-            `pool ${id} still holds ${volumes.length} volumes, ${snapshots.length} snapshots and ${images.length} image files${named} in its image library; delete them or pass metadata.force`);
+            `pool ${id} still holds ${volumes.length} volumes, ${snapshots.length} snapshots and ${images.length} image files${named} in its image library; delete them or delete the pool with force`);
         }
         if (volumes.some((v) => v.state === "creating" || v.state === "deleting")) {
           throw new DomainError("BUSY", `pool ${id} has volumes being created or deleted; retry when they finish`);

@@ -25,6 +25,35 @@ export type PoolSettingsChange = Partial<Pick<PoolRecord, "name" | "description"
   forceRaid56?: boolean;
 };
 
+/** What the last scrub of a pool found: errors by kind, and what it repaired. */
+export interface ScrubRecord {
+  started: number;
+  finished: number;
+  bytesScrubbed: number;
+  /** Checksum, read, verify and superblock errors. */
+  errorsFound: number;
+  csumErrors: number;
+  readErrors: number;
+  correctedErrors: number;
+  uncorrectableErrors: number;
+}
+
+/** What the last dedupe of a pool saved. */
+export interface DedupeRecord {
+  started: number;
+  finished: number;
+  usedBytesBefore: number;
+  usedBytesAfter: number;
+  bytesSaved: number;
+  filesScanned: number;
+}
+
+/** The last result kept per maintenance operation. */
+export interface MaintenanceResults {
+  scrub: ScrubRecord;
+  dedupe: DedupeRecord;
+}
+
 export interface VolumeRecord {
   id: string;
   poolId: string;

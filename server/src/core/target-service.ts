@@ -6,7 +6,7 @@
 import type { CoreContext } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import type { ExportRecord, TargetRecord } from "./records";
-import type { TargetCreateRequest } from "./requests";
+import type { NewTarget } from "./commands";
 import { createHash } from "node:crypto";
 
 export interface TargetListEntry {
@@ -18,22 +18,21 @@ export interface TargetListEntry {
 export class TargetService {
   constructor(private readonly ctx: CoreContext) {}
 
-  create(id: string, body: TargetCreateRequest): TargetRecord {
-    const m = body.metadata;
-    if (m.protocol === "fc") throw new DomainError("UNSUPPORTED", "no FC target engine on this host", "metadata.protocol");
-    const address = m.address ?? `${this.ctx.settings.iqnPrefix}:target.${id}`;
+  create(id: string, target: NewTarget): TargetRecord {
+    if (target.protocol === "fc") throw new DomainError("UNSUPPORTED", "no FC target engine on this host", "protocol");
+    const address = target.address ?? `${this.ctx.settings.iqnPrefix}:target.${id}`;
     const existing = this.ctx.store.getTarget(id);
     if (existing !== undefined) {
-      if (existing.address !== address || existing.protocol !== m.protocol) {
+      if (existing.address !== address || existing.protocol !== target.protocol) {
         throw new DomainError("ALREADY_EXISTS", `target ${id} already exists with a different address`);
       }
       return existing;
     }
     if (this.allTargets().some((t) => t.address.toLowerCase() === address.toLowerCase())) {
-      throw new DomainError("ALREADY_EXISTS", `a target with address ${address} already exists`, "metadata.address");
+      throw new DomainError("ALREADY_EXISTS", `a target with address ${address} already exists`, "address");
     }
     const record: TargetRecord = {
-      id, protocol: m.protocol, name: m.display_name ?? id, description: m.display_description ?? null, address, ctime: Date.now(),
+      id, protocol: target.protocol, name: target.name ?? id, description: target.description ?? null, address, ctime: Date.now(),
     };
     this.ctx.store.insertTarget(record);
     return record;

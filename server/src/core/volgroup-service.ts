@@ -9,7 +9,7 @@ import { groupLock, volumeLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { newHexId, ReuseEvent, type StartedJob } from "./jobs";
 import type { GroupSnapshotRecord, SnapshotRecord, VolumeGroupRecord } from "./records";
-import type { VolgroupCreateRequest, VolgroupMembershipRequest, VolgroupSnapshotRequest } from "./requests";
+import type { MembershipChange, NewSnapshot, NewVolumeGroup } from "./commands";
 
 export interface VolumeGroupView {
   group: VolumeGroupRecord;
@@ -45,28 +45,25 @@ export class VolumeGroupService {
   }
 
   /** Synchronous: the historical client treats a 202 from group create as failure. */
-  async create(id: string, body: VolgroupCreateRequest): Promise<VolumeGroupView> {
-    const m = body.metadata;
-    const release = await this.ctx.jobs.lock.acquire([groupLock(id), ...m.volume.map(volumeLock)]);
+  async create(id: string, group: NewVolumeGroup): Promise<VolumeGroupView> {
+    const release = await this.ctx.jobs.lock.acquire([groupLock(id), ...group.volumeIds.map(volumeLock)]);
     try {
       const existing = this.ctx.store.getVolumeGroup(id);
       if (existing !== undefined) {
-        if (existing.name !== (m.display_name ?? null)) throw new DomainError("ALREADY_EXISTS", `volume group ${id} already exists with a different name`);
+        if (existing.name !== (group.name ?? null)) throw new DomainError("ALREADY_EXISTS", `volume group ${id} already exists with a different name`);
         return this.view(id);
       }
-      m.volume.forEach((volumeId, i) => {
-        this.checkJoinable(volumeId, id, `metadata.volume.${i}`);
-      });
+      this.checkJoinable(group.volumeIds, id);
       this.ctx.store.transaction(() => {
         this.ctx.store.insertVolumeGroup({
           id,
-          name: m.display_name ?? null,
-          description: m.display_description ?? null,
-          maximumSnapshot: m.maximum_snapshot ?? 1024,
-          snapshotRotation: m.properties?.snapshot_rotation ?? false,
+          name: group.name ?? null,
+          description: group.description ?? null,
+          maximumSnapshot: group.maximumSnapshot ?? 1024,
+          snapshotRotation: group.snapshotRotation ?? false,
           ctime: Date.now(),
         });
-        for (const volumeId of m.volume) this.setGroup(volumeId, id);
+        for (const volumeId of group.volumeIds) this.setGroup(volumeId, id);
       });
       return this.view(id);
     } finally {
@@ -74,12 +71,16 @@ export class VolumeGroupService {
     }
   }
 
-  private checkJoinable(volumeId: string, groupId: string, field: string): void {
-    const volume = this.ctx.store.getVolume(volumeId);
-    if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, field);
-    if (volume.volumeGroupId !== null && volume.volumeGroupId !== groupId) {
-      throw new DomainError("CONFLICT", `volume ${volumeId} already belongs to volume group ${volume.volumeGroupId}`, field);
-    }
+  /** Each volume exists and is in no other group; a refusal names its index in `volumeIds`. */
+  private checkJoinable(volumeIds: readonly string[], groupId: string): void {
+    volumeIds.forEach((volumeId, i) => {
+      const field = `volumeIds.${i}`;
+      const volume = this.ctx.store.getVolume(volumeId);
+      if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, field);
+      if (volume.volumeGroupId !== null && volume.volumeGroupId !== groupId) {
+        throw new DomainError("CONFLICT", `volume ${volumeId} already belongs to volume group ${volume.volumeGroupId}`, field);
+      }
+    });
   }
 
   private setGroup(volumeId: string, groupId: string | null): void {
@@ -88,24 +89,21 @@ export class VolumeGroupService {
   }
 
   /** Join/leave are idempotent; leaving a group one is not in changes nothing. */
-  async membership(id: string, body: VolgroupMembershipRequest): Promise<VolumeGroupView> {
-    const m = body.metadata;
-    const release = await this.ctx.jobs.lock.acquire([groupLock(id), ...m.volume.map(volumeLock)]);
+  async membership(id: string, change: MembershipChange): Promise<VolumeGroupView> {
+    const release = await this.ctx.jobs.lock.acquire([groupLock(id), ...change.volumeIds.map(volumeLock)]);
     try {
       this.require(id);
-      if (m.volume_group_operation === "join") {
-        m.volume.forEach((volumeId, i) => {
-        this.checkJoinable(volumeId, id, `metadata.volume.${i}`);
-      });
+      if (change.operation === "join") {
+        this.checkJoinable(change.volumeIds, id);
         this.ctx.store.transaction(() => {
-          for (const volumeId of m.volume) this.setGroup(volumeId, id);
+          for (const volumeId of change.volumeIds) this.setGroup(volumeId, id);
         });
       } else {
-        m.volume.forEach((volumeId, i) => {
-          if (this.ctx.store.getVolume(volumeId) === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, `metadata.volume.${i}`);
+        change.volumeIds.forEach((volumeId, i) => {
+          if (this.ctx.store.getVolume(volumeId) === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`, `volumeIds.${i}`);
         });
         this.ctx.store.transaction(() => {
-          for (const volumeId of m.volume) {
+          for (const volumeId of change.volumeIds) {
             if (this.ctx.store.getVolume(volumeId)?.volumeGroupId === id) this.setGroup(volumeId, null);
           }
         });
@@ -141,8 +139,8 @@ export class VolumeGroupService {
     return snapshot;
   }
 
-  createSnapshot(groupId: string, body: VolgroupSnapshotRequest): Promise<StartedJob> {
-    const snapshotId = body.snapshot;
+  createSnapshot(groupId: string, snapshot: NewSnapshot): Promise<StartedJob> {
+    const snapshotId = snapshot.snapshotId;
     const memberIds = this.ctx.store.listVolumes().filter((v) => v.volumeGroupId === groupId).map((v) => v.id);
     return this.ctx.jobs.start({
       lockKeys: [groupLock(groupId), ...memberIds.map(volumeLock)],
@@ -153,7 +151,7 @@ export class VolumeGroupService {
         const group = this.require(groupId);
         const existing = this.ctx.store.getGroupSnapshot(snapshotId);
         if (existing !== undefined) {
-          if (existing.groupId !== groupId) throw new DomainError("ALREADY_EXISTS", `group snapshot ${snapshotId} belongs to group ${existing.groupId}`, "snapshot");
+          if (existing.groupId !== groupId) throw new DomainError("ALREADY_EXISTS", `group snapshot ${snapshotId} belongs to group ${existing.groupId}`, "snapshotId");
           return new ReuseEvent(this.ctx.jobs.lastEvent("volume_group", groupId, "snapshot"));
         }
         const members = this.ctx.store.listVolumes().filter((v) => v.volumeGroupId === groupId);
@@ -162,20 +160,20 @@ export class VolumeGroupService {
         if (busy !== undefined) throw new DomainError("BUSY", `member volume ${busy.id} is ${busy.state}`);
         const now = Date.now();
         const memberSnapshots: SnapshotRecord[] = members.map((v) => ({
-          id: newHexId(), volumeId: v.id, poolId: v.poolId, name: body.metadata?.display_name ?? snapshotId,
-          description: body.metadata?.display_description ?? null, sizeBytes: v.sizeBytes, volumeGroupId: groupId,
+          id: newHexId(), volumeId: v.id, poolId: v.poolId, name: snapshot.name ?? snapshotId,
+          description: snapshot.description ?? null, sizeBytes: v.sizeBytes, volumeGroupId: groupId,
           groupSnapshotId: snapshotId, state: "creating", ctime: now,
         }));
         const record: GroupSnapshotRecord = {
-          id: snapshotId, groupId, name: body.metadata?.display_name ?? snapshotId,
-          description: body.metadata?.display_description ?? null,
+          id: snapshotId, groupId, name: snapshot.name ?? snapshotId,
+          description: snapshot.description ?? null,
           members: Object.fromEntries(memberSnapshots.map((s) => [s.volumeId, s.id])), ctime: now,
         };
         const existingSnapshots = this.ctx.store.listGroupSnapshots(groupId);
         const rotateOut = existingSnapshots.length >= group.maximumSnapshot
           ? existingSnapshots.slice(0, existingSnapshots.length - group.maximumSnapshot + 1) : [];
         if (rotateOut.length > 0 && !group.snapshotRotation) {
-          throw new DomainError("CONFLICT", `volume group ${groupId} already has its maximum of ${group.maximumSnapshot} snapshots`, "snapshot");
+          throw new DomainError("CONFLICT", `volume group ${groupId} already has its maximum of ${group.maximumSnapshot} snapshots`, "snapshotId");
         }
         this.ctx.store.transaction(() => {
           this.ctx.store.insertGroupSnapshot(record);

@@ -10,7 +10,7 @@ import type { ExportService } from "./export-service";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
 import type { VolumeRecord } from "./records";
-import type { VolumeModifyRequest } from "./requests";
+import type { VolumeChanges } from "./commands";
 
 interface Modification {
   before: VolumeRecord;
@@ -24,8 +24,8 @@ export class VolumeModification {
     private readonly exportService: ExportService,
   ) {}
 
-  start(id: string, body: VolumeModifyRequest): Promise<StartedJob> {
-    const target = body.metadata.move_to_pool;
+  start(id: string, changes: VolumeChanges): Promise<StartedJob> {
+    const target = changes.moveToPoolId;
     const source = this.ctx.store.getVolume(id)?.poolId;
     // A move holds both pools, so that neither can be deleted under the copy.
     const pools = target === undefined || source === undefined || target === source ? [] : [poolLock(source), poolLock(target)];
@@ -34,7 +34,7 @@ export class VolumeModification {
       objectType: "volume",
       objectId: id,
       operation: "modify",
-      admit: () => this.admit(id, body),
+      admit: () => this.admit(id, changes),
       work: (change) => this.apply(change),
       // A grown file cannot be shrunk back safely; the record keeps the old size so a retry grows it again.
       undo: () => undefined,
@@ -48,25 +48,24 @@ export class VolumeModification {
     return volume;
   }
 
-  private async admit(id: string, body: VolumeModifyRequest): Promise<Modification> {
-    const m = body.metadata;
+  private async admit(id: string, changes: VolumeChanges): Promise<Modification> {
     const before = this.requireAvailable(id);
-    const size = m.total_capacity ?? before.sizeBytes;
+    const size = changes.sizeBytes ?? before.sizeBytes;
     if (size < before.sizeBytes) {
       throw new DomainError("INVALID_ARGUMENT",
-        `total_capacity ${size} is smaller than the volume's ${before.sizeBytes} bytes; volumes never shrink`, "metadata.total_capacity");
+        `a size of ${size} bytes is smaller than the volume's ${before.sizeBytes} bytes; volumes never shrink`, "sizeBytes");
     }
     const after: VolumeRecord = {
       ...before,
-      poolId: m.move_to_pool ?? before.poolId,
-      name: m.display_name === undefined ? before.name : m.display_name ?? id,
-      description: m.display_description === undefined ? before.description : m.display_description,
+      poolId: changes.moveToPoolId ?? before.poolId,
+      name: changes.name === undefined ? before.name : changes.name ?? id,
+      description: changes.description === undefined ? before.description : changes.description,
       sizeBytes: size,
-      maximumSnapshot: m.maximum_snapshot ?? before.maximumSnapshot,
-      snapshotQuota: m.snapshot_quota ?? before.snapshotQuota,
-      compression: m.properties?.compression ?? before.compression,
-      cacheMode: m.properties?.cache_mode ?? before.cacheMode,
-      thin: m.properties?.thin_provision ?? before.thin,
+      maximumSnapshot: changes.maximumSnapshot ?? before.maximumSnapshot,
+      snapshotQuota: changes.snapshotQuota ?? before.snapshotQuota,
+      compression: changes.compression ?? before.compression,
+      cacheMode: changes.cacheMode ?? before.cacheMode,
+      thin: changes.thin ?? before.thin,
       mtime: Date.now(),
     };
     if (after.poolId !== before.poolId) await this.admitMove(before, after);
@@ -76,7 +75,7 @@ export class VolumeModification {
 
   /** Room in the volume's own pool for what grows: new size, and the blocks a thick volume allocates. */
   private async admitGrowth(before: VolumeRecord, after: VolumeRecord): Promise<void> {
-    const field = after.thin !== before.thin ? "metadata.properties.thin_provision" : "metadata.total_capacity";
+    const field = after.thin !== before.thin ? "thin" : "sizeBytes";
     const pool = (): ReturnType<PoolService["requireUsable"]> => this.pools.requireUsable(before.poolId, field);
     if (before.thin && !after.thin) {
       const allocated = await this.ctx.volumeEngine.allocatedBytes(before.poolId, before.id);
@@ -87,7 +86,7 @@ export class VolumeModification {
   }
 
   private async admitMove(before: VolumeRecord, after: VolumeRecord): Promise<void> {
-    const field = "metadata.move_to_pool";
+    const field = "moveToPoolId";
     const id = before.id;
     const snapshots = this.ctx.store.listSnapshots({ volumeId: id }).length;
     if (snapshots > 0) {

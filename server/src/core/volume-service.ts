@@ -1,8 +1,7 @@
-import { snapshotIdOfPath, type ImageFormat, type ImageSource } from "@prophetstor/dpl-provider/wire";
+import type { ImageFormat, ImageSource } from "@prophetstor/dpl-provider/wire";
 import type {
-  CloneRequest, CopyFromSnapshotRequest, RollbackRequest, SnapshotCreateRequest, SpawnRequest,
-  VolumeCreateRequest, VolumeFromImageRequest, VolumeModifyRequest,
-} from "./requests";
+  ClonedVolume, NewSnapshot, NewVolume, RollbackTo, SpawnedVolume, VolumeChanges, VolumeFromImage, VolumeFromSnapshot, VolumeSettings,
+} from "./commands";
 import type { CoreContext } from "./context";
 import { poolLock, volumeLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
@@ -100,71 +99,50 @@ export class VolumeService {
 
   // ---------------------------------------------------------------- creation
 
-  create(id: string, body: VolumeCreateRequest): Promise<StartedJob> {
-    const m = body.metadata;
-    return this.createFrom(id, { kind: "empty" }, "create", {
-      poolId: m.pool_uuid, poolField: "metadata.pool_uuid",
-      name: m.display_name, description: m.display_description,
-      sizeBytes: m.total_capacity, thin: m.properties.thin_provision,
-      compression: m.properties.compression, cacheMode: m.properties.cache_mode,
-      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
-    });
+  create(id: string, volume: NewVolume): Promise<StartedJob> {
+    return this.createFrom(id, { kind: "empty" }, "create", { ...volume, poolField: "poolId" });
   }
 
-  copyFromSnapshot(id: string, body: CopyFromSnapshotRequest): Promise<StartedJob> {
-    const snapshot = this.requireSnapshotOfPath(body.copy);
-    const m = body.metadata;
+  copyFromSnapshot(id: string, copy: VolumeFromSnapshot): Promise<StartedJob> {
+    const snapshot = this.requireUsableSnapshot(copy.snapshotId);
+    const s = copy.settings;
     return this.createFrom(id, { kind: "snapshot", snapshot }, "copy", {
-      poolId: m.pool_uuid ?? snapshot.poolId, poolField: "metadata.pool_uuid",
-      name: m.display_name, description: m.display_description,
-      sizeBytes: m.total_capacity ?? snapshot.sizeBytes, thin: m.properties?.thin_provision ?? true,
-      compression: m.properties?.compression, cacheMode: m.properties?.cache_mode,
-      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+      ...s, poolId: s.poolId ?? snapshot.poolId, poolField: "settings.poolId", sizeBytes: s.sizeBytes ?? snapshot.sizeBytes,
     });
   }
 
   /** A volume sharing the snapshot's blocks; on btrfs that is exactly what copy does too. */
-  spawn(id: string, body: SpawnRequest): Promise<StartedJob> {
-    const snapshot = this.requireSnapshotOfPath(body.copy);
+  spawn(id: string, spawned: SpawnedVolume): Promise<StartedJob> {
+    const snapshot = this.requireUsableSnapshot(spawned.snapshotId);
     return this.createFrom(id, { kind: "snapshot", snapshot }, "spawn", {
-      poolId: snapshot.poolId, poolField: "copy",
-      name: body.metadata.display_name, description: body.metadata.display_description,
-      sizeBytes: snapshot.sizeBytes, thin: true,
+      poolId: snapshot.poolId, poolField: "snapshotId",
+      name: spawned.name, description: spawned.description, sizeBytes: snapshot.sizeBytes, thin: true,
     });
   }
 
-  clone(id: string, body: CloneRequest): Promise<StartedJob> {
-    const source = this.ctx.store.getVolume(body.copy);
-    if (source === undefined) throw new DomainError("NOT_FOUND", `source volume ${body.copy} does not exist`, "copy");
-    if (source.state !== "available") throw new DomainError("BUSY", `source volume ${body.copy} is ${source.state}`, "copy");
-    const m = body.metadata;
+  clone(id: string, clone: ClonedVolume): Promise<StartedJob> {
+    const source = this.ctx.store.getVolume(clone.sourceVolumeId);
+    if (source === undefined) throw new DomainError("NOT_FOUND", `source volume ${clone.sourceVolumeId} does not exist`, "sourceVolumeId");
+    if (source.state !== "available") throw new DomainError("BUSY", `source volume ${clone.sourceVolumeId} is ${source.state}`, "sourceVolumeId");
+    const s = clone.settings;
     return this.createFrom(id, { kind: "volume", volume: source }, "clone", {
-      poolId: m.pool_uuid ?? source.poolId, poolField: "metadata.pool_uuid",
-      name: m.display_name, description: m.display_description,
-      sizeBytes: m.total_capacity ?? source.sizeBytes, thin: m.properties?.thin_provision ?? source.thin,
-      compression: m.properties?.compression ?? source.compression, cacheMode: m.properties?.cache_mode ?? source.cacheMode,
-      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota,
+      ...s, poolId: s.poolId ?? source.poolId, poolField: "settings.poolId", sizeBytes: s.sizeBytes ?? source.sizeBytes,
+      thin: s.thin ?? source.thin, compression: s.compression ?? source.compression, cacheMode: s.cacheMode ?? source.cacheMode,
     });
   }
 
   /** A volume holding an image's disk; its size is the image's unless a larger one is asked for. */
-  importImage(id: string, body: VolumeFromImageRequest, image: ResolvedImage): Promise<StartedJob> {
-    const m = body.metadata;
+  importImage(id: string, request: VolumeFromImage, image: ResolvedImage): Promise<StartedJob> {
+    const s = request.settings;
     return this.createFrom(id, { kind: "image", image }, "import", {
-      poolId: m.pool_uuid, poolField: "metadata.pool_uuid",
-      name: m.display_name, description: m.display_description,
-      sizeBytes: m.total_capacity ?? sectorAligned(image.virtualSize), thin: m.properties?.thin_provision ?? true,
-      compression: m.properties?.compression, cacheMode: m.properties?.cache_mode,
-      maximumSnapshot: m.maximum_snapshot, snapshotQuota: m.snapshot_quota, imageSource: body.image,
+      ...s, poolField: "settings.poolId", sizeBytes: s.sizeBytes ?? sectorAligned(image.virtualSize), imageSource: request.image,
     });
   }
 
-  private requireSnapshotOfPath(path: string): SnapshotRecord {
-    // The volume segment is not trusted: the historical copy names the new volume there (D8).
-    const snapshotId = snapshotIdOfPath(path);
+  private requireUsableSnapshot(snapshotId: string): SnapshotRecord {
     const snapshot = this.ctx.store.getSnapshot(snapshotId);
-    if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "copy");
-    if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "copy");
+    if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "snapshotId");
+    if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "snapshotId");
     return snapshot;
   }
 
@@ -172,17 +150,18 @@ export class VolumeService {
     id: string,
     source: VolumeSource,
     operation: string,
-    spec: {
-      poolId: string; poolField: string; name: string | null | undefined; description: string | null | undefined;
-      sizeBytes: number; thin: boolean; compression?: string | undefined; cacheMode?: VolumeRecord["cacheMode"] | undefined;
-      maximumSnapshot?: number | undefined; snapshotQuota?: number | undefined; imageSource?: ImageSource | undefined;
+    spec: VolumeSettings & {
+      poolId: string; sizeBytes: number; imageSource?: ImageSource | undefined;
+      /** The command property that named the pool, to blame when it is unusable. */
+      poolField: string;
     },
   ): Promise<StartedJob> {
     const sourceSize = sizeOfSource(source);
+    const sizeField = source.kind === "empty" ? "sizeBytes" : "settings.sizeBytes";
     if (spec.sizeBytes < sourceSize) {
       const what = source.kind === "image" ? "image's virtual size of" : "source's";
       throw new DomainError("INVALID_ARGUMENT",
-        `total_capacity ${spec.sizeBytes} is smaller than the ${what} ${sourceSize} bytes; volumes never shrink`, "metadata.total_capacity");
+        `a size of ${spec.sizeBytes} bytes is smaller than the ${what} ${sourceSize} bytes; volumes never shrink`, sizeField);
     }
     const sourceLock = source.kind === "volume" ? [volumeLock(source.volume.id)] : [];
     return this.ctx.jobs.start({
@@ -199,7 +178,7 @@ export class VolumeService {
           name: spec.name ?? id,
           description: spec.description ?? null,
           sizeBytes: spec.sizeBytes,
-          thin: spec.thin,
+          thin: spec.thin ?? true,
           compression: spec.compression ?? "none",
           cacheMode: spec.cacheMode ?? "writeback",
           maximumSnapshot: spec.maximumSnapshot ?? DEFAULT_MAXIMUM_SNAPSHOT,
@@ -225,7 +204,7 @@ export class VolumeService {
         // A thin volume's full logical size counts toward the over-subscription cap even when it
         // shares all its data with the source (provisioned bytes sum every volume's size); a thick
         // one is checked against free space for its whole size, the cautious side.
-        await this.pools.checkCapacity(pool, spec.sizeBytes, spec.thin, "metadata.total_capacity");
+        await this.pools.checkCapacity(pool, spec.sizeBytes, record.thin, sizeField);
         this.ctx.store.insertVolume(record);
         return record;
       },
@@ -291,8 +270,8 @@ export class VolumeService {
 
   // ---------------------------------------------------------------- modify, delete
 
-  modify(id: string, body: VolumeModifyRequest): Promise<StartedJob> {
-    return this.modification.start(id, body);
+  modify(id: string, changes: VolumeChanges): Promise<StartedJob> {
+    return this.modification.start(id, changes);
   }
 
   /**
@@ -311,7 +290,7 @@ export class VolumeService {
         if (volume.state === "deleting") return new ReuseEvent(this.ctx.jobs.lastEvent("volume", id, "delete"));
         if (volume.state === "creating") throw new DomainError("BUSY", `volume ${id} is still being created`);
         if (!force && this.ctx.store.getExport(id) !== undefined) {
-          throw new DomainError("BUSY", `volume ${id} is exported; unassign its initiators or delete with metadata.force`);
+          throw new DomainError("BUSY", `volume ${id} is exported; unassign its initiators or delete it with force`);
         }
         this.ctx.store.updateVolume({ ...volume, state: "deleting", mtime: Date.now() });
         return volume;
@@ -341,8 +320,8 @@ export class VolumeService {
     return snapshot;
   }
 
-  createSnapshot(volumeId: string, body: SnapshotCreateRequest): Promise<StartedJob> {
-    const snapshotId = body.snapshot;
+  createSnapshot(volumeId: string, snapshot: NewSnapshot): Promise<StartedJob> {
+    const snapshotId = snapshot.snapshotId;
     return this.ctx.jobs.start({
       lockKeys: [volumeLock(volumeId)],
       objectType: "volume",
@@ -351,21 +330,21 @@ export class VolumeService {
       admit: () => {
         const existing = this.ctx.store.getSnapshot(snapshotId);
         if (existing !== undefined) {
-          if (existing.volumeId !== volumeId) throw new DomainError("ALREADY_EXISTS", `snapshot ${snapshotId} already exists on volume ${existing.volumeId}`, "snapshot");
+          if (existing.volumeId !== volumeId) throw new DomainError("ALREADY_EXISTS", `snapshot ${snapshotId} already exists on volume ${existing.volumeId}`, "snapshotId");
           return new ReuseEvent(this.ctx.jobs.lastEvent("volume", volumeId, "snapshot"));
         }
-        if (this.ctx.store.getVolume(snapshotId) !== undefined) throw new DomainError("ALREADY_EXISTS", `${snapshotId} is already a volume id`, "snapshot");
+        if (this.ctx.store.getVolume(snapshotId) !== undefined) throw new DomainError("ALREADY_EXISTS", `${snapshotId} is already a volume id`, "snapshotId");
         const volume = this.requireAvailable(volumeId);
         const count = this.ctx.store.listSnapshots({ volumeId }).length;
         if (count >= volume.maximumSnapshot) {
-          throw new DomainError("CONFLICT", `volume ${volumeId} already has its maximum of ${volume.maximumSnapshot} snapshots`, "snapshot");
+          throw new DomainError("CONFLICT", `volume ${volumeId} already has its maximum of ${volume.maximumSnapshot} snapshots`, "snapshotId");
         }
         const record: SnapshotRecord = {
           id: snapshotId,
           volumeId,
           poolId: volume.poolId,
-          name: body.metadata?.display_name ?? snapshotId,
-          description: body.metadata?.display_description ?? null,
+          name: snapshot.name ?? snapshotId,
+          description: snapshot.description ?? null,
           sizeBytes: volume.sizeBytes,
           volumeGroupId: null,
           groupSnapshotId: null,
@@ -413,8 +392,7 @@ export class VolumeService {
    * An exported volume is rolled back in place (same inode): its LUN keeps serving, now with the
    * snapshot's data. Any other swaps in a copy of the snapshot, in constant time.
    */
-  rollback(volumeId: string, body: RollbackRequest): Promise<StartedJob> {
-    const snapshotId = snapshotIdOfPath(body.copy);
+  rollback(volumeId: string, { snapshotId }: RollbackTo): Promise<StartedJob> {
     return this.ctx.jobs.start({
       lockKeys: [volumeLock(volumeId)],
       objectType: "volume",
@@ -423,11 +401,11 @@ export class VolumeService {
       admit: () => {
         const volume = this.requireAvailable(volumeId);
         const snapshot = this.ctx.store.getSnapshot(snapshotId);
-        if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "copy");
+        if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "snapshotId");
         if (snapshot.volumeId !== volumeId) {
-          throw new DomainError("INVALID_ARGUMENT", `snapshot ${snapshotId} was taken of volume ${snapshot.volumeId}, not ${volumeId}`, "copy");
+          throw new DomainError("INVALID_ARGUMENT", `snapshot ${snapshotId} was taken of volume ${snapshot.volumeId}, not ${volumeId}`, "snapshotId");
         }
-        if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "copy");
+        if (snapshot.state !== "available") throw new DomainError("BUSY", `snapshot ${snapshotId} is ${snapshot.state}`, "snapshotId");
         return { volume, snapshot };
       },
       work: async ({ volume, snapshot }) => {

@@ -5,6 +5,8 @@ import type { DplCore } from "../../core/dpl-core";
 import { envelope, listReply, targetReply } from "../replies";
 import { hexParam, parseBody, queryParam } from "../route-kit";
 import { serve } from "../wire-route-registration";
+import { newTarget } from "../commands/object-commands";
+import { perform } from "../commands/wire-command";
 
 const PARENT = "/dpl_export";
 
@@ -28,8 +30,10 @@ export function exportRoutes(core: DplCore) {
       return { ...envelope({ id: "sns_table", name: "sns_table", parentURI: PARENT }), metadata: { sns_table: [] } };
     });
 
-    serve(app, DPL_ROUTES.target, "put", (request) =>
-      targetReply(core.targets.create(hexParam(request, "target"), parseBody(TargetCreateBody, request.body))));
+    serve(app, DPL_ROUTES.target, "put", async (request) => {
+      const id = hexParam(request, "target");
+      return targetReply(await perform(newTarget(parseBody(TargetCreateBody, request.body)), (c) => core.targets.create(id, c)));
+    });
 
     serve(app, DPL_ROUTES.target, "get", (request) => targetReply(core.targets.get(hexParam(request, "target"))));
 

@@ -7,6 +7,8 @@ import type { DplCore } from "../../core/dpl-core";
 import { envelope, imageReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 import { serve } from "../wire-route-registration";
+import { newImage } from "../commands/object-commands";
+import { perform } from "../commands/wire-command";
 
 const PARENT = "/dpl_image";
 
@@ -45,7 +47,7 @@ export function imageRoutes(core: DplCore) {
 
     serve(app, DPL_ROUTES.image, "put", async (request, reply) => {
       const id = hexParam(request, "image");
-      const job = await core.images.exportImage(id, parseBody(ImageCreateBody, request.body));
+      const job = await perform(newImage(parseBody(ImageCreateBody, request.body)), (c) => core.images.exportImage(id, c));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => imageObject(id) });
     });
 

@@ -1,26 +1,15 @@
-import { classifyPoolPut, DPL_ROUTES, PoolDeleteBody, type PoolSettings } from "@prophetstor/dpl-provider/wire";
+import { classifyPoolPut, DPL_ROUTES, PoolDeleteBody } from "@prophetstor/dpl-provider/wire";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
-import type { PoolSettingsChange } from "../../core/records";
 import { withPoolMaintenance } from "../maintenance-replies";
 import { ioStatsReply, listReply, poolReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 import { serve } from "../wire-route-registration";
+import { deviceChange, maintenanceIntervals, newPool, poolSettingsChange } from "../commands/pool-commands";
+import { perform } from "../commands/wire-command";
 
 const PARENT = "/dpl_pool";
-
-/** The wire's settings as core's change (wire names to record names; absent stays absent). */
-function poolSettingsChange(settings: PoolSettings): PoolSettingsChange {
-  return {
-    ...(settings.display_name === undefined ? {} : { name: settings.display_name }),
-    ...(settings.display_description === undefined ? {} : { description: settings.display_description }),
-    ...(settings.compression === undefined ? {} : { compression: settings.compression }),
-    ...(settings.max_oversubscription === undefined ? {} : { maxOversubscription: settings.max_oversubscription }),
-    ...(settings.raid_level === undefined ? {} : { raid: settings.raid_level }),
-    ...(settings.force_raid56 === undefined ? {} : { forceRaid56: settings.force_raid56 }),
-  };
-}
 
 export function poolRoutes(core: DplCore) {
   return (app: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
@@ -52,22 +41,23 @@ export function poolRoutes(core: DplCore) {
       if (put.op === "schedule") {
         const { maintenance_schedule: schedule } = parseBody(put.schema, request.body).metadata;
         if (core.maintenance === undefined) throw new DomainError("UNSUPPORTED", "this server has no pool maintenance engine; scheduling is unavailable", "metadata.maintenance_schedule");
-        const job = await core.maintenance.setSchedule(id, schedule);
+        const job = await core.maintenance.setSchedule(id, maintenanceIntervals(schedule));
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
       if (put.op === "settings") {
-        const job = await core.pools.changeSettings(id, poolSettingsChange(parseBody(put.schema, request.body).metadata.pool_settings));
+        const change = poolSettingsChange(parseBody(put.schema, request.body).metadata.pool_settings);
+        const job = await perform(change, (c) => core.pools.changeSettings(id, c));
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
       if (put.op === "devices") {
-        const job = await core.poolDevices.change(id, parseBody(put.schema, request.body).metadata);
+        const job = await perform(deviceChange(parseBody(put.schema, request.body).metadata), (c) => core.poolDevices.change(id, c));
         return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 200, finalReply: () => poolObject(id) });
       }
       const body = parseBody(put.schema, request.body);
       if (body.metadata.maintenance_schedule !== undefined && core.maintenance === undefined) {
         throw new DomainError("UNSUPPORTED", "this server has no pool maintenance engine; scheduling is unavailable", "metadata.maintenance_schedule");
       }
-      const job = await core.pools.create(id, body);
+      const job = await perform(newPool(body), (c) => core.pools.create(id, c));
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus: 201, finalReply: () => poolObject(id) });
     });
 

@@ -5,6 +5,9 @@ import type { DplCore } from "../../core/dpl-core";
 import { groupSnapshotReply, listReply, volgroupReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 import { serve } from "../wire-route-registration";
+import { membershipChange, newVolumeGroup } from "../commands/object-commands";
+import { newSnapshot } from "../commands/volume-commands";
+import { perform } from "../commands/wire-command";
 
 const PARENT = "/dpl_volgroup";
 
@@ -29,16 +32,16 @@ export function volgroupRoutes(core: DplCore) {
       if (put === undefined) throw new DomainError("UNKNOWN_OPERATION", "the body names no volume group operation (metadata for create/join/leave, snapshot for a group snapshot)");
       switch (put.op) {
         case "create":
-          return volgroupReply(await core.volumeGroups.create(id, parseBody(put.schema, request.body)));
+          return volgroupReply(await perform(newVolumeGroup(parseBody(put.schema, request.body)), (c) => core.volumeGroups.create(id, c)));
         case "membership":
-          return volgroupReply(await core.volumeGroups.membership(id, parseBody(put.schema, request.body)));
+          return volgroupReply(await perform(membershipChange(parseBody(put.schema, request.body)), (c) => core.volumeGroups.membership(id, c)));
         case "snapshot": {
-          const body = parseBody(put.schema, request.body);
-          const job = await core.volumeGroups.createSnapshot(id, body);
+          const wanted = newSnapshot(parseBody(put.schema, request.body));
+          const job = await perform(wanted, (c) => core.volumeGroups.createSnapshot(id, c));
           return replyToJob(core, request, reply, job, {
             objectId: id, parentURI: PARENT, finishedStatus: 201,
             finalReply: () => {
-              const snapshot = core.volumeGroups.findSnapshot(body.snapshot);
+              const snapshot = core.volumeGroups.findSnapshot(wanted.command.snapshotId);
               return snapshot === undefined ? undefined : groupSnapshotReply(snapshot);
             },
           });

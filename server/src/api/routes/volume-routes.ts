@@ -7,6 +7,11 @@ import { withVolumeCompression } from "../maintenance-replies";
 import { ioStatsReply, listReply, snapshotReply, volumeReply } from "../replies";
 import { eventUuidOf, hexParam, parseBody, replyToEventPoll, replyToJob } from "../route-kit";
 import { serve } from "../wire-route-registration";
+import { exportGrant, exportRevocation } from "../commands/export-commands";
+import {
+  clonedVolume, newSnapshot, newVolume, rollbackTo, spawnedVolume, volumeChanges, volumeFromImage, volumeFromSnapshot,
+} from "../commands/volume-commands";
+import { perform } from "../commands/wire-command";
 
 const PARENT = "/dpl_volume";
 
@@ -41,46 +46,46 @@ export function volumeRoutes(core: DplCore) {
       let finalReply = (): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined> => volumeObject(id);
       switch (put.op) {
         case "create":
-          job = await core.volumes.create(id, parseBody(put.schema, request.body));
+          job = await perform(newVolume(parseBody(put.schema, request.body)), (c) => core.volumes.create(id, c));
           finishedStatus = 201;
           break;
         case "modify":
-          job = await core.volumes.modify(id, parseBody(put.schema, request.body));
+          job = await perform(volumeChanges(parseBody(put.schema, request.body)), (c) => core.volumes.modify(id, c));
           break;
         case "copy":
-          job = await core.volumes.copyFromSnapshot(id, parseBody(put.schema, request.body));
+          job = await perform(volumeFromSnapshot(parseBody(put.schema, request.body)), (c) => core.volumes.copyFromSnapshot(id, c));
           finishedStatus = 201;
           break;
         case "spawn":
-          job = await core.volumes.spawn(id, parseBody(put.schema, request.body));
+          job = await perform(spawnedVolume(parseBody(put.schema, request.body)), (c) => core.volumes.spawn(id, c));
           finishedStatus = 201;
           break;
         case "clone":
-          job = await core.volumes.clone(id, parseBody(put.schema, request.body));
+          job = await perform(clonedVolume(parseBody(put.schema, request.body)), (c) => core.volumes.clone(id, c));
           finishedStatus = 201;
           break;
         case "snapshot": {
-          const body = parseBody(put.schema, request.body);
-          job = await core.volumes.createSnapshot(id, body);
+          const wanted = newSnapshot(parseBody(put.schema, request.body));
+          job = await perform(wanted, (c) => core.volumes.createSnapshot(id, c));
           finishedStatus = 201;
           finalReply = () => {
-            const snapshot = core.volumes.findSnapshot(body.snapshot);
+            const snapshot = core.volumes.findSnapshot(wanted.command.snapshotId);
             return snapshot === undefined ? undefined : snapshotReply(snapshot);
           };
           break;
         }
         case "import":
-          job = await core.images.importVolume(id, parseBody(put.schema, request.body));
+          job = await perform(volumeFromImage(parseBody(put.schema, request.body)), (c) => core.images.importVolume(id, c));
           finishedStatus = 201;
           break;
         case "rollback":
-          job = await core.volumes.rollback(id, parseBody(put.schema, request.body));
+          job = await perform(rollbackTo(parseBody(put.schema, request.body)), (c) => core.volumes.rollback(id, c));
           break;
         case "assign":
-          job = await core.exportService.assign(id, parseBody(put.schema, request.body));
+          job = await perform(exportGrant(parseBody(put.schema, request.body)), (c) => core.exportService.assign(id, c));
           break;
         case "unassign":
-          job = await core.exportService.unassign(id, parseBody(put.schema, request.body));
+          job = await perform(exportRevocation(parseBody(put.schema, request.body)), (c) => core.exportService.unassign(id, c));
           break;
       }
       return replyToJob(core, request, reply, job, { objectId: id, parentURI: PARENT, finishedStatus, finalReply });

@@ -29,9 +29,30 @@ describe("SqliteMetadataStore", () => {
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules;
-    // 5: the image a volume was written from.
-    expect(db.pragma("user_version", { simple: true })).toBe(5);
+    // 5: the image a volume was written from; 6: maintenance results in core's terms.
+    expect(db.pragma("user_version", { simple: true })).toBe(6);
     db.close();
+  });
+
+  it("migrates maintenance results stored as wire replies (schema 5) to core's records", () => {
+    const store = new SqliteMetadataStore(path);
+    const poolId = "b".repeat(32);
+    store.insertPool({ id: poolId, name: "p", description: null, raid: "single", compression: "none", maxOversubscription: null, state: "available", ctime: 1, devices: [] });
+    store.close();
+    const db = new Database(path);
+    const insert = db.prepare("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)");
+    insert.run(poolId, "scrub", JSON.stringify({ started: 1, finished: 2, bytes_scrubbed: 3, errors_found: 4, csum_errors: 5, read_errors: 6, corrected_errors: 7, uncorrectable_errors: 8 }));
+    insert.run(poolId, "dedupe", JSON.stringify({ started: 1, finished: 2, used_bytes_before: 30, used_bytes_after: 20, bytes_saved: 10, files_scanned: 9 }));
+    db.pragma("user_version = 5");
+    db.close();
+    const migrated = new SqliteMetadataStore(path);
+    expect(migrated.getMaintenanceResult(poolId, "scrub")).toEqual({
+      started: 1, finished: 2, bytesScrubbed: 3, errorsFound: 4, csumErrors: 5, readErrors: 6, correctedErrors: 7, uncorrectableErrors: 8,
+    });
+    expect(migrated.getMaintenanceResult(poolId, "dedupe")).toEqual({
+      started: 1, finished: 2, usedBytesBefore: 30, usedBytesAfter: 20, bytesSaved: 10, filesScanned: 9,
+    });
+    migrated.close();
   });
 
   it("keeps the image a volume was written from, through updates", () => {

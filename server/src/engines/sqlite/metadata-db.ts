@@ -10,7 +10,7 @@ import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, Schedul
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
-  PoolSettingsChange, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
+  MaintenanceResults, PoolSettingsChange, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "../../core/records";
 import { migrations } from "./metadata-schema";
 
@@ -429,12 +429,13 @@ export class SqliteMetadataStore implements MetadataStore {
   setEventPercent(id: string, percent: number): void {
     this.run("UPDATE events SET percent = ? WHERE id = ? AND status = 'Processing'", Math.max(0, Math.min(99, Math.floor(percent))), id);
   }
-  putMaintenanceResult(poolId: string, operation: string, result: unknown): void {
+  putMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O, result: MaintenanceResults[O]): void {
     this.run("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)", poolId, operation, JSON.stringify(result));
   }
-  getMaintenanceResult(poolId: string, operation: string): unknown {
+  getMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O): MaintenanceResults[O] | undefined {
     const row = this.one("SELECT result FROM pool_maintenance WHERE pool_id = ? AND operation = ?", poolId, operation);
-    return row === undefined ? undefined : (JSON.parse(str(row, "result")) as unknown);
+    // Written by putMaintenanceResult only, from the same record type (migration 6 renamed older rows' keys).
+    return row === undefined ? undefined : (JSON.parse(str(row, "result")) as MaintenanceResults[O]);
   }
   putMaintenanceSchedule(poolId: string, operation: string, entry: MaintenanceScheduleEntry | null): void {
     if (entry === null) {

@@ -79,4 +79,18 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE volumes ADD COLUMN image_source TEXT;
   `,
+  // 6: maintenance results are kept in core's own terms (camelCase), not as the wire reply.
+  `
+  UPDATE pool_maintenance SET result = json_object(
+    'started', json_extract(result, '$.started'), 'finished', json_extract(result, '$.finished'),
+    'bytesScrubbed', json_extract(result, '$.bytes_scrubbed'), 'errorsFound', json_extract(result, '$.errors_found'),
+    'csumErrors', json_extract(result, '$.csum_errors'), 'readErrors', json_extract(result, '$.read_errors'),
+    'correctedErrors', json_extract(result, '$.corrected_errors'), 'uncorrectableErrors', json_extract(result, '$.uncorrectable_errors')
+  ) WHERE operation = 'scrub';
+  UPDATE pool_maintenance SET result = json_object(
+    'started', json_extract(result, '$.started'), 'finished', json_extract(result, '$.finished'),
+    'usedBytesBefore', json_extract(result, '$.used_bytes_before'), 'usedBytesAfter', json_extract(result, '$.used_bytes_after'),
+    'bytesSaved', json_extract(result, '$.bytes_saved'), 'filesScanned', json_extract(result, '$.files_scanned')
+  ) WHERE operation = 'dedupe';
+  `,
 ];
