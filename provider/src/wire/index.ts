@@ -12,6 +12,7 @@ export * from "./snapshot";
 export * from "./event";
 export * from "./target";
 export * from "./volgroup";
+export * from "./replication";
 export * from "./io-stats";
 export * from "./image";
 export * from "./routes";

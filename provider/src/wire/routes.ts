@@ -12,6 +12,9 @@ import { IoStatsReply } from "./io-stats";
 import {
   PoolCreateBody, PoolDeleteBody, PoolDeviceChangeBody, PoolListReply, PoolOperationBody, PoolReply, PoolScheduleBody, PoolSettingsBody,
 } from "./pool";
+import {
+  ReplicationCreateBody, ReplicationListReply, ReplicationOperationBody, ReplicationReply, ReplicationSettingsBody, TransferReply,
+} from "./replication";
 import { SnapshotListReply, SnapshotReply } from "./snapshot";
 import { DiskListReply, SystemReply } from "./system";
 import { SnsTableBody, TargetCreateBody, TargetListReply, TargetReply } from "./target";
@@ -29,6 +32,8 @@ export interface WireOperation {
   replies: Record<string, z.ZodType | null>;
   /** Query parameters, with what each means. */
   query?: Record<string, string>;
+  /** The request body is raw bytes (application/octet-stream), as this says. */
+  bytes?: string;
 }
 
 export type WireMethod = "get" | "put" | "delete";
@@ -133,6 +138,25 @@ export const DPL_ROUTES = {
     get: { summary: "Target detail", replies: { "200": TargetReply } },
     put: { summary: "Create a target record", body: { create: TargetCreateBody }, replies: { "200": TargetReply } },
     delete: { summary: "Delete a target record", replies: { "200": TargetReply } },
+  }),
+  replications: route("/v1/dpl_replication/", { get: { summary: "List replication relationships (this server as source or target)", replies: { "200": ReplicationListReply } } }),
+  replication: route("/v1/dpl_replication/{replication}/", {
+    get: { summary: "A replication: role, state, last synced snapshot, lag, bytes sent; or an event poll with ?event_uuid=", query: { event_uuid: "event to poll" }, replies: { "200": ReplicationReply } },
+    put: {
+      summary: "Create a replication of a volume to another DPL server (on the source); change its settings (metadata.replication_settings); or an operation (metadata.replication_operation): sync now, promote the replica (on the target), reverse the direction (on a promoted target), and the server-to-server steps accept, demote and commit",
+      body: { create: ReplicationCreateBody, settings: ReplicationSettingsBody, operation: ReplicationOperationBody },
+      replies: { "201": ReplicationReply, "200": ReplicationReply, ...accepted },
+    },
+    delete: { summary: "End the replication on both servers (as far as the other answers); the volume and the replica stay, the replica writable", replies: { "200": ReplicationReply } },
+  }),
+  replicationTransfer: route("/v1/dpl_replication/{replication}/transfers/{snapshot}/", {
+    get: { summary: "Server to server: the bytes of a transfer this target holds (a resumed upload continues there)", replies: { "200": TransferReply } },
+    put: {
+      summary: "Server to server: append bytes of a send stream at ?offset= (which must be what the target holds)",
+      query: { offset: "byte offset of the body in the stream" },
+      bytes: "the send stream's bytes from offset on",
+      replies: { "200": TransferReply },
+    },
   }),
 } as const;
 

@@ -65,6 +65,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           { name: "Prefer", in: "header", required: false, description: "RFC 7240 wait=N: hold up to N s for completion", schema: { type: "string" } },
         ],
         ...(body === undefined ? {} : { requestBody: { required: method !== "delete", content: mediaTypes(body) } }),
+        ...(op.bytes === undefined ? {} : {
+          requestBody: { required: true, description: op.bytes, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+        }),
         responses,
       };
     }
