@@ -148,3 +148,43 @@ export interface NewImage {
   /** One of the server's image directories; absent: the source pool's own. */
   directory?: string | undefined;
 }
+
+/** How this server reaches another DPL server. */
+export interface PeerEndpoint {
+  url: string;
+  username: string;
+  password: string;
+  /** PEM trusted for this peer only (a self-signed server certificate); absent: the system's CAs. */
+  caCertificate?: string | undefined;
+}
+
+export interface NewReplication {
+  name?: string | undefined;
+  description?: string | undefined;
+  volumeId: string;
+  target: PeerEndpoint;
+  /** The target server's pool for the replica. */
+  targetPoolId: string;
+  /** Null or absent: syncs only on demand. */
+  rpoSeconds?: number | null | undefined;
+  rateLimitBytesPerSecond?: number | null | undefined;
+}
+
+/** Absent keeps; null clears (no schedule, no rate limit, no name). */
+export interface ReplicationChanges {
+  name?: string | null | undefined;
+  rpoSeconds?: number | null | undefined;
+  rateLimitBytesPerSecond?: number | null | undefined;
+  /** New credentials for the same target URL. */
+  target?: PeerEndpoint | undefined;
+}
+
+/** What a source tells its target when every byte of a stream has arrived. */
+export interface TransferCommit {
+  snapshotId: string;
+  parentSnapshotId: string | null;
+  bytes: number;
+  sha256: string;
+  snapshotTime: number;
+  volumeSize: number;
+}

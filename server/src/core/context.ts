@@ -46,3 +46,4 @@ export const poolMaintenanceLock = (id: string): string => `pool-maintenance:${i
 export const volumeLock = (id: string): string => `volume:${id}`;
 export const imageLock = (id: string): string => `image:${id}`;
 export const groupLock = (id: string): string => `volgroup:${id}`;
+export const replicationLock = (id: string): string => `replication:${id}`;

@@ -13,6 +13,10 @@ import { PoolService } from "./pool-service";
 import { DiscoveryService } from "./discovery-service";
 import type { BlockDeviceCatalog, ImageEngine, PoolEngine, PoolMaintenanceEngine, TargetEngine, VolumeEngine } from "./ports";
 import { reconcile, type ReconcileReport } from "./reconciler";
+import { ReplicaService } from "./replica-service";
+import type { PeerLink, ReplicationEngine } from "./replication-ports";
+import { ReplicationScheduler } from "./replication-scheduler";
+import { ReplicationService } from "./replication-service";
 import { TargetService } from "./target-service";
 import { TargetWatchdog } from "./target-watchdog";
 import { VolumeGroupService } from "./volgroup-service";
@@ -36,15 +40,20 @@ export class DplCore {
   readonly scheduler: MaintenanceScheduler | undefined;
   lastReconcile: ReconcileReport | undefined;
   private readonly eventRetention: EventRetention;
+  /** Absent when the server has no replication engine. */
+  readonly replications: ReplicationService | undefined;
+  private readonly replicationScheduler: ReplicationScheduler | undefined;
 
   constructor(deps: {
     store: MetadataStore; poolEngine: PoolEngine; volumeEngine: VolumeEngine; targetEngine: TargetEngine; settings: CoreSettings; log: (m: string) => void;
     deviceCatalog: BlockDeviceCatalog;
     maintenanceEngine?: PoolMaintenanceEngine;
     imageEngine?: ImageEngine;
+    /** Both absent: the replication area answers UNSUPPORTED. */
+    replication?: { engine: ReplicationEngine; link: PeerLink };
   }) {
     const jobs = new JobRunner(deps.store, deps.log, deps.settings.maxJobs);
-    const { maintenanceEngine, deviceCatalog, ...shared } = deps;
+    const { maintenanceEngine, deviceCatalog, replication, ...shared } = deps;
     this.ctx = { ...shared, jobs };
     this.discovery = new DiscoveryService(this.ctx, deviceCatalog);
     this.exportService = new ExportService(this.ctx);
@@ -59,6 +68,10 @@ export class DplCore {
     this.maintenance = maintenanceEngine === undefined ? undefined : new PoolMaintenanceService(this.ctx, this.pools, maintenanceEngine);
     this.scheduler = this.maintenance === undefined ? undefined : new MaintenanceScheduler(this.ctx, this.maintenance);
     this.eventRetention = new EventRetention(this.ctx);
+    this.replications = replication === undefined
+      ? undefined
+      : new ReplicationService(this.ctx, new ReplicaService(this.ctx, this.pools, replication.engine), replication.engine, replication.link);
+    this.replicationScheduler = this.replications === undefined ? undefined : new ReplicationScheduler(this.ctx, this.replications);
   }
 
   /** The server's settings, as replies show them (portals, vendor, version). */
@@ -75,6 +88,7 @@ export class DplCore {
     this.watchdog.start();
     this.ioStats.start();
     this.scheduler?.start();
+    this.replicationScheduler?.start();
     this.eventRetention.start();
     return this.lastReconcile;
   }
@@ -82,6 +96,7 @@ export class DplCore {
   /** Called when shutdown begins: requests waiting on events answer now. */
   beginShutdown(): void {
     this.scheduler?.halt();
+    this.replicationScheduler?.halt();
     this.ctx.jobs.endWaits();
   }
 
@@ -90,6 +105,7 @@ export class DplCore {
     this.ioStats.stop();
     this.eventRetention.stop();
     await this.scheduler?.stop();
+    await this.replicationScheduler?.stop();
     await this.watchdog.stop();
     await this.ctx.jobs.lock.idle();
     try {

@@ -7,6 +7,7 @@ import type { CoreContext } from "./context";
 import { targetLock, volumeLock } from "./context";
 import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
+import { requireWritable } from "./replica-service";
 import type { TargetSpec } from "./ports";
 import type { ChapSecretRecord, ExportRecord, VolumeRecord } from "./records";
 import type { ExportGrant, ExportRevocation } from "./commands";
@@ -66,6 +67,7 @@ export class ExportService {
         const volume = this.ctx.store.getVolume(volumeId);
         if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${volumeId} does not exist`);
         if (volume.state !== "available") throw new DomainError("BUSY", `volume ${volumeId} is ${volume.state}`);
+        requireWritable(this.ctx, volumeId, "be exported");
         // A pool delete removes the exports of its volumes; none may be made behind it.
         if (this.ctx.store.getPool(volume.poolId)?.state === "deleting") throw new DomainError("BUSY", `pool ${volume.poolId} of volume ${volumeId} is being deleted`);
         const before = this.ctx.store.getExport(volumeId);

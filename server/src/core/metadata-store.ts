@@ -3,8 +3,8 @@
  * admission check and the record it writes happen without another request in between.
  */
 import type {
-  EventRecord, ExportRecord, GroupSnapshotRecord, MaintenanceResults, ObjectState, PoolRecord, PoolSettingsChange, SnapshotRecord,
-  TargetRecord, VolumeGroupRecord, VolumeRecord,
+  EventRecord, ExportRecord, GroupSnapshotRecord, MaintenanceResults, ObjectState, PoolRecord, PoolSettingsChange, ReplicationRecord,
+  SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "./records";
 import type { PoolDeviceRecord } from "./ports";
 
@@ -101,5 +101,12 @@ export interface MetadataStore {
    * Deletes events that finished before `finishedBefore` (ms), except those a volume still names
    * as its create event (an idempotent create retry answers with it); returns how many.
    */
+  /** Inserts or replaces. */
+  putReplication(replication: ReplicationRecord): void;
+  getReplication(id: string): ReplicationRecord | undefined;
+  listReplications(): ReplicationRecord[];
+  /** The relationship whose volume (on this server) this is. */
+  findReplicationOfVolume(volumeId: string): ReplicationRecord | undefined;
+  deleteReplication(id: string): void;
   pruneFinishedEvents(finishedBefore: number): number;
 }

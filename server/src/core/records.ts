@@ -137,7 +137,7 @@ export interface GroupSnapshotRecord {
   ctime: number;
 }
 
-export type EventObjectType = "pool" | "volume" | "volume_group" | "target" | "system" | "image";
+export type EventObjectType = "pool" | "volume" | "volume_group" | "target" | "system" | "image" | "replication";
 
 export interface EventRecord {
   id: string;
@@ -151,3 +151,44 @@ export interface EventRecord {
   started: number;
   finished: number | null;
 }
+
+/** A send stream made on the source and not yet committed on the target (resumable). */
+export interface PendingTransfer {
+  snapshotId: string;
+  parentSnapshotId: string | null;
+  snapshotTime: number;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * One side of a replication relationship. Both servers keep one under the same id: the source
+ * (its volume is sent) and the target (its volume is the replica, read-only until promoted).
+ */
+export interface ReplicationRecord {
+  id: string;
+  name: string | null;
+  description: string | null;
+  role: "source" | "target";
+  /** The volume on this server, the same id on both sides. */
+  volumeId: string;
+  poolId: string;
+  /** How to reach the other side; null on a target (it is only ever called). */
+  peer: { url: string; username: string; password: string; caCertificate: string | null } | null;
+  /** On a source: the target's pool. */
+  peerPoolId: string | null;
+  rpoSeconds: number | null;
+  rateLimitBytesPerSecond: number | null;
+  /** On a target: writes allowed, syncs refused. */
+  promoted: boolean;
+  /** The newest snapshot both sides hold (the next stream's parent). */
+  lastSnapshotId: string | null;
+  lastSnapshotTime: number | null;
+  lastSyncFinished: number | null;
+  lastSyncBytes: number;
+  totalBytes: number;
+  lastError: string | null;
+  pending: PendingTransfer | null;
+  ctime: number;
+}
+

@@ -9,6 +9,7 @@ import { DomainError } from "./domain-error";
 import type { ExportService } from "./export-service";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
+import { requireWritable } from "./replica-service";
 import type { VolumeRecord } from "./records";
 import type { VolumeChanges } from "./commands";
 
@@ -50,6 +51,7 @@ export class VolumeModification {
 
   private async admit(id: string, changes: VolumeChanges): Promise<Modification> {
     const before = this.requireAvailable(id);
+    requireWritable(this.ctx, id, "change");
     const size = changes.sizeBytes ?? before.sizeBytes;
     if (size < before.sizeBytes) {
       throw new DomainError("INVALID_ARGUMENT",

@@ -9,6 +9,7 @@ import { ReuseEvent, type StartedJob } from "./jobs";
 import type { ExportService } from "./export-service";
 import type { PoolService } from "./pool-service";
 import type { EventRecord, SnapshotRecord, VolumeRecord } from "./records";
+import { requireWritable } from "./replica-service";
 import { VolumeModification } from "./volume-modification";
 
 export interface VolumeView {
@@ -289,6 +290,7 @@ export class VolumeService {
         const volume = this.require(id);
         if (volume.state === "deleting") return new ReuseEvent(this.ctx.jobs.lastEvent("volume", id, "delete"));
         if (volume.state === "creating") throw new DomainError("BUSY", `volume ${id} is still being created`);
+        requireWritable(this.ctx, id, "delete");
         if (!force && this.ctx.store.getExport(id) !== undefined) {
           throw new DomainError("BUSY", `volume ${id} is exported; unassign its initiators or delete it with force`);
         }
@@ -400,6 +402,7 @@ export class VolumeService {
       operation: "rollback",
       admit: () => {
         const volume = this.requireAvailable(volumeId);
+        requireWritable(this.ctx, volumeId, "be rolled back");
         const snapshot = this.ctx.store.getSnapshot(snapshotId);
         if (snapshot === undefined) throw new DomainError("NOT_FOUND", `snapshot ${snapshotId} does not exist`, "snapshotId");
         if (snapshot.volumeId !== volumeId) {

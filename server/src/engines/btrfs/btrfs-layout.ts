@@ -71,6 +71,11 @@ export class BtrfsLayout {
     return path.join(this.mountPoint(poolId), "scratch");
   }
 
+  /** Send streams of replication transfers: kept across restarts (a transfer resumes), unlike scratch files. */
+  replicationStreamPath(poolId: string, name: string): string {
+    return path.join(this.mountPoint(poolId), "replication", checkId("stream", name));
+  }
+
   scratchPath(poolId: string, name: string): string {
     return path.join(this.scratchDirectory(poolId), `.${checkId("scratch file", name)}.partial`);
   }

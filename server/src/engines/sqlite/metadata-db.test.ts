@@ -29,8 +29,8 @@ describe("SqliteMetadataStore", () => {
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules;
-    // 5: the image a volume was written from; 6: maintenance results in core's terms.
-    expect(db.pragma("user_version", { simple: true })).toBe(6);
+    // 5: the image a volume was written from; 6: maintenance results in core's terms; 7: replications.
+    expect(db.pragma("user_version", { simple: true })).toBe(7);
     db.close();
   });
 
@@ -43,6 +43,8 @@ describe("SqliteMetadataStore", () => {
     const insert = db.prepare("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)");
     insert.run(poolId, "scrub", JSON.stringify({ started: 1, finished: 2, bytes_scrubbed: 3, errors_found: 4, csum_errors: 5, read_errors: 6, corrected_errors: 7, uncorrectable_errors: 8 }));
     insert.run(poolId, "dedupe", JSON.stringify({ started: 1, finished: 2, used_bytes_before: 30, used_bytes_after: 20, bytes_saved: 10, files_scanned: 9 }));
+    // Back to what schema 5 had: later migrations run again on the next open.
+    db.exec("DROP TABLE replications");
     db.pragma("user_version = 5");
     db.close();
     const migrated = new SqliteMetadataStore(path);

@@ -10,7 +10,7 @@ import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, Schedul
 import type { PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
-  MaintenanceResults, PoolSettingsChange, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
+  MaintenanceResults, PoolSettingsChange, ReplicationRecord, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
 } from "../../core/records";
 import { migrations } from "./metadata-schema";
 
@@ -429,6 +429,23 @@ export class SqliteMetadataStore implements MetadataStore {
   setEventPercent(id: string, percent: number): void {
     this.run("UPDATE events SET percent = ? WHERE id = ? AND status = 'Processing'", Math.max(0, Math.min(99, Math.floor(percent))), id);
   }
+  putReplication(replication: ReplicationRecord): void {
+    this.run("INSERT OR REPLACE INTO replications (id, volume_id, record) VALUES (?, ?, ?)", replication.id, replication.volumeId, JSON.stringify(replication));
+  }
+  getReplication(id: string): ReplicationRecord | undefined {
+    const row = this.one("SELECT record FROM replications WHERE id = ?", id);
+    return row === undefined ? undefined : replicationOf(row);
+  }
+  listReplications(): ReplicationRecord[] {
+    return this.all("SELECT record FROM replications ORDER BY id").map(replicationOf);
+  }
+  findReplicationOfVolume(volumeId: string): ReplicationRecord | undefined {
+    const row = this.one("SELECT record FROM replications WHERE volume_id = ?", volumeId);
+    return row === undefined ? undefined : replicationOf(row);
+  }
+  deleteReplication(id: string): void {
+    this.run("DELETE FROM replications WHERE id = ?", id);
+  }
   putMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O, result: MaintenanceResults[O]): void {
     this.run("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)", poolId, operation, JSON.stringify(result));
   }
@@ -464,4 +481,9 @@ export class SqliteMetadataStore implements MetadataStore {
        AND id NOT IN (SELECT create_event_id FROM volumes WHERE create_event_id IS NOT NULL)`,
     ).run(finishedBefore).changes;
   }
+}
+
+/** Written by putReplication only, from the same record type. */
+function replicationOf(row: Row): ReplicationRecord {
+  return JSON.parse(str(row, "record")) as ReplicationRecord;
 }

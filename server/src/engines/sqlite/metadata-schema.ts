@@ -93,4 +93,8 @@ export const migrations: readonly string[] = [
     'bytesSaved', json_extract(result, '$.bytes_saved'), 'filesScanned', json_extract(result, '$.files_scanned')
   ) WHERE operation = 'dedupe';
   `,
+  // 7: replication relationships, one row per side on each server (the record as JSON: it holds the peer's password, like CHAP secrets).
+  `
+  CREATE TABLE replications (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
+  `,
 ];

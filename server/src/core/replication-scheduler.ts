@@ -1,0 +1,69 @@
+/**
+ * Starts each source relationship's sync when its RPO says so (the last synced snapshot is that
+ * old), and at once when a transfer is pending (a sync cut short by a restart or a lost link
+ * resumes). A sync that failed is retried after a pause rather than every tick.
+ */
+import type { CoreContext } from "./context";
+import type { ReplicationService } from "./replication-service";
+
+const RETRY_AFTER_FAILURE_MS = 15_000;
+
+export class ReplicationScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly replications: ReplicationService,
+    private readonly tickMs = 1000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick().finally(() => {
+        this.ticking = undefined;
+      });
+    }, this.tickMs);
+    this.timer.unref();
+  }
+
+  /** No new syncs start after this; a running one finishes as jobs do. */
+  halt(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.halt();
+    await this.ticking;
+  }
+
+  /** Whether a source relationship is due now. */
+  static isDue(record: { pending: unknown; rpoSeconds: number | null; lastSnapshotTime: number | null }, now: number): boolean {
+    if (record.pending !== null) return true;
+    if (record.rpoSeconds === null) return false;
+    return record.lastSnapshotTime === null || now - record.lastSnapshotTime >= record.rpoSeconds * 1000;
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const record of this.ctx.store.listReplications()) {
+      if (this.timer === undefined) return;
+      if (record.role !== "source" || this.replications.isSyncing(record.id) || !ReplicationScheduler.isDue(record, now)) continue;
+      const failed = this.failedAt.get(record.id);
+      if (failed !== undefined && now - failed < RETRY_AFTER_FAILURE_MS) continue;
+      try {
+        const job = await this.replications.sync(record.id);
+        if (job.reused) continue;
+        void job.done.then((finished) => {
+          if (finished.status === "Error") this.failedAt.set(record.id, Date.now());
+          else this.failedAt.delete(record.id);
+        });
+      } catch (e) {
+        this.failedAt.set(record.id, now);
+        this.ctx.log(`scheduled sync of replication ${record.id} could not start: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}
