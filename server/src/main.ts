@@ -20,6 +20,8 @@ import { BtrfsPoolEngine, BtrfsVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetE
 import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
 import { checkImageDirectory } from "./engines/images/image-directory-check";
 import { QemuImageEngine } from "./engines/images/qemu-image-engine";
+import { BtrfsReplicationEngine } from "./engines/btrfs/btrfs-replication-engine";
+import { HttpsPeerLink } from "./engines/replication/https-peer-link";
 import { SqliteMetadataStore } from "./engines/sqlite/metadata-db";
 
 const VERSION = "1.0.0";
@@ -75,6 +77,7 @@ async function serve(config: ServerConfig): Promise<void> {
     volumeEngine: new BtrfsVolumeEngine({ stateDir: config.stateDir }),
     deviceCatalog: new SysfsBlockDeviceCatalog(),
     maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
+    replication: { engine: new BtrfsReplicationEngine({ stateDir: config.stateDir }), link: new HttpsPeerLink() },
     imageEngine: new QemuImageEngine({ downloadTimeoutMs: config.imageDownloadTimeoutMs, allowedUrlNetworks: config.allowedImageUrlNetworks }),
     targetEngine: new TgtTargetEngine({ controlPort: config.tgtControlPort, portal: config.portal }),
     settings,

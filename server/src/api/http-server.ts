@@ -16,6 +16,7 @@ import { exportRoutes } from "./routes/export-routes";
 import { imageRoutes } from "./routes/image-routes";
 import { poolRoutes } from "./routes/pool-routes";
 import { systemRoutes } from "./routes/system-routes";
+import { replicationRoutes } from "./routes/replication-routes";
 import { volgroupRoutes } from "./routes/volgroup-routes";
 import { volumeRoutes } from "./routes/volume-routes";
 
@@ -84,6 +85,11 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
     }
   });
 
+  // Replication streams: the handler reads the request itself, so no body limit applies and nothing is buffered.
+  app.addContentTypeParser("application/octet-stream", (_request, payload, done) => {
+    done(null, payload);
+  });
+
   app.setValidatorCompiler(validateDeclaredParts);
   app.addHook("onRequest", basicAuthHook({ username: options.username, password: options.password }));
   app.addHook("onSend", async (request, reply, payload) => {
@@ -117,7 +123,7 @@ export async function buildHttpServer(core: DplCore, options: HttpServerOptions)
   app.get("/openapi.json", () => openApi);
 
   for (const prefix of ["", "/v1"]) {
-    for (const routes of [systemRoutes, poolRoutes, volumeRoutes, volgroupRoutes, exportRoutes, imageRoutes]) {
+    for (const routes of [systemRoutes, poolRoutes, volumeRoutes, volgroupRoutes, exportRoutes, imageRoutes, replicationRoutes]) {
       await app.register(routes(core), { prefix });
     }
   }

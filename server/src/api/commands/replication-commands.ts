@@ -1,0 +1,30 @@
+/** Replication bodies as core's commands. */
+import type { ReplicationCreateBody, ReplicationPeer, ReplicationSettingsBody } from "@prophetstor/dpl-provider/wire";
+import type { NewReplication, PeerEndpoint, ReplicationChanges } from "../../core/commands";
+import type { WireCommand } from "./wire-command";
+
+export function peerEndpoint(peer: ReplicationPeer): PeerEndpoint {
+  return { url: peer.url, username: peer.username, password: peer.password, caCertificate: peer.ca_certificate };
+}
+
+export function newReplication(body: ReplicationCreateBody): WireCommand<NewReplication> {
+  const m = body.metadata;
+  return {
+    command: {
+      name: m.display_name ?? undefined, description: m.display_description ?? undefined, volumeId: m.source_volume,
+      target: peerEndpoint(m.target), targetPoolId: m.target_pool_uuid, rpoSeconds: m.rpo_seconds, rateLimitBytesPerSecond: m.rate_limit_bytes_per_second,
+    },
+    fields: { volumeId: "metadata.source_volume", target: "metadata.target", targetPoolId: "metadata.target_pool_uuid" },
+  };
+}
+
+export function replicationChanges(body: ReplicationSettingsBody): WireCommand<ReplicationChanges> {
+  const s = body.metadata.replication_settings;
+  return {
+    command: {
+      name: s.display_name, rpoSeconds: s.rpo_seconds, rateLimitBytesPerSecond: s.rate_limit_bytes_per_second,
+      target: s.target === undefined ? undefined : peerEndpoint(s.target),
+    },
+    fields: { target: "metadata.replication_settings.target" },
+  };
+}
