@@ -5,45 +5,39 @@
  * never lets two of a kind run at once. Pools that are not available are skipped until they are.
  */
 import type { CoreContext } from "./context";
+import { PeriodicTick } from "./periodic-tick";
 import type { PoolMaintenanceService } from "./pool-maintenance-service";
 
 export class MaintenanceScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private readonly ticker: PeriodicTick;
   /** Runs refused at start (no event records them): retried one tick interval later, not every tick. */
   private readonly refusedAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: CoreContext,
     private readonly maintenance: PoolMaintenanceService,
-    private readonly tickMs = 1000,
-  ) {}
+    tickMs = 1000,
+  ) {
+    this.ticker = new PeriodicTick(tickMs, () => this.tick());
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.ticking ??= this.tick().finally(() => {
-        this.ticking = undefined;
-      });
-    }, this.tickMs);
-    // The schedule never keeps the process alive on its own.
-    this.timer.unref();
+    this.ticker.start();
   }
 
   /** No new runs start after this; runs already started finish as jobs do. */
   halt(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.ticker.halt();
   }
 
   async stop(): Promise<void> {
-    this.halt();
-    await this.ticking;
+    await this.ticker.stop();
   }
 
   private async tick(): Promise<void> {
     const now = Date.now();
     for (const due of this.maintenance.dueTimes()) {
-      if (this.timer === undefined) return;
+      if (!this.ticker.running) return;
       const key = `${due.poolId}:${due.operation}`;
       const refused = this.refusedAt.get(key);
       if (due.running || due.dueAt > now || (refused !== undefined && now - refused < 60_000)) continue;

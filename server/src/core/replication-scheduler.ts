@@ -4,39 +4,34 @@
  * resumes). A sync that failed is retried after a pause rather than every tick.
  */
 import type { CoreContext } from "./context";
+import { PeriodicTick } from "./periodic-tick";
 import type { ReplicationService } from "./replication-service";
 
 const RETRY_AFTER_FAILURE_MS = 15_000;
 
 export class ReplicationScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private readonly ticker: PeriodicTick;
   private readonly failedAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: CoreContext,
     private readonly replications: ReplicationService,
-    private readonly tickMs = 1000,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.ticking ??= this.tick().finally(() => {
-        this.ticking = undefined;
-      });
-    }, this.tickMs);
-    this.timer.unref();
+    tickMs = 1000,
+  ) {
+    this.ticker = new PeriodicTick(tickMs, () => this.tick());
   }
 
-  /** No new syncs start after this; a running one finishes as jobs do. */
+  start(): void {
+    this.ticker.start();
+  }
+
+  /** No new runs start after this; runs already started finish as jobs do. */
   halt(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.ticker.halt();
   }
 
   async stop(): Promise<void> {
-    this.halt();
-    await this.ticking;
+    await this.ticker.stop();
   }
 
   /** Whether a source relationship is due now. */
@@ -49,7 +44,7 @@ export class ReplicationScheduler {
   private async tick(): Promise<void> {
     const now = Date.now();
     for (const record of this.ctx.store.listReplications()) {
-      if (this.timer === undefined) return;
+      if (!this.ticker.running) return;
       if (record.role !== "source" || this.replications.isSyncing(record.id) || !ReplicationScheduler.isDue(record, now)) continue;
       const failed = this.failedAt.get(record.id);
       if (failed !== undefined && now - failed < RETRY_AFTER_FAILURE_MS) continue;
