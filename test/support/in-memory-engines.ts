@@ -58,6 +58,8 @@ export class Gate {
 export class MemoryDisks {
   readonly pools = new Map<string, MemoryPool>();
   readonly files = new Map<string, MemoryFile>();
+  /** Replication's send streams, by path: bytes, unlike the files' stand-in content. */
+  readonly streams = new Map<string, Buffer>();
   /** Block devices on the host, by path. */
   readonly blockDevices = new Map<string, BlockDeviceFacts>();
   /** Free bytes of the host filesystem under the state directory. */

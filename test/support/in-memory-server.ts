@@ -14,6 +14,7 @@ import type { ReconcileReport } from "../../server/src/core/reconciler";
 import { SqliteMetadataStore } from "../../server/src/engines/sqlite/metadata-db";
 import { InMemoryBlockDeviceCatalog, InMemoryMaintenanceEngine, InMemoryPoolEngine, InMemoryTargetEngine, InMemoryVolumeEngine, MemoryDisks } from "./in-memory-engines";
 import { InMemoryImageEngine } from "./in-memory-image-engine";
+import { InjectPeerLink, InMemoryReplicationEngine, REACHABLE_SERVERS } from "./in-memory-replication";
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
@@ -27,6 +28,8 @@ export interface InMemoryServer {
   targets: InMemoryTargetEngine;
   maintenance: InMemoryMaintenanceEngine;
   images: InMemoryImageEngine;
+  /** With `replication`: the streams, the link to the other servers, and the URL they reach this one at. */
+  replication: { engine: InMemoryReplicationEngine; link: InjectPeerLink; url: string } | undefined;
   app: FastifyInstance;
   /** What the server logged. */
   logged: string[];
@@ -49,14 +52,18 @@ interface Machine {
   dir: string;
   disks: MemoryDisks;
   settings: Partial<CoreSettings>;
+  /** The URL its replication peers reach it at; absent: no replication engine. */
+  replicationUrl: string | undefined;
 }
 
-export function startInMemoryServer(settings: Partial<CoreSettings> = {}): Promise<InMemoryServer> {
-  return boot({ dir: mkdtempSync(join(tmpdir(), "dpl-in-memory-")), disks: new MemoryDisks(), settings });
+export const IN_MEMORY_CREDENTIALS = { username: USERNAME, password: PASSWORD };
+
+export function startInMemoryServer(settings: Partial<CoreSettings> = {}, options: { replicationUrl?: string } = {}): Promise<InMemoryServer> {
+  return boot({ dir: mkdtempSync(join(tmpdir(), "dpl-in-memory-")), disks: new MemoryDisks(), settings, replicationUrl: options.replicationUrl });
 }
 
 async function boot(machine: Machine): Promise<InMemoryServer> {
-  const { dir, disks, settings } = machine;
+  const { dir, disks, settings, replicationUrl } = machine;
   const metadataPath = join(dir, "metadata.db");
   const targets = new InMemoryTargetEngine();
   const maintenance = new InMemoryMaintenanceEngine(disks);
@@ -65,6 +72,8 @@ async function boot(machine: Machine): Promise<InMemoryServer> {
   const log = (message: string): void => {
     logged.push(message);
   };
+  const replicationEngine = new InMemoryReplicationEngine(disks);
+  const replication = replicationUrl === undefined ? undefined : { engine: replicationEngine, link: new InjectPeerLink(replicationEngine), url: replicationUrl };
   const core = new DplCore({
     store: new SqliteMetadataStore(metadataPath),
     poolEngine: new InMemoryPoolEngine(disks),
@@ -73,6 +82,7 @@ async function boot(machine: Machine): Promise<InMemoryServer> {
     targetEngine: targets,
     maintenanceEngine: maintenance,
     imageEngine: images,
+    ...(replication === undefined ? {} : { replication: { engine: replication.engine, link: replication.link } }),
     settings: {
       portals: ["127.0.0.1:3260"], iqnPrefix: "iqn.2025-01.org.opendpl.test", allowedBlockDevices: [], imageDirectories: [],
       vendor: "OpenDPL", version: "test", serverName: "in-memory", ...settings,
@@ -81,14 +91,16 @@ async function boot(machine: Machine): Promise<InMemoryServer> {
   });
   const reconciled = await core.start();
   const app = await buildHttpServer(core, { username: USERNAME, password: PASSWORD, log });
+  const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}`;
+  if (replicationUrl !== undefined) REACHABLE_SERVERS.set(replicationUrl, { request: (options) => app.inject(options) });
   const stop = async (): Promise<void> => {
+    if (replicationUrl !== undefined) REACHABLE_SERVERS.delete(replicationUrl);
     core.beginShutdown();
     await app.close();
     await core.stop();
   };
-  const authorization = `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}`;
   return {
-    core, disks, targets, maintenance, images, app, logged, reconciled,
+    core, disks, targets, maintenance, images, replication, app, logged, reconciled,
     request: (options) => app.inject({ ...options, headers: { authorization, ...options.headers } }),
     put: (path, body) => app.inject({
       method: "PUT", url: path, payload: JSON.stringify(body),

@@ -22,6 +22,8 @@ export const ReplicationPeer = z.object({
 export type ReplicationPeer = z.infer<typeof ReplicationPeer>;
 
 export const MIN_RPO_SECONDS = 10;
+/** The most volumes one relationship carries (a volume group's members). */
+export const MAX_REPLICATED_VOLUMES = 256;
 const RpoSeconds = z.number().int("must be whole seconds").min(MIN_RPO_SECONDS, `must be at least ${MIN_RPO_SECONDS} seconds`).max(366 * 86400);
 const RateLimit = z.number().int().min(64 * 1024, "must be at least 65536 bytes per second");
 
@@ -29,7 +31,10 @@ export const ReplicationCreateBody = z.object({
   metadata: z.object({
     display_name: DisplayName.nullable().optional(),
     display_description: Description.nullable().optional(),
-    source_volume: HexId,
+    /** The volume to replicate; or, instead, `source_volume_group`. */
+    source_volume: HexId.optional(),
+    /** A volume group: every member is replicated at one instant, and the replicas share that point in time. */
+    source_volume_group: HexId.optional(),
     target: ReplicationPeer,
     /** The pool on the target server that holds the replica (same id as the source volume). */
     target_pool_uuid: HexId,
@@ -37,7 +42,9 @@ export const ReplicationCreateBody = z.object({
     rpo_seconds: RpoSeconds.nullable().optional(),
     /** Caps the bytes per second a sync sends; absent: as fast as the link goes. */
     rate_limit_bytes_per_second: RateLimit.nullable().optional(),
-  }).strict(),
+  }).strict().refine((m) => (m.source_volume === undefined) !== (m.source_volume_group === undefined), {
+    message: "name exactly one of source_volume and source_volume_group", path: ["source_volume"],
+  }),
 }).strict();
 export type ReplicationCreateBody = z.infer<typeof ReplicationCreateBody>;
 
@@ -54,15 +61,14 @@ export const ReplicationSettingsBody = z.object({
 }).strict();
 export type ReplicationSettingsBody = z.infer<typeof ReplicationSettingsBody>;
 
-/** The last snapshot a commit brings, and what the stream that carries it is. */
+/** One volume's stream of a sync: the snapshot it brings, and what the stream is. */
 export const TransferCommit = z.object({
+  volume: HexId,
   snapshot: HexId,
   /** The snapshot the stream is incremental from (both sides hold it); null: a full stream. */
   parent_snapshot: HexId.nullable(),
   bytes: Bytes,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  /** When the source took the snapshot (ms): the replica's point in time. */
-  snapshot_time: z.number().int().nonnegative(),
   volume_size: Bytes,
 }).strict();
 export type TransferCommit = z.infer<typeof TransferCommit>;
@@ -79,14 +85,20 @@ export const ReplicationOperationBody = z.object({
     /** Sent by a source to its target: record the relationship there. */
     z.object({
       replication_operation: z.literal("accept"),
-      volume: HexId,
+      volumes: z.array(HexId).min(1).max(MAX_REPLICATED_VOLUMES),
+      volume_group: HexId.nullable().optional(),
       pool_uuid: HexId,
       display_name: DisplayName.nullable().optional(),
     }).strict(),
-    /** Sent by a promoted target to its old source: become the target of the reversed relationship. */
-    z.object({ replication_operation: z.literal("demote"), base_snapshot: HexId }).strict(),
-    /** Sent by a source when a transfer's bytes have all arrived: verify, receive and publish. */
-    z.object({ replication_operation: z.literal("commit"), transfer: TransferCommit }).strict(),
+    /** Sent by a promoted target to its old source: become the target of the reversed relationship, from the snapshots both hold. */
+    z.object({ replication_operation: z.literal("demote"), bases: z.array(z.object({ volume: HexId, snapshot: HexId }).strict()).min(1).max(MAX_REPLICATED_VOLUMES) }).strict(),
+    /** Sent by a source when every stream of a sync has arrived: verify, receive and publish them together. */
+    z.object({
+      replication_operation: z.literal("commit"),
+      /** When the source took the snapshots (ms): the replicas' point in time. */
+      snapshot_time: z.number().int().nonnegative(),
+      transfers: z.array(TransferCommit).min(1).max(MAX_REPLICATED_VOLUMES),
+    }).strict(),
   ]),
 }).strict();
 export type ReplicationOperationBody = z.infer<typeof ReplicationOperationBody>;
@@ -116,8 +128,16 @@ export const ReplicationReply = Envelope.extend({
     role: ReplicationRole,
     /** source: syncing or idle (error: the last sync failed); target: replica (read-only) or promoted. */
     state: ReplicationState,
-    /** The volume on this server: the source, or the replica. */
-    volume: HexId,
+    /** The volume on this server (the source, or the replica); null when the relationship carries a volume group. */
+    volume: HexId.nullable(),
+    /** The volume group whose members are replicated together; null: one volume. */
+    volume_group: HexId.nullable(),
+    /** Every volume the relationship carries, with the snapshot of it both sides hold and the stream of a sync under way. */
+    volumes: z.array(z.object({
+      volume: HexId,
+      last_synced_snapshot: HexId.nullable(),
+      transfer: z.object({ snapshot: HexId, parent_snapshot: HexId.nullable(), bytes: Bytes, sha256: z.string() }).nullable(),
+    })),
     pool_uuid: HexId,
     /** The other server (its URL only; credentials are write-only). Null on a target until it is reversed. */
     peer_url: z.string().nullable(),
@@ -125,9 +145,9 @@ export const ReplicationReply = Envelope.extend({
     peer_pool_uuid: HexId.nullable(),
     rpo_seconds: z.number().nullable(),
     rate_limit_bytes_per_second: z.number().nullable(),
-    /** The newest snapshot both sides hold: the replica's point in time, and the next sync's parent. */
+    /** Of one volume: the newest snapshot both sides hold (the next sync's parent); of a group, see `volumes`. */
     last_synced_snapshot: HexId.nullable(),
-    /** When that snapshot was taken on the source (ms). */
+    /** When the snapshots both sides hold were taken on the source (ms): the replicas' point in time. */
     last_synced_snapshot_time: z.number().nullable(),
     last_sync_finished: z.number().nullable(),
     /** Seconds the replica is behind now (now minus the last synced snapshot's time); null before the first sync. */
@@ -136,7 +156,7 @@ export const ReplicationReply = Envelope.extend({
     last_sync_bytes: Bytes,
     total_bytes_sent: Bytes,
     last_error: z.string().nullable(),
-    /** A transfer under way or interrupted (resumed by the next sync), on the source. */
+    /** Of one volume: a transfer under way or interrupted (resumed by the next sync), on the source; of a group, see `volumes`. */
     transfer: z.object({ snapshot: HexId, parent_snapshot: HexId.nullable(), bytes: Bytes, sha256: z.string() }).nullable(),
   }),
 });

@@ -158,10 +158,13 @@ export interface PeerEndpoint {
   caCertificate?: string | undefined;
 }
 
+/** What a relationship carries: one volume, or every member of a volume group at one instant. */
+export type ReplicatedObject = { volumeId: string } | { volumeGroupId: string };
+
 export interface NewReplication {
   name?: string | undefined;
   description?: string | undefined;
-  volumeId: string;
+  source: ReplicatedObject;
   target: PeerEndpoint;
   /** The target server's pool for the replica. */
   targetPoolId: string;
@@ -179,12 +182,27 @@ export interface ReplicationChanges {
   target?: PeerEndpoint | undefined;
 }
 
-/** What a source tells its target when every byte of a stream has arrived. */
+/** One volume's stream of a sync, every byte of which has arrived at the target. */
 export interface TransferCommit {
+  volumeId: string;
   snapshotId: string;
   parentSnapshotId: string | null;
   bytes: number;
   sha256: string;
-  snapshotTime: number;
   volumeSize: number;
+}
+
+/** What a source tells its target when every stream of a sync has arrived: publish them together. */
+export interface SyncCommit {
+  /** When the source took the snapshots (ms): the replicas' point in time. */
+  snapshotTime: number;
+  transfers: TransferCommit[];
+}
+
+/** What a source announces to its target: the relationship, and the volumes it will carry. */
+export interface ReplicaAnnouncement {
+  volumeIds: string[];
+  volumeGroupId: string | null;
+  poolId: string;
+  name: string | null;
 }

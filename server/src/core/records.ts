@@ -156,22 +156,33 @@ export interface EventRecord {
 export interface PendingTransfer {
   snapshotId: string;
   parentSnapshotId: string | null;
-  snapshotTime: number;
   bytes: number;
   sha256: string;
 }
 
+/** One volume a relationship carries: its base on both sides and the stream of a sync under way. */
+export interface ReplicatedVolume {
+  /** The same id on both sides. */
+  volumeId: string;
+  /** The newest snapshot of it both sides hold (the next stream's parent). */
+  lastSnapshotId: string | null;
+  pending: PendingTransfer | null;
+}
+
 /**
  * One side of a replication relationship. Both servers keep one under the same id: the source
- * (its volume is sent) and the target (its volume is the replica, read-only until promoted).
+ * (its volumes are sent) and the target (its volumes are the replicas, read-only until promoted).
+ * A relationship carries one volume, or every member of a volume group: a sync snapshots them
+ * all at one instant and the target publishes them together, so the replicas share a point in time.
  */
 export interface ReplicationRecord {
   id: string;
   name: string | null;
   description: string | null;
   role: "source" | "target";
-  /** The volume on this server, the same id on both sides. */
-  volumeId: string;
+  /** The group whose members `volumes` are (the same id on both sides); null: one volume. */
+  volumeGroupId: string | null;
+  volumes: ReplicatedVolume[];
   poolId: string;
   /** How to reach the other side; null on a target (it is only ever called). */
   peer: { url: string; username: string; password: string; caCertificate: string | null } | null;
@@ -181,14 +192,14 @@ export interface ReplicationRecord {
   rateLimitBytesPerSecond: number | null;
   /** On a target: writes allowed, syncs refused. */
   promoted: boolean;
-  /** The newest snapshot both sides hold (the next stream's parent). */
-  lastSnapshotId: string | null;
+  /** When the source took the snapshots both sides hold (ms): the replicas' point in time. */
   lastSnapshotTime: number | null;
+  /** When the pending sync's snapshots were taken (ms); null: no sync under way. */
+  pendingSnapshotTime: number | null;
   lastSyncFinished: number | null;
   lastSyncBytes: number;
   totalBytes: number;
   lastError: string | null;
-  pending: PendingTransfer | null;
   ctime: number;
 }
 

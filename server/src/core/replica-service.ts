@@ -6,13 +6,13 @@
  * promoted; a promoted replica is an ordinary volume that refuses further syncs.
  */
 import type { Readable } from "node:stream";
-import type { TransferCommit } from "./commands";
+import type { ReplicaAnnouncement, SyncCommit, TransferCommit } from "./commands";
 import type { CoreContext } from "./context";
 import { replicationLock, volumeLock } from "./context";
-import { DomainError, notFound } from "./domain-error";
+import { asDomainError, DomainError, notFound } from "./domain-error";
 import type { PoolService } from "./pool-service";
-import type { ReplicationEngine, TransferState } from "./replication-ports";
-import type { ReplicationRecord, SnapshotRecord, VolumeRecord } from "./records";
+import type { ReplicationEngine, SharedBase, TransferState } from "./replication-ports";
+import type { ReplicatedVolume, ReplicationRecord, SnapshotRecord, VolumeRecord } from "./records";
 
 /** The stream file of one transfer, in the pool's scratch directory (the same name on both sides). */
 export function streamName(replicationId: string, snapshotId: string): string {
@@ -39,6 +39,19 @@ export function requireWritable(ctx: CoreContext, volumeId: string, what: string
   }
 }
 
+/**
+ * Refuses a change of a replicated group's membership, or its delete: a relationship carries
+ * the members it was made with.
+ */
+export function requireGroupUnreplicated(ctx: CoreContext, groupId: string, what: string): void {
+  const replication = ctx.store.listReplications().find((r) => r.volumeGroupId === groupId);
+  if (replication !== undefined) {
+    throw new DomainError("CONFLICT", `volume group ${groupId} is carried by replication ${replication.id}; it cannot ${what} until the replication is deleted`);
+  }
+}
+
+const volumeList = (record: ReplicationRecord): string => record.volumes.map((v) => v.volumeId).join(", ");
+
 export class ReplicaService {
   /** Body bytes written per transfer since this server started, resends included. */
   private readonly written = new Map<string, number>();
@@ -63,20 +76,27 @@ export class ReplicaService {
   }
 
   /** Records the relationship a source announces; a repeat of the same announcement changes nothing. */
-  accept(id: string, replica: { volumeId: string; poolId: string; name: string | null }): ReplicationRecord {
+  accept(id: string, replica: ReplicaAnnouncement): ReplicationRecord {
     const existing = this.ctx.store.getReplication(id);
     if (existing !== undefined) {
-      if (existing.role === "target" && existing.volumeId === replica.volumeId) return existing;
-      throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists here with another volume or role`);
+      const same = existing.role === "target" && existing.volumes.map((v) => v.volumeId).join() === replica.volumeIds.join();
+      if (same) return existing;
+      throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists here with other volumes or another role`);
     }
     this.pools.requireUsable(replica.poolId, "poolId");
-    if (this.ctx.store.getVolume(replica.volumeId) !== undefined) {
-      throw new DomainError("ALREADY_EXISTS", `volume ${replica.volumeId} already exists on the target; a replica is made there, never over a volume`, "volumeId");
+    replica.volumeIds.forEach((volumeId, i) => {
+      if (this.ctx.store.getVolume(volumeId) !== undefined) {
+        throw new DomainError("ALREADY_EXISTS", `volume ${volumeId} already exists on the target; a replica is made there, never over a volume`, `volumeIds.${i}`);
+      }
+    });
+    if (replica.volumeGroupId !== null && this.ctx.store.getVolumeGroup(replica.volumeGroupId) !== undefined) {
+      throw new DomainError("ALREADY_EXISTS", `volume group ${replica.volumeGroupId} already exists on the target`, "volumeGroupId");
     }
     const record: ReplicationRecord = {
-      id, name: replica.name, description: null, role: "target", volumeId: replica.volumeId, poolId: replica.poolId, peer: null,
-      peerPoolId: null, rpoSeconds: null, rateLimitBytesPerSecond: null, promoted: false, lastSnapshotId: null, lastSnapshotTime: null,
-      lastSyncFinished: null, lastSyncBytes: 0, totalBytes: 0, lastError: null, pending: null, ctime: Date.now(),
+      id, name: replica.name, description: null, role: "target", volumeGroupId: replica.volumeGroupId,
+      volumes: replica.volumeIds.map((volumeId) => ({ volumeId, lastSnapshotId: null, pending: null })), poolId: replica.poolId, peer: null,
+      peerPoolId: null, rpoSeconds: null, rateLimitBytesPerSecond: null, promoted: false, lastSnapshotTime: null, pendingSnapshotTime: null,
+      lastSyncFinished: null, lastSyncBytes: 0, totalBytes: 0, lastError: null, ctime: Date.now(),
     };
     this.ctx.store.putReplication(record);
     return record;
@@ -105,24 +125,27 @@ export class ReplicaService {
     }
   }
 
-  /** Verifies and receives the stream, then publishes the snapshot and the replica's data made from it. */
-  async commit(id: string, transfer: TransferCommit): Promise<ReplicationRecord> {
+  /**
+   * Verifies and receives every stream of a sync, then publishes them together: the replicas
+   * move to the new point in time all at once or not at all.
+   */
+  async commit(id: string, sync: SyncCommit): Promise<ReplicationRecord> {
     const release = await this.ctx.jobs.lock.acquire([replicationLock(id)]);
     try {
       const record = this.requireReceiving(id);
-      if (record.lastSnapshotId === transfer.snapshotId) return record;
-      if (transfer.parentSnapshotId !== record.lastSnapshotId) {
-        throw new DomainError("CONFLICT",
-          `the stream is incremental from ${transfer.parentSnapshotId ?? "nothing"}, but this replica's last snapshot is ${record.lastSnapshotId ?? "none"}`);
+      const transfers = this.matchTransfers(record, sync.transfers);
+      if (transfers.every(({ volume, transfer }) => volume.lastSnapshotId === transfer.snapshotId)) return record;
+      await this.receiveAll(record, transfers.map((t) => t.transfer));
+      await this.publish(record, sync);
+      let bytes = 0;
+      for (const transfer of sync.transfers) {
+        await this.engine.removeStream(record.poolId, streamName(id, transfer.snapshotId));
+        this.written.delete(`${id}/${transfer.snapshotId}`);
+        bytes += transfer.bytes;
       }
-      const name = streamName(id, transfer.snapshotId);
-      await this.engine.receiveStream(record.poolId, name, { snapshotId: transfer.snapshotId, bytes: transfer.bytes, sha256: transfer.sha256 });
-      await this.publish(record, transfer);
-      await this.engine.removeStream(record.poolId, name);
-      this.written.delete(`${id}/${transfer.snapshotId}`);
       const updated: ReplicationRecord = {
-        ...record, lastSnapshotId: transfer.snapshotId, lastSnapshotTime: transfer.snapshotTime, lastSyncFinished: Date.now(),
-        lastSyncBytes: transfer.bytes, totalBytes: record.totalBytes + transfer.bytes, lastError: null,
+        ...record, volumes: transfers.map(({ volume, transfer }) => ({ ...volume, lastSnapshotId: transfer.snapshotId })),
+        lastSnapshotTime: sync.snapshotTime, lastSyncFinished: Date.now(), lastSyncBytes: bytes, totalBytes: record.totalBytes + bytes, lastError: null,
       };
       this.ctx.store.putReplication(updated);
       return updated;
@@ -131,33 +154,84 @@ export class ReplicaService {
     }
   }
 
-  /** The received snapshot gets its record, the replica volume its data; the previous base goes. */
-  private async publish(record: ReplicationRecord, transfer: TransferCommit): Promise<void> {
-    const release = await this.ctx.jobs.lock.acquire([volumeLock(record.volumeId)]);
+  /** Each of the relationship's volumes with its stream, which must follow on from the base held here. */
+  private matchTransfers(record: ReplicationRecord, transfers: readonly TransferCommit[]): { volume: ReplicatedVolume; transfer: TransferCommit }[] {
+    if (transfers.length !== record.volumes.length) {
+      throw new DomainError("INVALID_ARGUMENT", `replication ${record.id} carries ${record.volumes.length} volume(s); the commit has ${transfers.length} stream(s)`, "transfers");
+    }
+    return record.volumes.map((volume) => {
+      const transfer = transfers.find((t) => t.volumeId === volume.volumeId);
+      if (transfer === undefined) throw new DomainError("INVALID_ARGUMENT", `the commit has no stream of volume ${volume.volumeId}`, "transfers");
+      if (transfer.snapshotId !== volume.lastSnapshotId && transfer.parentSnapshotId !== volume.lastSnapshotId) {
+        throw new DomainError("CONFLICT",
+          `the stream of volume ${volume.volumeId} is incremental from ${transfer.parentSnapshotId ?? "nothing"}, but its replica's last snapshot is ${volume.lastSnapshotId ?? "none"}`);
+      }
+      return { volume, transfer };
+    });
+  }
+
+  /**
+   * Receives each stream as a read-only snapshot. When one fails, the ones received before it
+   * go too, and so does the failed stream: it cannot be resumed, so the next sync sends it whole
+   * (the others stay, and are not sent again).
+   */
+  private async receiveAll(record: ReplicationRecord, transfers: readonly TransferCommit[]): Promise<void> {
+    const received: string[] = [];
+    for (const t of transfers) {
+      const name = streamName(record.id, t.snapshotId);
+      try {
+        await this.engine.receiveStream(record.poolId, name, { snapshotId: t.snapshotId, bytes: t.bytes, sha256: t.sha256 });
+        received.push(t.snapshotId);
+      } catch (error) {
+        await this.engine.removeStream(record.poolId, name);
+        this.written.delete(`${record.id}/${t.snapshotId}`);
+        for (const snapshotId of received) await this.ctx.volumeEngine.deleteSnapshot(record.poolId, snapshotId).catch(() => undefined);
+        // A stream that does not verify is the request's problem (4xx), not this server's.
+        throw asDomainError(error);
+      }
+    }
+  }
+
+  /**
+   * The received snapshots get their records and the replicas their data (a group's replicas
+   * also their group); the previous bases go.
+   */
+  private async publish(record: ReplicationRecord, sync: SyncCommit): Promise<void> {
+    const release = await this.ctx.jobs.lock.acquire(record.volumes.map((v) => volumeLock(v.volumeId)));
     try {
-      const now = Date.now();
-      const existing = this.ctx.store.getVolume(record.volumeId);
-      const volume: VolumeRecord = existing === undefined
-        ? {
-          id: record.volumeId, poolId: record.poolId, name: record.name ?? record.volumeId, description: null, sizeBytes: transfer.volumeSize,
-          thin: true, compression: "none", cacheMode: "writeback", maximumSnapshot: 1024, snapshotQuota: 0, state: "creating", originId: null,
-          imageSource: null, volumeGroupId: null, ctime: now, mtime: now, createEventId: null,
-        }
-        : { ...existing, sizeBytes: transfer.volumeSize, mtime: now };
-      const snapshot: SnapshotRecord = {
-        id: transfer.snapshotId, volumeId: record.volumeId, poolId: record.poolId, name: replicationSnapshotName(record.id), description: null,
-        sizeBytes: transfer.volumeSize, volumeGroupId: null, groupSnapshotId: null, state: "available", ctime: transfer.snapshotTime,
-      };
-      if (existing === undefined) this.ctx.store.insertVolume(volume);
-      this.ctx.store.insertSnapshot(snapshot);
-      // Nothing writes to a replica, so its data is swapped for the new snapshot's whole.
-      if (existing !== undefined) await this.ctx.volumeEngine.deleteVolume(record.poolId, record.volumeId);
-      await this.ctx.volumeEngine.volumeFromSnapshot(record.poolId, transfer.snapshotId, record.volumeId);
-      this.ctx.store.updateVolume({ ...volume, state: "available" });
-      if (record.lastSnapshotId !== null) await this.dropSnapshot(record.poolId, record.lastSnapshotId);
+      const groupId = record.volumeGroupId;
+      if (groupId !== null && this.ctx.store.getVolumeGroup(groupId) === undefined) {
+        this.ctx.store.insertVolumeGroup({ id: groupId, name: record.name, description: null, maximumSnapshot: 1024, snapshotRotation: false, ctime: Date.now() });
+      }
+      for (const transfer of sync.transfers) await this.publishVolume(record, transfer, sync.snapshotTime);
+      for (const volume of record.volumes) {
+        if (volume.lastSnapshotId !== null) await this.dropSnapshot(record.poolId, volume.lastSnapshotId);
+      }
     } finally {
       release();
     }
+  }
+
+  private async publishVolume(record: ReplicationRecord, transfer: TransferCommit, snapshotTime: number): Promise<void> {
+    const now = Date.now();
+    const existing = this.ctx.store.getVolume(transfer.volumeId);
+    const volume: VolumeRecord = existing === undefined
+      ? {
+        id: transfer.volumeId, poolId: record.poolId, name: record.volumes.length === 1 ? record.name ?? transfer.volumeId : transfer.volumeId,
+        description: null, sizeBytes: transfer.volumeSize, thin: true, compression: "none", cacheMode: "writeback", maximumSnapshot: 1024, snapshotQuota: 0,
+        state: "creating", originId: null, imageSource: null, volumeGroupId: record.volumeGroupId, ctime: now, mtime: now, createEventId: null,
+      }
+      : { ...existing, sizeBytes: transfer.volumeSize, mtime: now };
+    const snapshot: SnapshotRecord = {
+      id: transfer.snapshotId, volumeId: transfer.volumeId, poolId: record.poolId, name: replicationSnapshotName(record.id), description: null,
+      sizeBytes: transfer.volumeSize, volumeGroupId: null, groupSnapshotId: null, state: "available", ctime: snapshotTime,
+    };
+    if (existing === undefined) this.ctx.store.insertVolume(volume);
+    this.ctx.store.insertSnapshot(snapshot);
+    // Nothing writes to a replica, so its data is swapped for the new snapshot's whole.
+    if (existing !== undefined) await this.ctx.volumeEngine.deleteVolume(record.poolId, transfer.volumeId);
+    await this.ctx.volumeEngine.volumeFromSnapshot(record.poolId, transfer.snapshotId, transfer.volumeId);
+    this.ctx.store.updateVolume({ ...volume, state: "available" });
   }
 
   async dropSnapshot(poolId: string, snapshotId: string): Promise<void> {
@@ -172,10 +246,10 @@ export class ReplicaService {
     try {
       const record = this.requireTarget(id);
       if (record.promoted) return record;
-      if (record.lastSnapshotId === null) throw new DomainError("CONFLICT", `replication ${id} has not synced yet: there is no replica to promote`);
+      if (record.lastSnapshotTime === null) throw new DomainError("CONFLICT", `replication ${id} has not synced yet: there is no replica to promote`);
       const promoted = { ...record, promoted: true };
       this.ctx.store.putReplication(promoted);
-      this.ctx.log(`replication ${id}: replica ${record.volumeId} promoted`);
+      this.ctx.log(`replication ${id}: replica volume(s) ${volumeList(record)} promoted`);
       return promoted;
     } finally {
       release();
@@ -183,40 +257,54 @@ export class ReplicaService {
   }
 
   /**
-   * The old source of a reversed relationship becomes its target: its volume is a replica again
-   * (what was written after the shared snapshot is replaced by the first sync). Refused while the
+   * The old source of a reversed relationship becomes its target: its volumes are replicas again
+   * (what was written after the shared snapshots is replaced by the first sync). Refused while a
    * volume is exported: its initiators would see the data change under them.
    */
-  async demote(id: string, baseSnapshotId: string): Promise<ReplicationRecord> {
+  async demote(id: string, bases: readonly SharedBase[]): Promise<ReplicationRecord> {
     const release = await this.ctx.jobs.lock.acquire([replicationLock(id)]);
     try {
       const record = this.ctx.store.getReplication(id);
       if (record === undefined) throw notFound("replication", id);
       if (record.role === "target") return record;
-      if (record.lastSnapshotId !== baseSnapshotId) {
-        throw new DomainError("CONFLICT", `this side's last synced snapshot is ${record.lastSnapshotId ?? "none"}, not ${baseSnapshotId}: no shared base to catch up from`, "baseSnapshotId");
+      for (const volume of record.volumes) {
+        const base = bases.find((b) => b.volumeId === volume.volumeId);
+        if (base === undefined || volume.lastSnapshotId !== base.snapshotId) {
+          throw new DomainError("CONFLICT",
+            `this side's last synced snapshot of volume ${volume.volumeId} is ${volume.lastSnapshotId ?? "none"}, not ${base?.snapshotId ?? "named"}: no shared base to catch up from`, "bases");
+        }
+        if (this.ctx.store.getExport(volume.volumeId) !== undefined) {
+          throw new DomainError("CONFLICT", `volume ${volume.volumeId} is exported here; unassign its initiators before it becomes a replica`);
+        }
       }
-      if (this.ctx.store.getExport(record.volumeId) !== undefined) {
-        throw new DomainError("CONFLICT", `volume ${record.volumeId} is exported here; unassign its initiators before it becomes a replica`);
-      }
-      if (record.pending !== null) {
-        await this.engine.removeStream(record.poolId, streamName(id, record.pending.snapshotId));
-        await this.dropSnapshot(record.poolId, record.pending.snapshotId);
-      }
-      const demoted: ReplicationRecord = { ...record, role: "target", peer: null, peerPoolId: null, promoted: false, pending: null, lastError: null, rpoSeconds: null };
+      await this.dropPending(record);
+      const demoted: ReplicationRecord = {
+        ...record, role: "target", peer: null, peerPoolId: null, promoted: false, lastError: null, rpoSeconds: null, pendingSnapshotTime: null,
+        volumes: record.volumes.map((v) => ({ ...v, pending: null })),
+      };
       this.ctx.store.putReplication(demoted);
-      this.ctx.log(`replication ${id}: volume ${record.volumeId} is now the replica of the reversed relationship`);
+      this.ctx.log(`replication ${id}: volume(s) ${volumeList(record)} are now the replicas of the reversed relationship`);
       return demoted;
     } finally {
       release();
     }
   }
 
+  /** Removes a pending sync's streams and snapshots (the relationship ends or turns round). */
+  async dropPending(record: ReplicationRecord): Promise<void> {
+    for (const volume of record.volumes) {
+      if (volume.pending === null) continue;
+      await this.engine.removeStream(record.poolId, streamName(record.id, volume.pending.snapshotId));
+      await this.dropSnapshot(record.poolId, volume.pending.snapshotId);
+    }
+  }
+
   /** Ends the relationship here: the volume stays as an ordinary writable volume, the relationship's snapshot goes. */
   async release(record: ReplicationRecord): Promise<void> {
-    if (record.lastSnapshotId !== null) await this.dropSnapshot(record.poolId, record.lastSnapshotId);
-    for (const stale of this.ctx.store.listSnapshots({ volumeId: record.volumeId }).filter((s) => s.name === replicationSnapshotName(record.id))) {
-      await this.dropSnapshot(record.poolId, stale.id);
+    for (const volume of record.volumes) {
+      for (const held of this.ctx.store.listSnapshots({ volumeId: volume.volumeId }).filter((s) => s.name === replicationSnapshotName(record.id))) {
+        await this.dropSnapshot(record.poolId, held.id);
+      }
     }
     this.ctx.store.deleteReplication(record.id);
   }

@@ -4,7 +4,7 @@
  * engines/replication). Core decides what to send and when; these only move bytes.
  */
 import type { Readable } from "node:stream";
-import type { TransferCommit } from "./commands";
+import type { ReplicaAnnouncement, SyncCommit } from "./commands";
 
 export interface SendStream {
   /** Where the stream was written (the pool's scratch directory). */
@@ -42,15 +42,21 @@ export interface TransferState {
 
 /** The other DPL server of a relationship, as core calls it. */
 export interface PeerLink {
-  accept(peer: PeerAddress, replicationId: string, replica: { volumeId: string; poolId: string; name: string | null }): Promise<void>;
+  accept(peer: PeerAddress, replicationId: string, replica: ReplicaAnnouncement): Promise<void>;
   transferState(peer: PeerAddress, replicationId: string, snapshotId: string): Promise<TransferState>;
   /** Sends the file's bytes from `offset`, at most `rateLimit` bytes per second; resolves with the bytes sent. */
   upload(peer: PeerAddress, replicationId: string, snapshotId: string, file: string, offset: number, rateLimit: number | null): Promise<number>;
-  commit(peer: PeerAddress, replicationId: string, transfer: TransferCommit): Promise<void>;
-  /** Asks the old source to become the target of the reversed relationship; resolves with its pool. */
-  demote(peer: PeerAddress, replicationId: string, baseSnapshotId: string): Promise<{ poolId: string }>;
+  commit(peer: PeerAddress, replicationId: string, commit: SyncCommit): Promise<void>;
+  /** Asks the old source to become the target of the reversed relationship (`bases`: volume → shared snapshot); resolves with its pool. */
+  demote(peer: PeerAddress, replicationId: string, bases: SharedBase[]): Promise<{ poolId: string }>;
   /** Ends the relationship on the peer (its volume stays, writable). */
   release(peer: PeerAddress, replicationId: string): Promise<void>;
+}
+
+/** A snapshot of one volume that both sides hold. */
+export interface SharedBase {
+  volumeId: string;
+  snapshotId: string;
 }
 
 export interface PeerAddress {

@@ -35,8 +35,8 @@ export class ReplicationScheduler {
   }
 
   /** Whether a source relationship is due now. */
-  static isDue(record: { pending: unknown; rpoSeconds: number | null; lastSnapshotTime: number | null }, now: number): boolean {
-    if (record.pending !== null) return true;
+  static isDue(record: { pendingSnapshotTime: number | null; rpoSeconds: number | null; lastSnapshotTime: number | null }, now: number): boolean {
+    if (record.pendingSnapshotTime !== null) return true;
     if (record.rpoSeconds === null) return false;
     return record.lastSnapshotTime === null || now - record.lastSnapshotTime >= record.rpoSeconds * 1000;
   }

@@ -7,7 +7,7 @@
  * old base go. Failover is the target's promote; failback is a reverse, after which the promoted
  * side is the source and the old source catches up incrementally from the shared snapshot.
  */
-import type { NewReplication, ReplicationChanges, PeerEndpoint } from "./commands";
+import type { NewReplication, PeerEndpoint, ReplicatedObject, ReplicationChanges, TransferCommit } from "./commands";
 import type { CoreContext } from "./context";
 import { replicationLock, volumeLock } from "./context";
 import { asDomainError, DomainError, notFound } from "./domain-error";
@@ -15,7 +15,7 @@ import { newHexId, ReuseEvent, type StartedJob } from "./jobs";
 import { EngineError } from "./ports";
 import { ReplicaService, replicationSnapshotName, streamName } from "./replica-service";
 import type { PeerAddress, PeerLink, ReplicationEngine } from "./replication-ports";
-import type { PendingTransfer, ReplicationRecord, SnapshotRecord } from "./records";
+import type { PendingTransfer, ReplicatedVolume, ReplicationRecord, SnapshotRecord, VolumeRecord } from "./records";
 
 export interface ReplicationView {
   record: ReplicationRecord;
@@ -34,6 +34,11 @@ function addressOf(endpoint: PeerEndpoint): NonNullable<ReplicationRecord["peer"
 function peerFailure(error: unknown, what: string, field: string): DomainError {
   const code = error instanceof EngineError && error.code === "NOT_FOUND" ? "NOT_FOUND" : "INVALID_ARGUMENT";
   return new DomainError(code, `${what}: ${asDomainError(error).message}`, field);
+}
+
+function sameVolumes(record: ReplicationRecord, volumeIds: readonly string[]): boolean {
+  const held = record.volumes.map((v) => v.volumeId).sort();
+  return held.length === volumeIds.length && [...volumeIds].sort().every((id, i) => id === held[i]);
 }
 
 export class ReplicationService {
@@ -79,31 +84,55 @@ export class ReplicationService {
   /** Records the relationship here and on the target (which checks its pool); a repeat of the same request changes nothing. */
   async create(id: string, wanted: NewReplication): Promise<ReplicationRecord> {
     const peer = addressOf(wanted.target);
-    const release = await this.ctx.jobs.lock.acquire([replicationLock(id), volumeLock(wanted.volumeId)]);
+    const volumes = this.volumesOf(wanted.source);
+    const release = await this.ctx.jobs.lock.acquire([replicationLock(id), ...volumes.map((v) => volumeLock(v.id))]);
     try {
       const existing = this.ctx.store.getReplication(id);
       if (existing !== undefined) {
-        const same = existing.role === "source" && existing.volumeId === wanted.volumeId && existing.peer?.url === peer.url && existing.peerPoolId === wanted.targetPoolId;
-        if (!same) throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists with another volume or target`);
+        const same = existing.role === "source" && sameVolumes(existing, volumes.map((v) => v.id)) && existing.peer?.url === peer.url
+          && existing.peerPoolId === wanted.targetPoolId;
+        if (!same) throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists with other volumes or another target`);
         return existing;
       }
-      const volume = this.ctx.store.getVolume(wanted.volumeId);
-      if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${wanted.volumeId} does not exist`, "volumeId");
-      const held = this.ctx.store.findReplicationOfVolume(wanted.volumeId);
-      if (held !== undefined) throw new DomainError("CONFLICT", `volume ${wanted.volumeId} is already held by replication ${held.id}`, "volumeId");
-      await this.link.accept(peer, id, { volumeId: volume.id, poolId: wanted.targetPoolId, name: wanted.name ?? null })
+      const field = "volumeId" in wanted.source ? "source.volumeId" : "source.volumeGroupId";
+      for (const volume of volumes) {
+        const held = this.ctx.store.findReplicationOfVolume(volume.id);
+        if (held !== undefined) throw new DomainError("CONFLICT", `volume ${volume.id} is already held by replication ${held.id}`, field);
+      }
+      const volumeGroupId = "volumeGroupId" in wanted.source ? wanted.source.volumeGroupId : null;
+      const announcement = { volumeIds: volumes.map((v) => v.id), volumeGroupId, poolId: wanted.targetPoolId, name: wanted.name ?? null };
+      await this.link.accept(peer, id, announcement)
         .catch((e: unknown) => { throw peerFailure(e, "the target server refused the replication", "target"); });
       const record: ReplicationRecord = {
-        id, name: wanted.name ?? null, description: wanted.description ?? null, role: "source", volumeId: volume.id, poolId: volume.poolId,
+        id, name: wanted.name ?? null, description: wanted.description ?? null, role: "source", volumeGroupId,
+        volumes: volumes.map((v) => ({ volumeId: v.id, lastSnapshotId: null, pending: null })), poolId: volumes[0]?.poolId ?? "",
         peer, peerPoolId: wanted.targetPoolId, rpoSeconds: wanted.rpoSeconds ?? null, rateLimitBytesPerSecond: wanted.rateLimitBytesPerSecond ?? null,
-        promoted: false, lastSnapshotId: null, lastSnapshotTime: null, lastSyncFinished: null, lastSyncBytes: 0, totalBytes: 0,
-        lastError: null, pending: null, ctime: Date.now(),
+        promoted: false, lastSnapshotTime: null, pendingSnapshotTime: null, lastSyncFinished: null, lastSyncBytes: 0, totalBytes: 0,
+        lastError: null, ctime: Date.now(),
       };
       this.ctx.store.putReplication(record);
       return record;
     } finally {
       release();
     }
+  }
+
+  /** The volume, or the group's members (at least one, all in one pool: a sync's streams are written there). */
+  private volumesOf(source: ReplicatedObject): VolumeRecord[] {
+    if ("volumeId" in source) {
+      const volume = this.ctx.store.getVolume(source.volumeId);
+      if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${source.volumeId} does not exist`, "source.volumeId");
+      return [volume];
+    }
+    const groupId = source.volumeGroupId;
+    if (this.ctx.store.getVolumeGroup(groupId) === undefined) throw new DomainError("NOT_FOUND", `volume group ${groupId} does not exist`, "source.volumeGroupId");
+    const members = this.ctx.store.listVolumes().filter((v) => v.volumeGroupId === groupId);
+    if (members.length === 0) throw new DomainError("CONFLICT", `volume group ${groupId} has no members to replicate`, "source.volumeGroupId");
+    const pools = [...new Set(members.map((v) => v.poolId))];
+    if (pools.length > 1) {
+      throw new DomainError("CONFLICT", `the members of volume group ${groupId} are in pools ${pools.join(", ")}; a replicated group's members share one pool`, "source.volumeGroupId");
+    }
+    return members;
   }
 
   async changeSettings(id: string, changes: ReplicationChanges): Promise<ReplicationRecord> {
@@ -166,61 +195,100 @@ export class ReplicationService {
   private async runSync(start: ReplicationRecord): Promise<void> {
     let record = start;
     const peer = this.peerOf(record);
-    if (record.pending === null) {
+    if (record.pendingSnapshotTime === null) {
       await this.dropStraySnapshots(record);
-      record = { ...record, pending: await this.writeStream(record) };
+      record = await this.writeStreams(record);
       this.ctx.store.putReplication(record);
     }
-    const pending = record.pending;
-    if (pending === null) return;
-    const name = streamName(record.id, pending.snapshotId);
-    const held = await this.link.transferState(peer, record.id, pending.snapshotId);
-    if (held.receivedBytes > pending.bytes) throw new DomainError("CONFLICT", `the target holds ${held.receivedBytes} bytes of a ${pending.bytes}-byte stream`);
-    const sent = held.receivedBytes < pending.bytes
-      ? await this.link.upload(peer, record.id, pending.snapshotId, this.engine.streamPath(record.poolId, name), held.receivedBytes, record.rateLimitBytesPerSecond)
-      : 0;
-    const snapshot = this.ctx.store.getSnapshot(pending.snapshotId);
-    await this.link.commit(peer, record.id, { ...pending, volumeSize: snapshot?.sizeBytes ?? this.ctx.store.getVolume(record.volumeId)?.sizeBytes ?? 0 });
-    // The target holds the new snapshot now: the old base is needed on neither side.
-    if (record.lastSnapshotId !== null) await this.replicas.dropSnapshot(record.poolId, record.lastSnapshotId);
-    await this.engine.removeStream(record.poolId, name);
+    const snapshotTime = record.pendingSnapshotTime;
+    if (snapshotTime === null) return;
+    let sent = 0;
+    const transfers: TransferCommit[] = [];
+    for (const volume of record.volumes) {
+      const pending = volume.pending;
+      if (pending === null) throw new DomainError("INTERNAL", `replication ${record.id}: volume ${volume.volumeId} has no stream in the pending sync`);
+      sent += await this.uploadRest(record, peer, pending);
+      const size = this.ctx.store.getSnapshot(pending.snapshotId)?.sizeBytes ?? this.ctx.store.getVolume(volume.volumeId)?.sizeBytes ?? 0;
+      transfers.push({ volumeId: volume.volumeId, ...pending, volumeSize: size });
+    }
+    await this.link.commit(peer, record.id, { snapshotTime, transfers });
+    // The target holds the new snapshots now: the old bases are needed on neither side.
+    for (const volume of record.volumes) {
+      if (volume.lastSnapshotId !== null) await this.replicas.dropSnapshot(record.poolId, volume.lastSnapshotId);
+      if (volume.pending !== null) await this.engine.removeStream(record.poolId, streamName(record.id, volume.pending.snapshotId));
+    }
     const latest = this.ctx.store.getReplication(record.id) ?? record;
     this.ctx.store.putReplication({
-      ...latest, lastSnapshotId: pending.snapshotId, lastSnapshotTime: pending.snapshotTime, lastSyncFinished: Date.now(),
-      lastSyncBytes: sent, totalBytes: latest.totalBytes + sent, lastError: null, pending: null,
+      ...latest, volumes: record.volumes.map((v) => ({ volumeId: v.volumeId, lastSnapshotId: v.pending?.snapshotId ?? v.lastSnapshotId, pending: null })),
+      lastSnapshotTime: snapshotTime, pendingSnapshotTime: null, lastSyncFinished: Date.now(),
+      lastSyncBytes: sent, totalBytes: latest.totalBytes + sent, lastError: null,
     });
-    this.ctx.log(`replication ${record.id}: synced snapshot ${pending.snapshotId} (${sent} bytes sent, stream ${pending.bytes})`);
+    this.ctx.log(`replication ${record.id}: synced ${record.volumes.length} volume(s) of ${new Date(snapshotTime).toISOString()} (${sent} bytes sent)`);
   }
 
-  /** A snapshot of this relationship that is neither the base nor being sent: what a sync cut short while writing its stream left. */
+  /** Sends what the target does not hold yet of one stream; resolves with the bytes sent. */
+  private async uploadRest(record: ReplicationRecord, peer: PeerAddress, pending: PendingTransfer): Promise<number> {
+    const held = await this.link.transferState(peer, record.id, pending.snapshotId);
+    if (held.receivedBytes > pending.bytes) throw new DomainError("CONFLICT", `the target holds ${held.receivedBytes} bytes of a ${pending.bytes}-byte stream`);
+    if (held.receivedBytes === pending.bytes) return 0;
+    const file = this.engine.streamPath(record.poolId, streamName(record.id, pending.snapshotId));
+    return this.link.upload(peer, record.id, pending.snapshotId, file, held.receivedBytes, record.rateLimitBytesPerSecond);
+  }
+
+  /** A snapshot of this relationship that is no volume's base: what a sync cut short while writing its streams left. */
   private async dropStraySnapshots(record: ReplicationRecord): Promise<void> {
     const name = replicationSnapshotName(record.id);
-    for (const stray of this.ctx.store.listSnapshots({ volumeId: record.volumeId }).filter((s) => s.name === name && s.id !== record.lastSnapshotId)) {
-      await this.engine.removeStream(record.poolId, streamName(record.id, stray.id));
-      await this.replicas.dropSnapshot(record.poolId, stray.id);
+    const bases = new Set(record.volumes.map((v) => v.lastSnapshotId));
+    for (const volume of record.volumes) {
+      for (const stray of this.ctx.store.listSnapshots({ volumeId: volume.volumeId }).filter((s) => s.name === name && !bases.has(s.id))) {
+        await this.engine.removeStream(record.poolId, streamName(record.id, stray.id));
+        await this.replicas.dropSnapshot(record.poolId, stray.id);
+      }
     }
   }
 
-  /** The volume's snapshot of now, and its send stream on disk. */
-  private async writeStream(record: ReplicationRecord): Promise<PendingTransfer> {
-    const snapshotId = newHexId();
+  /**
+   * Snapshots of every volume at one instant (exported ones hold I/O meanwhile, as a group
+   * snapshot does), then each one's send stream on disk.
+   */
+  private async writeStreams(record: ReplicationRecord): Promise<ReplicationRecord> {
     const snapshotTime = Date.now();
-    const release = await this.ctx.jobs.lock.acquire([volumeLock(record.volumeId)]);
+    const taken = await this.takeSnapshots(record, snapshotTime);
+    const volumes: ReplicatedVolume[] = [];
+    for (const [i, volume] of record.volumes.entries()) {
+      const snapshotId = taken[i]?.id ?? "";
+      const stream = await this.engine.sendToFile(record.poolId, snapshotId, volume.lastSnapshotId, streamName(record.id, snapshotId));
+      volumes.push({ ...volume, pending: { snapshotId, parentSnapshotId: volume.lastSnapshotId, bytes: stream.bytes, sha256: stream.sha256 } });
+    }
+    return { ...record, volumes, pendingSnapshotTime: snapshotTime };
+  }
+
+  private async takeSnapshots(record: ReplicationRecord, snapshotTime: number): Promise<SnapshotRecord[]> {
+    const ids = record.volumes.map((v) => v.volumeId);
+    const release = await this.ctx.jobs.lock.acquire(ids.map(volumeLock));
+    const taken: SnapshotRecord[] = [];
     try {
-      const volume = this.ctx.store.getVolume(record.volumeId);
-      if (volume?.state !== "available") throw new DomainError("BUSY", `volume ${record.volumeId} is ${volume?.state ?? "gone"}`);
-      const snapshot: SnapshotRecord = {
-        id: snapshotId, volumeId: volume.id, poolId: volume.poolId, name: replicationSnapshotName(record.id), description: null,
-        sizeBytes: volume.sizeBytes, volumeGroupId: null, groupSnapshotId: null, state: "creating", ctime: snapshotTime,
-      };
-      this.ctx.store.insertSnapshot(snapshot);
-      await this.ctx.volumeEngine.createSnapshot(volume.poolId, volume.id, snapshotId);
-      this.ctx.store.setSnapshotState(snapshotId, "available");
+      for (const id of ids) {
+        const volume = this.ctx.store.getVolume(id);
+        if (volume?.state !== "available") throw new DomainError("BUSY", `volume ${id} is ${volume?.state ?? "gone"}`);
+        taken.push({
+          id: newHexId(), volumeId: volume.id, poolId: volume.poolId, name: replicationSnapshotName(record.id), description: null,
+          sizeBytes: volume.sizeBytes, volumeGroupId: null, groupSnapshotId: null, state: "creating", ctime: snapshotTime,
+        });
+      }
+      for (const snapshot of taken) this.ctx.store.insertSnapshot(snapshot);
+      const tids = ids.flatMap((id) => this.ctx.store.getExport(id)?.tid ?? []);
+      await this.ctx.targetEngine.withIoPaused(tids, async () => {
+        for (const snapshot of taken) await this.ctx.volumeEngine.createSnapshot(snapshot.poolId, snapshot.volumeId, snapshot.id);
+      });
+      for (const snapshot of taken) this.ctx.store.setSnapshotState(snapshot.id, "available");
+      return taken;
+    } catch (error) {
+      for (const snapshot of taken) await this.replicas.dropSnapshot(snapshot.poolId, snapshot.id).catch(() => undefined);
+      throw error;
     } finally {
       release();
     }
-    const stream = await this.engine.sendToFile(record.poolId, snapshotId, record.lastSnapshotId, streamName(record.id, snapshotId));
-    return { snapshotId, parentSnapshotId: record.lastSnapshotId, snapshotTime, bytes: stream.bytes, sha256: stream.sha256 };
   }
 
   /**
@@ -235,10 +303,11 @@ export class ReplicationService {
       if (record.role !== "target" || !record.promoted) {
         throw new DomainError("CONFLICT", `replication ${id} is reversed from its promoted target; here it is ${record.role === "source" ? "the source" : "an unpromoted replica"}`);
       }
-      if (record.lastSnapshotId === null) throw new DomainError("CONFLICT", `replication ${id} has no snapshot both sides hold`);
-      const { poolId } = await this.link.demote(peer, id, record.lastSnapshotId)
+      const bases = record.volumes.flatMap((v) => v.lastSnapshotId === null ? [] : [{ volumeId: v.volumeId, snapshotId: v.lastSnapshotId }]);
+      if (bases.length !== record.volumes.length) throw new DomainError("CONFLICT", `replication ${id} has no snapshot both sides hold`);
+      const { poolId } = await this.link.demote(peer, id, bases)
         .catch((e: unknown) => { throw peerFailure(e, "the old source refused to become the target", "peer"); });
-      this.ctx.store.putReplication({ ...record, role: "source", peer, peerPoolId: poolId, promoted: false, pending: null, lastError: null });
+      this.ctx.store.putReplication({ ...record, role: "source", peer, peerPoolId: poolId, promoted: false, pendingSnapshotTime: null, lastError: null });
       this.ctx.log(`replication ${id}: reversed; this server is the source now, ${peer.url} the target`);
     } finally {
       release();
@@ -255,10 +324,7 @@ export class ReplicationService {
         await this.link.release(record.peer, id).catch((e: unknown) => {
           this.ctx.log(`replication ${id}: the target did not take the release (${asDomainError(e).message}); its replica stays read-only until promoted`);
         });
-        if (record.pending !== null) {
-          await this.engine.removeStream(record.poolId, streamName(id, record.pending.snapshotId));
-          await this.replicas.dropSnapshot(record.poolId, record.pending.snapshotId);
-        }
+        await this.replicas.dropPending(record);
       }
       await this.replicas.release(record);
       return record;

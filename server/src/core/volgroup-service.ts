@@ -8,6 +8,7 @@ import type { CoreContext } from "./context";
 import { groupLock, volumeLock } from "./context";
 import { DomainError, notFound } from "./domain-error";
 import { newHexId, ReuseEvent, type StartedJob } from "./jobs";
+import { requireGroupUnreplicated } from "./replica-service";
 import type { GroupSnapshotRecord, SnapshotRecord, VolumeGroupRecord } from "./records";
 import type { MembershipChange, NewSnapshot, NewVolumeGroup } from "./commands";
 
@@ -93,6 +94,7 @@ export class VolumeGroupService {
     const release = await this.ctx.jobs.lock.acquire([groupLock(id), ...change.volumeIds.map(volumeLock)]);
     try {
       this.require(id);
+      requireGroupUnreplicated(this.ctx, id, change.operation === "join" ? "take members" : "lose members");
       if (change.operation === "join") {
         this.checkJoinable(change.volumeIds, id);
         this.ctx.store.transaction(() => {
@@ -118,6 +120,7 @@ export class VolumeGroupService {
     const release = await this.ctx.jobs.lock.acquire([groupLock(id)]);
     try {
       this.require(id);
+      requireGroupUnreplicated(this.ctx, id, "be deleted");
       this.ctx.store.transaction(() => {
         for (const volume of this.ctx.store.listVolumes().filter((v) => v.volumeGroupId === id)) this.setGroup(volume.id, null);
         for (const snapshot of this.ctx.store.listGroupSnapshots(id)) this.ctx.store.deleteGroupSnapshot(snapshot.id);

@@ -1,6 +1,6 @@
 /** Replication bodies as core's commands. */
-import type { ReplicationCreateBody, ReplicationPeer, ReplicationSettingsBody } from "@prophetstor/dpl-provider/wire";
-import type { NewReplication, PeerEndpoint, ReplicationChanges } from "../../core/commands";
+import type { ReplicationCreateBody, ReplicationOperationBody, ReplicationPeer, ReplicationSettingsBody } from "@prophetstor/dpl-provider/wire";
+import type { NewReplication, PeerEndpoint, ReplicationChanges, SyncCommit } from "../../core/commands";
 import type { WireCommand } from "./wire-command";
 
 export function peerEndpoint(peer: ReplicationPeer): PeerEndpoint {
@@ -11,10 +11,15 @@ export function newReplication(body: ReplicationCreateBody): WireCommand<NewRepl
   const m = body.metadata;
   return {
     command: {
-      name: m.display_name ?? undefined, description: m.display_description ?? undefined, volumeId: m.source_volume,
+      name: m.display_name ?? undefined, description: m.display_description ?? undefined,
+      // The body's schema admits exactly one of the two.
+      source: m.source_volume_group === undefined ? { volumeId: m.source_volume ?? "" } : { volumeGroupId: m.source_volume_group },
       target: peerEndpoint(m.target), targetPoolId: m.target_pool_uuid, rpoSeconds: m.rpo_seconds, rateLimitBytesPerSecond: m.rate_limit_bytes_per_second,
     },
-    fields: { volumeId: "metadata.source_volume", target: "metadata.target", targetPoolId: "metadata.target_pool_uuid" },
+    fields: {
+      "source.volumeId": "metadata.source_volume", "source.volumeGroupId": "metadata.source_volume_group",
+      target: "metadata.target", targetPoolId: "metadata.target_pool_uuid",
+    },
   };
 }
 
@@ -26,5 +31,16 @@ export function replicationChanges(body: ReplicationSettingsBody): WireCommand<R
       target: s.target === undefined ? undefined : peerEndpoint(s.target),
     },
     fields: { target: "metadata.replication_settings.target" },
+  };
+}
+
+type Operation<Name> = Extract<ReplicationOperationBody["metadata"], { replication_operation: Name }>;
+
+export function syncCommit(operation: Operation<"commit">): SyncCommit {
+  return {
+    snapshotTime: operation.snapshot_time,
+    transfers: operation.transfers.map((t) => ({
+      volumeId: t.volume, snapshotId: t.snapshot, parentSnapshotId: t.parent_snapshot, bytes: t.bytes, sha256: t.sha256, volumeSize: t.volume_size,
+    })),
   };
 }

@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import { DomainError } from "../../core/domain-error";
 import type { DplCore } from "../../core/dpl-core";
 import type { ReplicationService } from "../../core/replication-service";
-import { newReplication, peerEndpoint, replicationChanges } from "../commands/replication-commands";
+import { newReplication, peerEndpoint, replicationChanges, syncCommit } from "../commands/replication-commands";
 import { perform } from "../commands/wire-command";
 import { REPLICATION_PARENT, replicationReply, transferReply } from "../replication-replies";
 import { listReply } from "../replies";
@@ -65,20 +65,18 @@ export function replicationRoutes(core: DplCore) {
         case "promote":
           return replicationReply(replications.viewOf(await replications.replicas.promote(id)));
         case "accept": {
-          const accepted = await perform({ command: operation, fields: { poolId: "metadata.pool_uuid", volumeId: "metadata.volume" } },
-            (o) => replications.replicas.accept(id, { volumeId: o.volume, poolId: o.pool_uuid, name: o.display_name ?? null }));
+          const announcement = { volumeIds: operation.volumes, volumeGroupId: operation.volume_group ?? null, poolId: operation.pool_uuid, name: operation.display_name ?? null };
+          const accepted = await perform({ command: announcement, fields: { poolId: "metadata.pool_uuid", volumeIds: "metadata.volumes", volumeGroupId: "metadata.volume_group" } },
+            (a) => replications.replicas.accept(id, a));
           return replicationReply(replications.viewOf(accepted));
         }
         case "demote": {
-          const demoted = await perform({ command: operation, fields: { baseSnapshotId: "metadata.base_snapshot" } },
-            (o) => replications.replicas.demote(id, o.base_snapshot));
+          const bases = operation.bases.map((b) => ({ volumeId: b.volume, snapshotId: b.snapshot }));
+          const demoted = await perform({ command: bases, fields: { bases: "metadata.bases" } }, (b) => replications.replicas.demote(id, b));
           return replicationReply(replications.viewOf(demoted));
         }
         case "commit": {
-          const t = operation.transfer;
-          const committed = await replications.replicas.commit(id, {
-            snapshotId: t.snapshot, parentSnapshotId: t.parent_snapshot, bytes: t.bytes, sha256: t.sha256, snapshotTime: t.snapshot_time, volumeSize: t.volume_size,
-          });
+          const committed = await perform({ command: syncCommit(operation), fields: { transfers: "metadata.transfers" } }, (c) => replications.replicas.commit(id, c));
           return replicationReply(replications.viewOf(committed));
         }
       }

@@ -15,9 +15,9 @@ import {
   type ReplicationOperationBody, type WireRoute,
 } from "@prophetstor/dpl-provider/wire";
 import type { z } from "zod";
-import type { TransferCommit } from "../../core/commands";
+import type { ReplicaAnnouncement, SyncCommit } from "../../core/commands";
 import { EngineError } from "../../core/ports";
-import type { PeerAddress, PeerLink, TransferState } from "../../core/replication-ports";
+import type { PeerAddress, PeerLink, SharedBase, TransferState } from "../../core/replication-ports";
 
 /** A sync's calls other than the upload answer quickly; a commit receives a whole stream. */
 const CALL_TIMEOUT_MS = 60_000;
@@ -92,8 +92,10 @@ export class HttpsPeerLink implements PeerLink {
     return this.call(peer, "PUT", DPL_ROUTES.replication, [replicationId], ReplicationReply, { json: { metadata }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   }
 
-  async accept(peer: PeerAddress, replicationId: string, replica: { volumeId: string; poolId: string; name: string | null }): Promise<void> {
-    await this.operation(peer, replicationId, { replication_operation: "accept", volume: replica.volumeId, pool_uuid: replica.poolId, display_name: replica.name }, SETUP_TIMEOUT_MS);
+  async accept(peer: PeerAddress, replicationId: string, replica: ReplicaAnnouncement): Promise<void> {
+    await this.operation(peer, replicationId, {
+      replication_operation: "accept", volumes: replica.volumeIds, volume_group: replica.volumeGroupId, pool_uuid: replica.poolId, display_name: replica.name,
+    }, SETUP_TIMEOUT_MS);
   }
 
   async transferState(peer: PeerAddress, replicationId: string, snapshotId: string): Promise<TransferState> {
@@ -111,18 +113,18 @@ export class HttpsPeerLink implements PeerLink {
     return length;
   }
 
-  async commit(peer: PeerAddress, replicationId: string, transfer: TransferCommit): Promise<void> {
+  async commit(peer: PeerAddress, replicationId: string, commit: SyncCommit): Promise<void> {
     await this.operation(peer, replicationId, {
       replication_operation: "commit",
-      transfer: {
-        snapshot: transfer.snapshotId, parent_snapshot: transfer.parentSnapshotId, bytes: transfer.bytes, sha256: transfer.sha256,
-        snapshot_time: transfer.snapshotTime, volume_size: transfer.volumeSize,
-      },
+      snapshot_time: commit.snapshotTime,
+      transfers: commit.transfers.map((t) => ({
+        volume: t.volumeId, snapshot: t.snapshotId, parent_snapshot: t.parentSnapshotId, bytes: t.bytes, sha256: t.sha256, volume_size: t.volumeSize,
+      })),
     }, COMMIT_TIMEOUT_MS);
   }
 
-  async demote(peer: PeerAddress, replicationId: string, baseSnapshotId: string): Promise<{ poolId: string }> {
-    const reply = await this.operation(peer, replicationId, { replication_operation: "demote", base_snapshot: baseSnapshotId });
+  async demote(peer: PeerAddress, replicationId: string, bases: SharedBase[]): Promise<{ poolId: string }> {
+    const reply = await this.operation(peer, replicationId, { replication_operation: "demote", bases: bases.map((b) => ({ volume: b.volumeId, snapshot: b.snapshotId })) });
     return { poolId: reply.metadata.pool_uuid };
   }
 

@@ -29,8 +29,9 @@ describe("SqliteMetadataStore", () => {
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules;
-    // 5: the image a volume was written from; 6: maintenance results in core's terms; 7: replications.
-    expect(db.pragma("user_version", { simple: true })).toBe(7);
+    // 5: the image a volume was written from; 6: maintenance results in core's terms; 7: replications;
+    // 8: replications of several volumes (a group's members).
+    expect(db.pragma("user_version", { simple: true })).toBe(8);
     db.close();
   });
 
@@ -44,7 +45,7 @@ describe("SqliteMetadataStore", () => {
     insert.run(poolId, "scrub", JSON.stringify({ started: 1, finished: 2, bytes_scrubbed: 3, errors_found: 4, csum_errors: 5, read_errors: 6, corrected_errors: 7, uncorrectable_errors: 8 }));
     insert.run(poolId, "dedupe", JSON.stringify({ started: 1, finished: 2, used_bytes_before: 30, used_bytes_after: 20, bytes_saved: 10, files_scanned: 9 }));
     // Back to what schema 5 had: later migrations run again on the next open.
-    db.exec("DROP TABLE replications");
+    db.exec("DROP TABLE replications; DROP TABLE replication_volumes");
     db.pragma("user_version = 5");
     db.close();
     const migrated = new SqliteMetadataStore(path);
@@ -54,6 +55,30 @@ describe("SqliteMetadataStore", () => {
     expect(migrated.getMaintenanceResult(poolId, "dedupe")).toEqual({
       started: 1, finished: 2, usedBytesBefore: 30, usedBytesAfter: 20, bytesSaved: 10, filesScanned: 9,
     });
+    migrated.close();
+  });
+
+  it("migrates a schema-7 replication of one volume to a relationship with a volumes list, found by its volume", () => {
+    new SqliteMetadataStore(path).close();
+    const db = new Database(path);
+    db.exec("DROP TABLE replications; DROP TABLE replication_volumes");
+    db.exec("CREATE TABLE replications (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL)");
+    const [id, volumeId, base, next] = ["1", "2", "3", "4"].map((c) => c.repeat(32)) as [string, string, string, string];
+    const legacy = {
+      id, name: "r", description: null, role: "source", volumeId, poolId: "p".repeat(32), peer: null, peerPoolId: null, rpoSeconds: 60,
+      rateLimitBytesPerSecond: null, promoted: false, lastSnapshotId: base, lastSnapshotTime: 10, lastSyncFinished: 11, lastSyncBytes: 5,
+      totalBytes: 9, lastError: null, pending: { snapshotId: next, parentSnapshotId: base, snapshotTime: 20, bytes: 7, sha256: "f".repeat(64) }, ctime: 1,
+    };
+    db.prepare("INSERT INTO replications (id, volume_id, record) VALUES (?, ?, ?)").run(id, volumeId, JSON.stringify(legacy));
+    db.pragma("user_version = 7");
+    db.close();
+    const migrated = new SqliteMetadataStore(path);
+    const record = migrated.findReplicationOfVolume(volumeId);
+    expect(record).toMatchObject({ id, volumeGroupId: null, lastSnapshotTime: 10, pendingSnapshotTime: 20, rpoSeconds: 60 });
+    expect(record?.volumes).toEqual([{ volumeId, lastSnapshotId: base, pending: { snapshotId: next, parentSnapshotId: base, bytes: 7, sha256: "f".repeat(64) } }]);
+    expect(record).not.toHaveProperty("volumeId");
+    migrated.deleteReplication(id);
+    expect(migrated.findReplicationOfVolume(volumeId)).toBeUndefined();
     migrated.close();
   });
 

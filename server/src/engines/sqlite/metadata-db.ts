@@ -430,7 +430,11 @@ export class SqliteMetadataStore implements MetadataStore {
     this.run("UPDATE events SET percent = ? WHERE id = ? AND status = 'Processing'", Math.max(0, Math.min(99, Math.floor(percent))), id);
   }
   putReplication(replication: ReplicationRecord): void {
-    this.run("INSERT OR REPLACE INTO replications (id, volume_id, record) VALUES (?, ?, ?)", replication.id, replication.volumeId, JSON.stringify(replication));
+    this.transaction(() => {
+      this.run("INSERT OR REPLACE INTO replications (id, record) VALUES (?, ?)", replication.id, JSON.stringify(replication));
+      this.run("DELETE FROM replication_volumes WHERE replication_id = ?", replication.id);
+      for (const volume of replication.volumes) this.run("INSERT INTO replication_volumes (volume_id, replication_id) VALUES (?, ?)", volume.volumeId, replication.id);
+    });
   }
   getReplication(id: string): ReplicationRecord | undefined {
     const row = this.one("SELECT record FROM replications WHERE id = ?", id);
@@ -440,11 +444,14 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.all("SELECT record FROM replications ORDER BY id").map(replicationOf);
   }
   findReplicationOfVolume(volumeId: string): ReplicationRecord | undefined {
-    const row = this.one("SELECT record FROM replications WHERE volume_id = ?", volumeId);
+    const row = this.one("SELECT r.record FROM replications r JOIN replication_volumes v ON v.replication_id = r.id WHERE v.volume_id = ?", volumeId);
     return row === undefined ? undefined : replicationOf(row);
   }
   deleteReplication(id: string): void {
-    this.run("DELETE FROM replications WHERE id = ?", id);
+    this.transaction(() => {
+      this.run("DELETE FROM replication_volumes WHERE replication_id = ?", id);
+      this.run("DELETE FROM replications WHERE id = ?", id);
+    });
   }
   putMaintenanceResult<O extends keyof MaintenanceResults>(poolId: string, operation: O, result: MaintenanceResults[O]): void {
     this.run("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)", poolId, operation, JSON.stringify(result));

@@ -97,4 +97,24 @@ export const migrations: readonly string[] = [
   `
   CREATE TABLE replications (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
   `,
+  // 8: a relationship carries one volume or a volume group's members: which volumes it holds move
+  // to their own table, and a record's volume, base and pending stream become its volumes list.
+  `
+  CREATE TABLE replications_8 (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+  INSERT INTO replications_8 (id, record) SELECT id, json_set(
+    json_remove(record, '$.volumeId', '$.lastSnapshotId', '$.pending'),
+    '$.volumeGroupId', json('null'),
+    '$.pendingSnapshotTime', json_extract(record, '$.pending.snapshotTime'),
+    '$.volumes', json_array(json_object(
+      'volumeId', json_extract(record, '$.volumeId'),
+      'lastSnapshotId', json_extract(record, '$.lastSnapshotId'),
+      'pending', CASE WHEN json_type(record, '$.pending') = 'object' THEN json(json_remove(json_extract(record, '$.pending'), '$.snapshotTime')) END
+    ))
+  ) FROM replications;
+  CREATE TABLE replication_volumes (volume_id TEXT PRIMARY KEY, replication_id TEXT NOT NULL);
+  INSERT INTO replication_volumes (volume_id, replication_id) SELECT volume_id, id FROM replications;
+  DROP TABLE replications;
+  ALTER TABLE replications_8 RENAME TO replications;
+  CREATE INDEX replication_volumes_by_replication ON replication_volumes (replication_id);
+  `,
 ];
