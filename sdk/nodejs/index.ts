@@ -10,6 +10,11 @@ export type Clone = import("./clone").Clone;
 export const Clone: typeof import("./clone").Clone = null as any;
 utilities.lazyLoad(exports, ["Clone"], () => require("./clone"));
 
+export { FailoverArgs } from "./failover";
+export type Failover = import("./failover").Failover;
+export const Failover: typeof import("./failover").Failover = null as any;
+utilities.lazyLoad(exports, ["Failover"], () => require("./failover"));
+
 export { FCExportArgs } from "./fcexport";
 export type FCExport = import("./fcexport").FCExport;
 export const FCExport: typeof import("./fcexport").FCExport = null as any;
@@ -39,6 +44,11 @@ export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
 utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
+
+export { ReplicationArgs } from "./replication";
+export type Replication = import("./replication").Replication;
+export const Replication: typeof import("./replication").Replication = null as any;
+utilities.lazyLoad(exports, ["Replication"], () => require("./replication"));
 
 export { RollbackArgs } from "./rollback";
 export type Rollback = import("./rollback").Rollback;
@@ -83,6 +93,8 @@ const _module = {
                 return new Clone(name, <any>undefined, { urn })
             case "dpl:index:FCExport":
                 return new FCExport(name, <any>undefined, { urn })
+            case "dpl:index:Failover":
+                return new Failover(name, <any>undefined, { urn })
             case "dpl:index:GroupSnapshot":
                 return new GroupSnapshot(name, <any>undefined, { urn })
             case "dpl:index:ISCSIExport":
@@ -91,6 +103,8 @@ const _module = {
                 return new ImageExport(name, <any>undefined, { urn })
             case "dpl:index:Pool":
                 return new Pool(name, <any>undefined, { urn })
+            case "dpl:index:Replication":
+                return new Replication(name, <any>undefined, { urn })
             case "dpl:index:Rollback":
                 return new Rollback(name, <any>undefined, { urn })
             case "dpl:index:Snapshot":

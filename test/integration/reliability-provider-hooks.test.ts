@@ -80,6 +80,16 @@ const validInputs: Record<ResourceKind, fc.Arbitrary<PropertyBag>> = {
   imageExport: fc.record({
     objectId: hexId, volume: hexId, snapshot: optional(hexId), format: fc.constantFrom("raw", "qcow2"), directory: optional(fc.constant("/srv/images")),
   }).map(bag),
+  replication: fc.tuple(fc.record({
+    objectId: hexId, targetUrl: fc.stringMatching(/^[a-z0-9-]{1,20}$/).map((h) => `https://${h}.example.org:8357`), targetPool: hexId,
+    targetCredentials: fc.record({ username: fc.stringMatching(/^[a-z]{1,12}$/), password: fc.stringMatching(/^[\x21-\x7e]{1,32}$/) }),
+    name: optional(name), rpoSeconds: optional(fc.integer({ min: 10, max: 86400 })), syncTriggers: optional(fc.array(fc.jsonValue(), { maxLength: 3 })),
+  }), fc.oneof(hexId.map((volume) => ({ volume })), hexId.map((volumeGroup) => ({ volumeGroup })))).map(([r, source]) => bag({ ...r, ...source })),
+  failover: fc.record({
+    objectId: hexId, replication: hexId,
+    replicaServer: fc.record({ url: fc.constant("https://replica.example.org:8357"), username: fc.constant("admin"), password: fc.stringMatching(/^[a-z]{1,12}$/) }),
+    triggers: optional(fc.array(fc.jsonValue(), { maxLength: 3 })),
+  }).map(bag),
 };
 
 /** Fields a wrong-typed value must be refused for, per kind (objectId is settled by check itself). */
@@ -95,6 +105,8 @@ const typedFields: Record<ResourceKind, string[]> = {
   groupSnapshot: ["volumeGroup", "name", "description", "adopt"],
   volumeFromImage: ["pool", "image", "sizeGib", "sizeBytes", "thin", "name", "description", "compression", "cacheMode", "adopt"],
   imageExport: ["volume", "snapshot", "format", "directory", "adopt"],
+  replication: ["targetUrl", "targetCredentials", "targetPool", "name", "rpoSeconds", "rateLimitBytesPerSecond", "initialSync"],
+  failover: ["replication", "replicaServer", "reverseTo", "triggers"],
 };
 
 /** What create() adds to the inputs in the state: the server's view (sizes as the server has them). */
@@ -120,6 +132,10 @@ function stateAfterCreate(kind: ResourceKind, inputs: PropertyBag): PropertyBag 
       return { ...inputs, volumeGroupId: inputs.objectId, memberIds: inputs.volumes, totalBytes: 0 };
     case "groupSnapshot":
       return { ...inputs, groupSnapshotId: inputs.objectId, volumeGroupId: inputs.volumeGroup, memberSnapshots: {} };
+    case "replication":
+      return { ...inputs, replicationId: inputs.objectId, role: "source", state: "idle", replicaVolumeIds: [inputs.volume ?? "a".repeat(32)], lastSyncBytes: 0, totalBytesSent: 0 };
+    case "failover":
+      return { ...inputs, promotedAt: "2026-01-01T00:00:00.000Z", promotedVolumeIds: [], reversed: false };
     case "imageExport":
       return { ...inputs, imageId: inputs.objectId, path: `/srv/images/${String(inputs.objectId)}.${String(inputs.format)}`, virtualBytes: GIB, fileBytes: GIB, allocatedBytes: 0 };
   }

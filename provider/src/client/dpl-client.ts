@@ -45,7 +45,7 @@ import {
   type PoolDeviceChange,
   type PoolOperation,
 } from "../wire";
-import { DplCalls } from "./dpl-calls";
+import { DplReplicationCalls } from "./replication-calls";
 import { paths } from "./paths";
 import { iscsiAssignExport, type FcAssignment, type IscsiAssignment, type IscsiAttachment, type NamedId, type TargetSummary } from "./export-specs";
 import { DplOperationError, ProtocolError, TimeoutError } from "./errors";
@@ -81,9 +81,10 @@ type Reply<T extends z.ZodType> = z.output<T>;
 /**
  * A client for one DPL server. Every method is one "operation" with its own deadline
  * (`operationTimeoutMs`): retries, long-polls and event waits all happen inside it. Mutating
- * methods return the object as the server has it afterwards (read back with a GET).
+ * methods return the object as the server has it afterwards (read back with a GET). The
+ * replication calls live in their own layer (replication-calls.ts).
  */
-export class DplClient extends DplCalls {
+export class DplClient extends DplReplicationCalls {
   // ---------------------------------------------------------------- system and pools
 
   async system(): Promise<Reply<typeof SystemReply>> {

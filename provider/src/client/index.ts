@@ -9,6 +9,7 @@
  *   await client.close();
  */
 export { DplClient } from "./dpl-client";
+export type { ReplicationSpec, ReplicationSettings, ReplicationView } from "./replication-calls";
 export type { NamedId, TargetSummary, IscsiAssignment, IscsiAttachment, FcAssignment } from "./export-specs";
 export type {
   PoolSpec,

@@ -20,4 +20,6 @@ export const paths = {
   volumeStats: (id: string) => pathOf(routes.volumeStats, [id]),
   images: pathOf(routes.images),
   image: (id: string) => pathOf(routes.image, [id]),
+  replications: pathOf(routes.replications),
+  replication: (id: string) => pathOf(routes.replication, [id]),
 } as const;

@@ -30,6 +30,25 @@ export async function withClient<T>(operationTimeoutSeconds: number | undefined,
   return use(clientFor(options));
 }
 
+/** Another DPL server than the configured one (a replication's target), as a resource names it. */
+export interface ServerAddress {
+  url: string;
+  username: string;
+  password: string;
+  /** PEM trusted for this server (a self-signed certificate); absent: the system's CAs. */
+  caCertificate?: string | undefined;
+}
+
+/** Like withClient, for a server the resource names instead of the provider's `dpl:*` config. */
+export async function withClientAt<T>(server: ServerAddress, operationTimeoutSeconds: number | undefined, use: (client: DplClient) => Promise<T>): Promise<T> {
+  const options = DplClientOptions.fromEnvironment({
+    DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caCertificate,
+    DPL_TIMEOUT_MS: connectionEnvironment().DPL_TIMEOUT_MS,
+  });
+  if (operationTimeoutSeconds !== undefined) options.operationTimeoutMs = operationTimeoutSeconds * 1000;
+  return use(clientFor(options));
+}
+
 /** Closes every shared client (tests, and hosts that want to end cleanly). */
 export async function closeSharedClients(): Promise<void> {
   const open = [...clients.values()];

@@ -1,11 +1,13 @@
 import { rememberProviderConfig } from "../config/connection-settings";
 import { cloneDefinition } from "./clone";
+import { failoverDefinition } from "./failover";
 import { fcExportDefinition } from "./fc-export";
 import { groupSnapshotDefinition } from "./group-snapshot";
 import { imageExportDefinition } from "./image-export";
 import type { ConfigSource, PropertyBag, ResourceHooks } from "./hook-types";
 import { iscsiExportDefinition } from "./iscsi-export";
 import { poolDefinition } from "./pool";
+import { replicationDefinition } from "./replication";
 import { hooksFor, type ResourceDefinition } from "./resource-definition";
 import { rollbackDefinition } from "./rollback";
 import { snapshotDefinition } from "./snapshot";
@@ -26,6 +28,8 @@ export const RESOURCE_DEFINITIONS = {
   groupSnapshot: groupSnapshotDefinition,
   volumeFromImage: volumeFromImageDefinition,
   imageExport: imageExportDefinition,
+  replication: replicationDefinition,
+  failover: failoverDefinition,
 } as const satisfies Record<string, ResourceDefinition>;
 
 export type ResourceKind = keyof typeof RESOURCE_DEFINITIONS;

@@ -25,6 +25,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &Clone{}
 	case "dpl:index:FCExport":
 		r = &FCExport{}
+	case "dpl:index:Failover":
+		r = &Failover{}
 	case "dpl:index:GroupSnapshot":
 		r = &GroupSnapshot{}
 	case "dpl:index:ISCSIExport":
@@ -33,6 +35,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &ImageExport{}
 	case "dpl:index:Pool":
 		r = &Pool{}
+	case "dpl:index:Replication":
+		r = &Replication{}
 	case "dpl:index:Rollback":
 		r = &Rollback{}
 	case "dpl:index:Snapshot":

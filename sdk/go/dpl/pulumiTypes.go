@@ -172,6 +172,195 @@ func (o ChapPtrOutput) Username() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+type DplServer struct {
+	// PEM of the server's certificate (or its CA); absent: the system's CAs.
+	CaCertificate *string `pulumi:"caCertificate"`
+	Password      string  `pulumi:"password"`
+	// The server's URL.
+	Url      string `pulumi:"url"`
+	Username string `pulumi:"username"`
+}
+
+// DplServerInput is an input type that accepts DplServerArgs and DplServerOutput values.
+// You can construct a concrete instance of `DplServerInput` via:
+//
+//	DplServerArgs{...}
+type DplServerInput interface {
+	pulumi.Input
+
+	ToDplServerOutput() DplServerOutput
+	ToDplServerOutputWithContext(context.Context) DplServerOutput
+}
+
+// A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+type DplServerArgs struct {
+	// PEM of the server's certificate (or its CA); absent: the system's CAs.
+	CaCertificate pulumi.StringPtrInput `pulumi:"caCertificate"`
+	Password      pulumi.StringInput    `pulumi:"password"`
+	// The server's URL.
+	Url      pulumi.StringInput `pulumi:"url"`
+	Username pulumi.StringInput `pulumi:"username"`
+}
+
+func (DplServerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*DplServer)(nil)).Elem()
+}
+
+func (i DplServerArgs) ToDplServerOutput() DplServerOutput {
+	return i.ToDplServerOutputWithContext(context.Background())
+}
+
+func (i DplServerArgs) ToDplServerOutputWithContext(ctx context.Context) DplServerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DplServerOutput)
+}
+
+func (i DplServerArgs) ToDplServerPtrOutput() DplServerPtrOutput {
+	return i.ToDplServerPtrOutputWithContext(context.Background())
+}
+
+func (i DplServerArgs) ToDplServerPtrOutputWithContext(ctx context.Context) DplServerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DplServerOutput).ToDplServerPtrOutputWithContext(ctx)
+}
+
+// DplServerPtrInput is an input type that accepts DplServerArgs, DplServerPtr and DplServerPtrOutput values.
+// You can construct a concrete instance of `DplServerPtrInput` via:
+//
+//	        DplServerArgs{...}
+//
+//	or:
+//
+//	        nil
+type DplServerPtrInput interface {
+	pulumi.Input
+
+	ToDplServerPtrOutput() DplServerPtrOutput
+	ToDplServerPtrOutputWithContext(context.Context) DplServerPtrOutput
+}
+
+type dplServerPtrType DplServerArgs
+
+func DplServerPtr(v *DplServerArgs) DplServerPtrInput {
+	return (*dplServerPtrType)(v)
+}
+
+func (*dplServerPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**DplServer)(nil)).Elem()
+}
+
+func (i *dplServerPtrType) ToDplServerPtrOutput() DplServerPtrOutput {
+	return i.ToDplServerPtrOutputWithContext(context.Background())
+}
+
+func (i *dplServerPtrType) ToDplServerPtrOutputWithContext(ctx context.Context) DplServerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(DplServerPtrOutput)
+}
+
+// A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+type DplServerOutput struct{ *pulumi.OutputState }
+
+func (DplServerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*DplServer)(nil)).Elem()
+}
+
+func (o DplServerOutput) ToDplServerOutput() DplServerOutput {
+	return o
+}
+
+func (o DplServerOutput) ToDplServerOutputWithContext(ctx context.Context) DplServerOutput {
+	return o
+}
+
+func (o DplServerOutput) ToDplServerPtrOutput() DplServerPtrOutput {
+	return o.ToDplServerPtrOutputWithContext(context.Background())
+}
+
+func (o DplServerOutput) ToDplServerPtrOutputWithContext(ctx context.Context) DplServerPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v DplServer) *DplServer {
+		return &v
+	}).(DplServerPtrOutput)
+}
+
+// PEM of the server's certificate (or its CA); absent: the system's CAs.
+func (o DplServerOutput) CaCertificate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v DplServer) *string { return v.CaCertificate }).(pulumi.StringPtrOutput)
+}
+
+func (o DplServerOutput) Password() pulumi.StringOutput {
+	return o.ApplyT(func(v DplServer) string { return v.Password }).(pulumi.StringOutput)
+}
+
+// The server's URL.
+func (o DplServerOutput) Url() pulumi.StringOutput {
+	return o.ApplyT(func(v DplServer) string { return v.Url }).(pulumi.StringOutput)
+}
+
+func (o DplServerOutput) Username() pulumi.StringOutput {
+	return o.ApplyT(func(v DplServer) string { return v.Username }).(pulumi.StringOutput)
+}
+
+type DplServerPtrOutput struct{ *pulumi.OutputState }
+
+func (DplServerPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**DplServer)(nil)).Elem()
+}
+
+func (o DplServerPtrOutput) ToDplServerPtrOutput() DplServerPtrOutput {
+	return o
+}
+
+func (o DplServerPtrOutput) ToDplServerPtrOutputWithContext(ctx context.Context) DplServerPtrOutput {
+	return o
+}
+
+func (o DplServerPtrOutput) Elem() DplServerOutput {
+	return o.ApplyT(func(v *DplServer) DplServer {
+		if v != nil {
+			return *v
+		}
+		var ret DplServer
+		return ret
+	}).(DplServerOutput)
+}
+
+// PEM of the server's certificate (or its CA); absent: the system's CAs.
+func (o DplServerPtrOutput) CaCertificate() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DplServer) *string {
+		if v == nil {
+			return nil
+		}
+		return v.CaCertificate
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o DplServerPtrOutput) Password() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DplServer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Password
+	}).(pulumi.StringPtrOutput)
+}
+
+// The server's URL.
+func (o DplServerPtrOutput) Url() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DplServer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Url
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o DplServerPtrOutput) Username() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *DplServer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Username
+	}).(pulumi.StringPtrOutput)
+}
+
 // What a host needs to attach the exported LUN.
 type ISCSIConnectionInfo struct {
 	// The portal's host.
@@ -555,14 +744,77 @@ func (o PoolDeviceHealthErrorsOutput) Write() pulumi.Float64Output {
 	return o.ApplyT(func(v PoolDeviceHealthErrors) float64 { return v.Write }).(pulumi.Float64Output)
 }
 
+// The user and password the source server logs in to the target server with.
+type ReplicationCredentials struct {
+	Password string `pulumi:"password"`
+	Username string `pulumi:"username"`
+}
+
+// ReplicationCredentialsInput is an input type that accepts ReplicationCredentialsArgs and ReplicationCredentialsOutput values.
+// You can construct a concrete instance of `ReplicationCredentialsInput` via:
+//
+//	ReplicationCredentialsArgs{...}
+type ReplicationCredentialsInput interface {
+	pulumi.Input
+
+	ToReplicationCredentialsOutput() ReplicationCredentialsOutput
+	ToReplicationCredentialsOutputWithContext(context.Context) ReplicationCredentialsOutput
+}
+
+// The user and password the source server logs in to the target server with.
+type ReplicationCredentialsArgs struct {
+	Password pulumi.StringInput `pulumi:"password"`
+	Username pulumi.StringInput `pulumi:"username"`
+}
+
+func (ReplicationCredentialsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReplicationCredentials)(nil)).Elem()
+}
+
+func (i ReplicationCredentialsArgs) ToReplicationCredentialsOutput() ReplicationCredentialsOutput {
+	return i.ToReplicationCredentialsOutputWithContext(context.Background())
+}
+
+func (i ReplicationCredentialsArgs) ToReplicationCredentialsOutputWithContext(ctx context.Context) ReplicationCredentialsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ReplicationCredentialsOutput)
+}
+
+// The user and password the source server logs in to the target server with.
+type ReplicationCredentialsOutput struct{ *pulumi.OutputState }
+
+func (ReplicationCredentialsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReplicationCredentials)(nil)).Elem()
+}
+
+func (o ReplicationCredentialsOutput) ToReplicationCredentialsOutput() ReplicationCredentialsOutput {
+	return o
+}
+
+func (o ReplicationCredentialsOutput) ToReplicationCredentialsOutputWithContext(ctx context.Context) ReplicationCredentialsOutput {
+	return o
+}
+
+func (o ReplicationCredentialsOutput) Password() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicationCredentials) string { return v.Password }).(pulumi.StringOutput)
+}
+
+func (o ReplicationCredentialsOutput) Username() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicationCredentials) string { return v.Username }).(pulumi.StringOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ChapInput)(nil)).Elem(), ChapArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ChapPtrInput)(nil)).Elem(), ChapArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DplServerInput)(nil)).Elem(), DplServerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*DplServerPtrInput)(nil)).Elem(), DplServerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ImageSourceInput)(nil)).Elem(), ImageSourceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolDeviceInput)(nil)).Elem(), PoolDeviceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolDeviceArrayInput)(nil)).Elem(), PoolDeviceArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ReplicationCredentialsInput)(nil)).Elem(), ReplicationCredentialsArgs{})
 	pulumi.RegisterOutputType(ChapOutput{})
 	pulumi.RegisterOutputType(ChapPtrOutput{})
+	pulumi.RegisterOutputType(DplServerOutput{})
+	pulumi.RegisterOutputType(DplServerPtrOutput{})
 	pulumi.RegisterOutputType(ISCSIConnectionInfoOutput{})
 	pulumi.RegisterOutputType(ImageSourceOutput{})
 	pulumi.RegisterOutputType(PoolDeviceOutput{})
@@ -570,4 +822,5 @@ func init() {
 	pulumi.RegisterOutputType(PoolDeviceHealthOutput{})
 	pulumi.RegisterOutputType(PoolDeviceHealthArrayOutput{})
 	pulumi.RegisterOutputType(PoolDeviceHealthErrorsOutput{})
+	pulumi.RegisterOutputType(ReplicationCredentialsOutput{})
 }

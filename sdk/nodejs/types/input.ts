@@ -20,6 +20,22 @@ export interface ChapArgs {
 }
 
 /**
+ * A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+ */
+export interface DplServerArgs {
+    /**
+     * PEM of the server's certificate (or its CA); absent: the system's CAs.
+     */
+    caCertificate?: pulumi.Input<string | undefined>;
+    password: pulumi.Input<string>;
+    /**
+     * The server's URL.
+     */
+    url: pulumi.Input<string>;
+    username: pulumi.Input<string>;
+}
+
+/**
  * Where the image comes from: exactly one of `path` and `url`.
  */
 export interface ImageSourceArgs {
@@ -55,3 +71,10 @@ export interface PoolDeviceArgs {
     sizeGib?: pulumi.Input<number | undefined>;
 }
 
+/**
+ * The user and password the source server logs in to the target server with.
+ */
+export interface ReplicationCredentialsArgs {
+    password: pulumi.Input<string>;
+    username: pulumi.Input<string>;
+}

@@ -20,6 +20,22 @@ export interface Chap {
 }
 
 /**
+ * A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+ */
+export interface DplServer {
+    /**
+     * PEM of the server's certificate (or its CA); absent: the system's CAs.
+     */
+    caCertificate?: string;
+    password: string;
+    /**
+     * The server's URL.
+     */
+    url: string;
+    username: string;
+}
+
+/**
  * What a host needs to attach the exported LUN.
  */
 export interface ISCSIConnectionInfo {
@@ -120,5 +136,13 @@ export interface PoolDeviceHealthErrors {
     generation: number;
     read: number;
     write: number;
+}
+
+/**
+ * The user and password the source server logs in to the target server with.
+ */
+export interface ReplicationCredentials {
+    password: string;
+    username: string;
 }
 

@@ -7,12 +7,14 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from .clone import *
+from .failover import *
 from .fc_export import *
 from .group_snapshot import *
 from .image_export import *
 from .iscsi_export import *
 from .pool import *
 from .provider import *
+from .replication import *
 from .rollback import *
 from .snapshot import *
 from .volume import *
@@ -38,10 +40,12 @@ _utilities.register(
   "classes": {
    "dpl:index:Clone": "Clone",
    "dpl:index:FCExport": "FCExport",
+   "dpl:index:Failover": "Failover",
    "dpl:index:GroupSnapshot": "GroupSnapshot",
    "dpl:index:ISCSIExport": "ISCSIExport",
    "dpl:index:ImageExport": "ImageExport",
    "dpl:index:Pool": "Pool",
+   "dpl:index:Replication": "Replication",
    "dpl:index:Rollback": "Rollback",
    "dpl:index:Snapshot": "Snapshot",
    "dpl:index:Volume": "Volume",

@@ -17,10 +17,14 @@ from . import _utilities
 __all__ = [
     'ChapArgs',
     'ChapArgsDict',
+    'DplServerArgs',
+    'DplServerArgsDict',
     'ImageSourceArgs',
     'ImageSourceArgsDict',
     'PoolDeviceArgs',
     'PoolDeviceArgsDict',
+    'ReplicationCredentialsArgs',
+    'ReplicationCredentialsArgsDict',
 ]
 
 class ChapArgsDict(TypedDict):
@@ -73,6 +77,83 @@ class ChapArgs:
     @username.setter
     def username(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "username", value)
+
+
+class DplServerArgsDict(TypedDict):
+    """
+    A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+    """
+    password: pulumi.Input[_builtins.str]
+    url: pulumi.Input[_builtins.str]
+    """
+    The server's URL.
+    """
+    username: pulumi.Input[_builtins.str]
+    ca_certificate: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    PEM of the server's certificate (or its CA); absent: the system's CAs.
+    """
+
+@pulumi.input_type
+class DplServerArgs:
+    def __init__(__self__, *,
+                 password: pulumi.Input[_builtins.str],
+                 url: pulumi.Input[_builtins.str],
+                 username: pulumi.Input[_builtins.str],
+                 ca_certificate: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+
+        :param pulumi.Input[_builtins.str] url: The server's URL.
+        :param pulumi.Input[_builtins.str] ca_certificate: PEM of the server's certificate (or its CA); absent: the system's CAs.
+        """
+        pulumi.set(__self__, "password", password)
+        pulumi.set(__self__, "url", url)
+        pulumi.set(__self__, "username", username)
+        if ca_certificate is not None:
+            pulumi.set(__self__, "ca_certificate", ca_certificate)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> pulumi.Input[_builtins.str]:
+        return pulumi.get(self, "password")
+
+    @password.setter
+    def password(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "password", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> pulumi.Input[_builtins.str]:
+        """
+        The server's URL.
+        """
+        return pulumi.get(self, "url")
+
+    @url.setter
+    def url(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "url", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> pulumi.Input[_builtins.str]:
+        return pulumi.get(self, "username")
+
+    @username.setter
+    def username(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "username", value)
+
+    @_builtins.property
+    @pulumi.getter(name="caCertificate")
+    def ca_certificate(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        PEM of the server's certificate (or its CA); absent: the system's CAs.
+        """
+        return pulumi.get(self, "ca_certificate")
+
+    @ca_certificate.setter
+    def ca_certificate(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ca_certificate", value)
 
 
 class ImageSourceArgsDict(TypedDict):
@@ -220,5 +301,42 @@ class PoolDeviceArgs:
     @size_gib.setter
     def size_gib(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "size_gib", value)
+
+
+class ReplicationCredentialsArgsDict(TypedDict):
+    """
+    The user and password the source server logs in to the target server with.
+    """
+    password: pulumi.Input[_builtins.str]
+    username: pulumi.Input[_builtins.str]
+
+@pulumi.input_type
+class ReplicationCredentialsArgs:
+    def __init__(__self__, *,
+                 password: pulumi.Input[_builtins.str],
+                 username: pulumi.Input[_builtins.str]):
+        """
+        The user and password the source server logs in to the target server with.
+        """
+        pulumi.set(__self__, "password", password)
+        pulumi.set(__self__, "username", username)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> pulumi.Input[_builtins.str]:
+        return pulumi.get(self, "password")
+
+    @password.setter
+    def password(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "password", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> pulumi.Input[_builtins.str]:
+        return pulumi.get(self, "username")
+
+    @username.setter
+    def username(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "username", value)
 
 

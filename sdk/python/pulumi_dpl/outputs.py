@@ -17,11 +17,13 @@ from . import outputs
 
 __all__ = [
     'Chap',
+    'DplServer',
     'ISCSIConnectionInfo',
     'ImageSource',
     'PoolDevice',
     'PoolDeviceHealth',
     'PoolDeviceHealthErrors',
+    'ReplicationCredentials',
 ]
 
 @pulumi.output_type
@@ -56,6 +58,72 @@ class Chap(dict):
         The CHAP user name.
         """
         return pulumi.get(self, "username")
+
+
+@pulumi.output_type
+class DplServer(dict):
+    """
+    A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "caCertificate":
+            suggest = "ca_certificate"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in DplServer. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        DplServer.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        DplServer.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 password: _builtins.str,
+                 url: _builtins.str,
+                 username: _builtins.str,
+                 ca_certificate: Optional[_builtins.str] = None):
+        """
+        A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust.
+
+        :param _builtins.str url: The server's URL.
+        :param _builtins.str ca_certificate: PEM of the server's certificate (or its CA); absent: the system's CAs.
+        """
+        pulumi.set(__self__, "password", password)
+        pulumi.set(__self__, "url", url)
+        pulumi.set(__self__, "username", username)
+        if ca_certificate is not None:
+            pulumi.set(__self__, "ca_certificate", ca_certificate)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> _builtins.str:
+        return pulumi.get(self, "password")
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> _builtins.str:
+        """
+        The server's URL.
+        """
+        return pulumi.get(self, "url")
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> _builtins.str:
+        return pulumi.get(self, "username")
+
+    @_builtins.property
+    @pulumi.getter(name="caCertificate")
+    def ca_certificate(self) -> Optional[_builtins.str]:
+        """
+        PEM of the server's certificate (or its CA); absent: the system's CAs.
+        """
+        return pulumi.get(self, "ca_certificate")
 
 
 @pulumi.output_type
@@ -422,5 +490,30 @@ class PoolDeviceHealthErrors(dict):
     @pulumi.getter
     def write(self) -> _builtins.float:
         return pulumi.get(self, "write")
+
+
+@pulumi.output_type
+class ReplicationCredentials(dict):
+    """
+    The user and password the source server logs in to the target server with.
+    """
+    def __init__(__self__, *,
+                 password: _builtins.str,
+                 username: _builtins.str):
+        """
+        The user and password the source server logs in to the target server with.
+        """
+        pulumi.set(__self__, "password", password)
+        pulumi.set(__self__, "username", username)
+
+    @_builtins.property
+    @pulumi.getter
+    def password(self) -> _builtins.str:
+        return pulumi.get(self, "password")
+
+    @_builtins.property
+    @pulumi.getter
+    def username(self) -> _builtins.str:
+        return pulumi.get(self, "username")
 
 

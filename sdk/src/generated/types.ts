@@ -9,6 +9,16 @@ export interface ChapArgs {
   secret: pulumi.Input<string>;
 }
 
+/** A DPL server other than the provider's own: its URL, a user and password, and the certificate to trust. */
+export interface DplServerArgs {
+  /** The server's URL. */
+  url: pulumi.Input<string>;
+  username: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+  /** PEM of the server's certificate (or its CA); absent: the system's CAs. */
+  caCertificate?: pulumi.Input<string>;
+}
+
 /** What a host needs to attach the exported LUN. */
 export interface ISCSIConnectionInfo {
   /** First portal, "host:port". */
@@ -62,4 +72,10 @@ export interface PoolDeviceHealth {
   state: string;
   /** btrfs's cumulative per-device error counters (`btrfs device stats`). */
   errors: { read: number; write: number; flush: number; corruption: number; generation: number };
+}
+
+/** The user and password the source server logs in to the target server with. */
+export interface ReplicationCredentialsArgs {
+  username: pulumi.Input<string>;
+  password: pulumi.Input<string>;
 }
