@@ -16,6 +16,7 @@ export {
   VolumeFromImage, type VolumeFromImageArgs, type ImageSourceArgs, ImageExport, type ImageExportArgs,
   ISCSIExport, type ISCSIExportArgs, type ChapArgs, type ISCSIConnectionInfo, FCExport, type FCExportArgs,
   Rollback, type RollbackArgs, VolumeGroup, type VolumeGroupArgs, GroupSnapshot, type GroupSnapshotArgs,
+  Replication, type ReplicationArgs, type ReplicationCredentialsArgs, Failover, type FailoverArgs, type DplServerArgs,
 } from "./generated";
 export { getDisks, getPool, getServerInfo, getVolume, type DiskLookup, type LookupArgs, type PoolLookup, type ServerInfoLookup, type VolumeLookup } from "./lookups";
 export type { DplResourceArgs } from "./declaration";

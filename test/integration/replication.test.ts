@@ -3,7 +3,8 @@
  * data written through iSCSI on the source reads back identical on the promoted replica; the
  * second sync is incremental; a reverse makes the old source the target, which catches up with
  * what was written on the promoted side; a sync cut short by killing the sender resumes after
- * its restart without resending a byte that arrived.
+ * its restart without resending a byte that arrived; a volume group's members arrive at one point
+ * in time, as a group.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DplClient } from "../../provider/src/client";
@@ -151,5 +152,37 @@ describe("a sync cut short", () => {
     const onB = await exportTo(clientB, volume);
     expect(await holdsPattern(onB, 0x5c, 0, 96 * MiB)).toBe(true);
     await clientB.unassignIscsi(volume, [HOST]);
+  }, 300_000);
+});
+
+describe("replication of a volume group", () => {
+  const members = ["a1300000000000000000000000000001", "a1300000000000000000000000000002"];
+  const group = "a1300000000000000000000000000003";
+  const rel = "a1300000000000000000000000000004";
+
+  it("brings every member to the same point in time on the target, as a group the promote makes writable", async () => {
+    for (const [i, volume] of members.entries()) {
+      await clientA.createVolume(volume, { poolId: a.poolId, sizeBytes: 32 * MiB });
+      const onA = await exportTo(clientA, volume);
+      await writePattern(onA, 0x31 + i, 0, 4 * MiB);
+    }
+    await clientA.createVolumeGroup(group, { volumes: members });
+    await clientA.createReplication(rel, { volumeGroup: group, target: peerOf(b), targetPool: b.poolId });
+    const synced = await clientA.syncReplication(rel);
+    expect(synced.metadata).toMatchObject({ volume: null, volume_group: group, last_error: null });
+    // Written after the sync: neither replica may show it (they share the sync's instant).
+    for (const volume of members) await writePattern(await exportTo(clientA, volume), 0x77, 0, 4 * MiB);
+    const onB = await clientB.getReplication(rel);
+    expect(onB?.metadata.volumes.map((v) => v.last_synced_snapshot)).toEqual(synced.metadata.volumes.map((v) => v.last_synced_snapshot));
+    expect(new Set((await clientB.getVolumeGroup(group))?.children)).toEqual(new Set(members));
+    await clientB.promoteReplication(rel);
+    for (const [i, volume] of members.entries()) {
+      const replica = await exportTo(clientB, volume);
+      expect(await holdsPattern(replica, 0x31 + i, 0, 4 * MiB)).toBe(true);
+      await clientB.unassignIscsi(volume, [HOST]);
+      await clientA.unassignIscsi(volume, [HOST]);
+    }
+    await clientA.deleteReplication(rel);
+    expect(await clientB.getReplication(rel)).toBeUndefined();
   }, 300_000);
 });
