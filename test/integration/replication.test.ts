@@ -6,9 +6,13 @@
  * its restart without resending a byte that arrived; a volume group's members arrive at one point
  * in time, as a group.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DplClient } from "../../provider/src/client";
 import { ReplicationReply, TransferReply } from "../../provider/src/wire";
+import { runDplCli } from "../support/dpl-cli";
 import { dplRequest, startServer, type RunningServer } from "../support/dpl-server";
 import { holdsPattern, writePattern } from "../support/iscsi-initiator";
 import { clientFor, MiB } from "../reliability/test-client";
@@ -185,4 +189,36 @@ describe("replication of a volume group", () => {
     await clientA.deleteReplication(rel);
     expect(await clientB.getReplication(rel)).toBeUndefined();
   }, 300_000);
+});
+
+describe("the dpl CLI", () => {
+  const volume = "a1400000000000000000000000000001";
+  const rel = "a1400000000000000000000000000002";
+
+  it("creates, syncs, shows, promotes and deletes a replication, the peer's password from the environment only", async () => {
+    await clientA.createVolume(volume, { poolId: a.poolId, sizeBytes: 16 * MiB });
+    const peerArgs = ["--peer-url", b.url, "--peer-user", b.username];
+    const withoutPassword = await runDplCli(a, ["replication", "create", rel, "--volume", volume, ...peerArgs, "--target-pool", b.poolId]);
+    expect(withoutPassword.status).toBe(1);
+    expect(withoutPassword.stderr).toMatch(/DPL_PEER_PASSWORD/);
+    const scratch = mkdtempSync(join(tmpdir(), "dpl-cli-ca-"));
+    const caFile = join(scratch, "b.pem");
+    writeFileSync(caFile, b.caPem);
+    const created = await runDplCli(a, ["replication", "create", rel, "--volume", volume, ...peerArgs, "--peer-ca-file", caFile, "--target-pool", b.poolId, "--rpo", "1h"],
+      { DPL_PEER_PASSWORD: b.password });
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/1h/);
+    expect((await runDplCli(a, ["replication", "sync", rel])).status).toBe(0);
+    const shown = await runDplCli(a, ["--json", "replication", "show", rel]);
+
+    expect(JSON.parse(shown.stdout)).toMatchObject({ role: "source", state: "idle", volume, rpo_seconds: 3600, last_error: null });
+    const listed = await runDplCli(b, ["--json", "replications"]);
+
+    const onB = (JSON.parse(listed.stdout) as { replication_uuid: string }[]).find((r) => r.replication_uuid === rel);
+    expect(onB).toMatchObject({ role: "target", state: "replica" });
+    expect((await runDplCli(b, ["replication", "promote", rel])).stdout).toMatch(/promoted/);
+    expect((await runDplCli(a, ["replication", "delete", rel])).status).toBe(0);
+    expect(await clientB.getReplication(rel)).toBeUndefined();
+    rmSync(scratch, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -15,10 +15,10 @@ export function cliEnvironment(server: RunningServer): NodeJS.ProcessEnv {
   return { ...process.env, DPL_ENDPOINT: server.url, DPL_USERNAME: server.username, DPL_PASSWORD: server.password, DPL_CA_PEM: server.caPem, DPL_CA_FILE: "" };
 }
 
-/** Runs `dpl ...args`; resolves with its output and exit status (killed after 120 s). */
-export function runDplCli(server: RunningServer, args: string[]): Promise<CliRun> {
+/** Runs `dpl ...args` (with `extraEnv` added to the environment); resolves with its output and exit status (killed after 120 s). */
+export function runDplCli(server: RunningServer, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [dplCli, ...args], { env: cliEnvironment(server), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [dplCli, ...args], { env: { ...cliEnvironment(server), ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -8,6 +8,7 @@
  *   dpl pool scrub <pool> | dpl pool dedupe <pool>
  *   dpl pool schedule <pool> [--scrub-every 7d] [--dedupe-every 1d|off]
  *   dpl pool devices <pool> | add-device | remove-device | replace-device
+ *   dpl replications | dpl replication show|create|sync|promote|reverse|delete <id>
  */
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
@@ -15,6 +16,7 @@ import { DplClient, DplClientOptions } from "../client";
 import { PoolDevice, type PoolDeviceChange, type PoolOperation, type PoolReply, type VolumeReply } from "../wire";
 import { formatBytes, formatTime, printer, type Printer } from "./cli-output";
 import { formatInterval, parseInterval } from "./durations";
+import { addReplicationCommands } from "./replication-commands";
 
 interface GlobalOptions {
   json?: boolean;
@@ -293,6 +295,7 @@ export function buildProgram(): Command {
     .option("--size-gib <n>", "size of a new image file").option("--path <dev>", "block device on the server's allow-list")
     .action((poolId: string, device: string, options: DeviceOptions) =>
       changeDevices(program, poolId, () => ({ device_operation: "replace", device_uuid: device, device: deviceFromOptions(options) })));
+  addReplicationCommands(program, withCli);
   return program;
 }
 

@@ -43,7 +43,7 @@ export interface ReplicationSettings {
 export abstract class DplReplicationCalls extends DplCalls {
   async listReplications(): Promise<NamedId[]> {
     const reply = await this.fetch(this.context("list replications"), paths.replications, ReplicationListReply);
-    return reply.children.map((id) => ({ id, name: id }));
+    return reply.children.map(([id, name]) => ({ id, name }));
   }
 
   async getReplication(id: string): Promise<ReplicationView | undefined> {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Bytes, Description, DisplayName, HexId } from "./ids";
-import { Envelope } from "./envelope";
+import { Envelope, IdNamePair } from "./envelope";
 
 /**
  * Replication (not in the historical client; designed in its multiplexed-PUT style): a volume
@@ -162,7 +162,7 @@ export const ReplicationReply = Envelope.extend({
 });
 export type ReplicationReply = z.infer<typeof ReplicationReply>;
 
-export const ReplicationListReply = Envelope.extend({ children: z.array(z.string()), metadata: z.object({}).loose() });
+export const ReplicationListReply = Envelope.extend({ children: z.array(IdNamePair), metadata: z.object({}).loose() });
 
 /** What a target holds of one transfer: the bytes received so far (a resumed upload starts there). */
 export const TransferReply = z.object({

@@ -2,18 +2,21 @@
  * Every GET of the route table, on in-memory engines with one object of each kind: each answers
  * 200 with a body its reply schema accepts (the schema the client parses with and the OpenAPI
  * document publishes). Then the PUTs and DELETEs no other unit test reaches: the FC name-server
- * query and a target record's create and delete. A replication needs a second server and btrfs
- * send/receive: its routes are toured by test/integration/replication.test.ts instead.
+ * query and a target record's create and delete. The replication is synced to a second
+ * in-memory server; its transfer route (target side, mid-upload) is toured by
+ * replication-service.test.ts and test/integration/replication.test.ts instead.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DPL_ROUTES, pathOf, type WireRoute } from "@prophetstor/dpl-provider/wire";
 import { poolCreateMetadata, volumeCreateMetadata } from "../../../provider/src/client/specs";
-import { GiB, MiB, startInMemoryServer, type InMemoryServer } from "../../../test/support/in-memory-server";
+import { GiB, IN_MEMORY_CREDENTIALS, MiB, startInMemoryServer, type InMemoryServer } from "../../../test/support/in-memory-server";
 
 const hexId = (n: number): string => n.toString(16).padStart(32, "0");
-const ids = { pool: hexId(0xd1), volume: hexId(0xd2), snapshot: hexId(0xd3), group: hexId(0xd4), groupSnapshot: hexId(0xd5), image: hexId(0xd6), target: hexId(0xd7) };
+const ids = { pool: hexId(0xd1), volume: hexId(0xd2), snapshot: hexId(0xd3), group: hexId(0xd4), groupSnapshot: hexId(0xd5), image: hexId(0xd6), target: hexId(0xd7), replication: hexId(0xd8) };
+const peerPool = hexId(0xd9);
 
 let server: InMemoryServer;
+let peer: InMemoryServer;
 
 async function expectCreated(path: string, body: unknown): Promise<void> {
   const reply = await server.put(path, body);
@@ -21,7 +24,9 @@ async function expectCreated(path: string, body: unknown): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startInMemoryServer();
+  server = await startInMemoryServer({}, { replicationUrl: "https://tour.in-memory" });
+  peer = await startInMemoryServer({}, { replicationUrl: "https://tour-peer.in-memory" });
+  expect((await peer.put(`/v1/dpl_pool/${peerPool}/`, { metadata: poolCreateMetadata({ name: "peer", devices: [{ type: "image_file", size: 4 * GiB }] }) })).statusCode).toBe(201);
   await expectCreated(`/v1/dpl_pool/${ids.pool}/`, { metadata: poolCreateMetadata({ name: "tour", devices: [{ type: "image_file", size: 4 * GiB }] }) });
   await expectCreated(`/v1/dpl_volume/${ids.volume}/`, { metadata: volumeCreateMetadata({ poolId: ids.pool, sizeBytes: 64 * MiB }) });
   server.disks.file(`/memory/pools/${ids.pool}/volumes/${ids.volume}/data`).content = "tour data";
@@ -30,9 +35,13 @@ beforeAll(async () => {
   await expectCreated(`/v1/dpl_volgroup/${ids.group}/`, { snapshot: ids.groupSnapshot });
   await expectCreated(`/v1/dpl_image/${ids.image}/`, { metadata: { source_volume: ids.volume, format: "raw" } });
   await expectCreated(`/v1/dpl_export/${ids.target}/`, { metadata: { type: "target", protocol: "iscsi" } });
+  const target = { url: "https://tour-peer.in-memory", ...IN_MEMORY_CREDENTIALS };
+  await expectCreated(`/v1/dpl_replication/${ids.replication}/`, { metadata: { source_volume: ids.volume, target, target_pool_uuid: peerPool } });
+  await expectCreated(`/v1/dpl_replication/${ids.replication}/`, { metadata: { replication_operation: "sync" } });
 });
 afterAll(async () => {
   await server.close();
+  await peer.close();
 });
 
 /** The ids a route's placeholders stand for; a group's snapshot is the group snapshot. */
@@ -45,8 +54,8 @@ function idsFor(name: string, wireRoute: WireRoute): string[] {
   });
 }
 
-const NEEDS_TWO_REAL_SERVERS = new Set(["replication", "replicationTransfer"]);
-const gets = Object.entries(DPL_ROUTES).filter(([name, wireRoute]) => wireRoute.operations.get !== undefined && !NEEDS_TWO_REAL_SERVERS.has(name));
+const TOURED_ELSEWHERE = new Set(["replicationTransfer"]);
+const gets = Object.entries(DPL_ROUTES).filter(([name, wireRoute]) => wireRoute.operations.get !== undefined && !TOURED_ELSEWHERE.has(name));
 
 describe("every GET of the route table", () => {
   it.each(gets)("%s answers 200 with what its reply schema accepts", async (name, wireRoute) => {
