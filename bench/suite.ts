@@ -5,6 +5,7 @@ import { copyFreeBenchmark } from "./copy-free/benchmark";
 import { dataPathBenchmark } from "./data-path/benchmark";
 import { deploymentsBenchmark } from "./deployments/benchmark";
 import { eventWaitsBenchmark } from "./event-waits/benchmark";
+import { replicationBenchmark } from "./replication/benchmark";
 import { scaleBenchmark } from "./scale/benchmark";
 
-export const allBenchmarks: Benchmark[] = [deploymentsBenchmark, copyFreeBenchmark, eventWaitsBenchmark, dataPathBenchmark, scaleBenchmark, cacheModesBenchmark];
+export const allBenchmarks: Benchmark[] = [deploymentsBenchmark, copyFreeBenchmark, eventWaitsBenchmark, dataPathBenchmark, scaleBenchmark, cacheModesBenchmark, replicationBenchmark];

@@ -16,8 +16,10 @@ const examplesDir = resolve(__dirname, "..", "..", "examples");
 const MIB = 2 ** 20;
 /** Where the image-import-export example downloads its image from (a loopback server started below). */
 let imageUrl = "";
+/** The replication example's DR server (a second server started below). */
+let dr: RunningServer;
 
-const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs: Record<string, unknown>, client: DplClient) => Promise<void> | void }[] = [
+const EXAMPLES: { name: string; config: Record<string, string>; secretConfig?: Record<string, string>; check: (outputs: Record<string, unknown>, client: DplClient) => Promise<void> | void }[] = [
   {
     name: "volume-exported-to-host",
     config: { hostIqn: "iqn.2026-01.com.example:example-host", chapSecret: "example-secret-1", sizeGib: "1" },
@@ -79,6 +81,26 @@ const EXAMPLES: { name: string; config: Record<string, string>; check: (outputs:
     },
   },
   {
+    name: "replication",
+    get config() {
+      return { drUrl: dr.url, drUsername: dr.username, drCaCertificate: dr.caPem, drPool: dr.poolId, failover: "true" };
+    },
+    get secretConfig() {
+      return { drPassword: dr.password };
+    },
+    check: async (out) => {
+      const drClient = new DplClient({ endpoint: dr.url, username: dr.username, password: dr.password, ca: dr.caPem });
+      try {
+        const onDr = await drClient.getReplication(String(out.replication));
+        expect(onDr?.metadata).toMatchObject({ role: "target", state: "promoted" });
+        expect([...(onDr?.metadata.volumes ?? []).map((v) => v.volume)].sort()).toEqual([...(out.replicas as string[])].sort());
+        expect(String(out.promotedAt)).toMatch(/^\d{4}-\d\d-\d\dT/);
+      } finally {
+        await drClient.close();
+      }
+    },
+  },
+  {
     name: "consistent-group-snapshot",
     config: {},
     check: async (out, client) => {
@@ -102,6 +124,8 @@ describe("the example programs", () => {
     client = new DplClient({ endpoint: server.url, username: server.username, password: server.password, ca: server.caPem });
     cleanups.add(() => client.close());
     imageUrl = await serveSmallQcow2(cleanups);
+    dr = await startServer({ embeddedPoolSize: "4GiB" });
+    cleanups.add(() => dr.stop());
   });
   afterAll(() => cleanups.run());
 
@@ -109,6 +133,7 @@ describe("the example programs", () => {
     it(`${example.name} deploys and destroys`, async () => {
       const program = await createProgramStack(example.name, undefined, server, example.config, resolve(examplesDir, example.name));
       try {
+        for (const [key, value] of Object.entries(example.secretConfig ?? {})) await program.stack.setConfig(key, { value, secret: true });
         const result = await program.stack.up({ onOutput: () => undefined });
         await example.check(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown])), client);
         await program.stack.destroy({ onOutput: () => undefined });
