@@ -107,6 +107,8 @@ describe("Replication and Failover through the pulumi engine", () => {
     const withFailover = program(a, b, { rpoSeconds: 600, sync: 2, failover: true });
     outputs = await stack.upProgram(withFailover);
     expect((await clientB.getReplication(ids().rep))?.metadata.state).toBe("promoted");
+    // The Failover's server credentials are secrets in the state too.
+    expect(await stack.exportStoredState()).not.toContain(b.password);
     const onB = await exportOn(clientB, ids().one);
     expect(await holdsPattern(onB, 0x5a, 8 * MIB, 4 * MIB)).toBe(true);
     await clientB.unassignIscsi(ids().one, [HOST]);

@@ -9,7 +9,10 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { LightMyRequestResponse } from "fastify";
 import type { ReplicaAnnouncement, SyncCommit } from "../../server/src/core/commands";
+import type { ReplicationOperationBody } from "@prophetstor/dpl-provider/wire";
 import { EngineError } from "../../server/src/core/ports";
+import { refusalOf } from "../../server/src/engines/replication/https-peer-link";
+import { acceptOperation, commitOperation, demoteOperation } from "../../server/src/engines/replication/peer-operations";
 import type { PeerAddress, PeerLink, ReplicationEngine, SendStream, SharedBase, TransferState } from "../../server/src/core/replication-ports";
 import type { MemoryDisks } from "./in-memory-engines";
 
@@ -100,18 +103,16 @@ export class InjectPeerLink implements PeerLink {
       payload = JSON.stringify(body);
     }
     const reply = await server.request({ method, url: path, headers, ...(payload === undefined ? {} : { payload }) });
-    if (reply.statusCode === 401) throw new EngineError("INVALID_REQUEST", `${peer.url} rejected the credentials`);
-    if (reply.statusCode === 404) throw new EngineError("NOT_FOUND", `${peer.url} answered 404: ${reply.body}`);
-    if (reply.statusCode >= 400) throw new EngineError(reply.statusCode >= 500 ? "FAILED" : "INVALID_REQUEST", `${peer.url} answered ${reply.statusCode}: ${reply.body}`);
+    if (reply.statusCode >= 400) throw refusalOf(peer.url, reply.statusCode, reply.body);
     return reply.json<Record<string, unknown>>();
   }
 
-  private operation(peer: PeerAddress, id: string, metadata: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private operation(peer: PeerAddress, id: string, metadata: ReplicationOperationBody["metadata"]): Promise<Record<string, unknown>> {
     return this.call(peer, "PUT", `/v1/dpl_replication/${id}/`, { metadata });
   }
 
   async accept(peer: PeerAddress, id: string, replica: ReplicaAnnouncement): Promise<void> {
-    await this.operation(peer, id, { replication_operation: "accept", volumes: replica.volumeIds, volume_group: replica.volumeGroupId, pool_uuid: replica.poolId, display_name: replica.name });
+    await this.operation(peer, id, acceptOperation(replica));
   }
 
   async transferState(peer: PeerAddress, id: string, snapshotId: string): Promise<TransferState> {
@@ -136,16 +137,11 @@ export class InjectPeerLink implements PeerLink {
   }
 
   async commit(peer: PeerAddress, id: string, commit: SyncCommit): Promise<void> {
-    await this.operation(peer, id, {
-      replication_operation: "commit", snapshot_time: commit.snapshotTime,
-      transfers: commit.transfers.map((t) => ({
-        volume: t.volumeId, snapshot: t.snapshotId, parent_snapshot: t.parentSnapshotId, bytes: t.bytes, sha256: t.sha256, volume_size: t.volumeSize,
-      })),
-    });
+    await this.operation(peer, id, commitOperation(commit));
   }
 
   async demote(peer: PeerAddress, id: string, bases: SharedBase[]): Promise<{ poolId: string }> {
-    const reply = await this.operation(peer, id, { replication_operation: "demote", bases: bases.map((b) => ({ volume: b.volumeId, snapshot: b.snapshotId })) });
+    const reply = await this.operation(peer, id, demoteOperation(bases));
     return { poolId: String((reply.metadata as Record<string, unknown>).pool_uuid) };
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withClientAt, type ServerAddress } from "../config/open-client";
+import { withClientAt } from "../config/open-client";
 import { HexId, ReplicationPeer } from "../wire";
 import type { CreateResult, PropertyBag, ReadResult } from "./hook-types";
 import { parseInputs, pick } from "./input-validation";
@@ -45,13 +45,9 @@ const FailoverOutputs = z.object({
 
 const INPUT_KEYS = Object.keys(FailoverInputs.shape);
 
-function addressOf(server: z.output<typeof DplServer>): ServerAddress {
-  return { url: server.url, username: server.username, password: server.password, caCertificate: server.caCertificate };
-}
-
 async function createFailover(bag: PropertyBag): Promise<CreateResult> {
   const inputs = parseInputs(FailoverInputs, bag, "Failover");
-  return withClientAt(addressOf(inputs.replicaServer), inputs.operationTimeoutSeconds, async (client) => {
+  return withClientAt(inputs.replicaServer, inputs.operationTimeoutSeconds, async (client) => {
     let reply = await client.promoteReplication(inputs.replication);
     const reverseTo = inputs.reverseTo;
     if (reverseTo !== undefined) {

@@ -102,6 +102,9 @@ export const ReplicationOperationBody = z.object({
   ]),
 }).strict();
 export type ReplicationOperationBody = z.infer<typeof ReplicationOperationBody>;
+/** One operation's metadata, by its `replication_operation`. */
+export type ReplicationOperation<Name extends ReplicationOperationBody["metadata"]["replication_operation"]> =
+  Extract<ReplicationOperationBody["metadata"], { replication_operation: Name }>;
 
 export type ReplicationPut =
   | { op: "create"; schema: typeof ReplicationCreateBody }

@@ -50,6 +50,12 @@ export function requireGroupUnreplicated(ctx: CoreContext, groupId: string, what
   }
 }
 
+/** Whether the relationship carries exactly these volumes (in any order). */
+export function sameVolumes(record: ReplicationRecord, volumeIds: readonly string[]): boolean {
+  const held = record.volumes.map((v) => v.volumeId).sort();
+  return held.length === volumeIds.length && [...volumeIds].sort().every((id, i) => id === held[i]);
+}
+
 const volumeList = (record: ReplicationRecord): string => record.volumes.map((v) => v.volumeId).join(", ");
 
 export class ReplicaService {
@@ -79,8 +85,7 @@ export class ReplicaService {
   accept(id: string, replica: ReplicaAnnouncement): ReplicationRecord {
     const existing = this.ctx.store.getReplication(id);
     if (existing !== undefined) {
-      const same = existing.role === "target" && existing.volumes.map((v) => v.volumeId).join() === replica.volumeIds.join();
-      if (same) return existing;
+      if (existing.role === "target" && sameVolumes(existing, replica.volumeIds)) return existing;
       throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists here with other volumes or another role`);
     }
     this.pools.requireUsable(replica.poolId, "poolId");

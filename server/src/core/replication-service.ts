@@ -13,7 +13,7 @@ import { replicationLock, volumeLock } from "./context";
 import { asDomainError, DomainError, notFound } from "./domain-error";
 import { newHexId, ReuseEvent, type StartedJob } from "./jobs";
 import { EngineError } from "./ports";
-import { ReplicaService, replicationSnapshotName, streamName } from "./replica-service";
+import { ReplicaService, replicationSnapshotName, sameVolumes, streamName } from "./replica-service";
 import type { PeerAddress, PeerLink, ReplicationEngine } from "./replication-ports";
 import type { PendingTransfer, ReplicatedVolume, ReplicationRecord, SnapshotRecord, VolumeRecord } from "./records";
 
@@ -34,11 +34,6 @@ function addressOf(endpoint: PeerEndpoint): NonNullable<ReplicationRecord["peer"
 function peerFailure(error: unknown, what: string, field: string): DomainError {
   const code = error instanceof EngineError && error.code === "NOT_FOUND" ? "NOT_FOUND" : "INVALID_ARGUMENT";
   return new DomainError(code, `${what}: ${asDomainError(error).message}`, field);
-}
-
-function sameVolumes(record: ReplicationRecord, volumeIds: readonly string[]): boolean {
-  const held = record.volumes.map((v) => v.volumeId).sort();
-  return held.length === volumeIds.length && [...volumeIds].sort().every((id, i) => id === held[i]);
 }
 
 export class ReplicationService {

@@ -1,5 +1,5 @@
 /** Replication bodies as core's commands. */
-import type { ReplicationCreateBody, ReplicationOperationBody, ReplicationPeer, ReplicationSettingsBody } from "@prophetstor/dpl-provider/wire";
+import type { ReplicationCreateBody, ReplicationOperation, ReplicationPeer, ReplicationSettingsBody } from "@prophetstor/dpl-provider/wire";
 import type { NewReplication, PeerEndpoint, ReplicationChanges, SyncCommit } from "../../core/commands";
 import type { WireCommand } from "./wire-command";
 
@@ -34,9 +34,7 @@ export function replicationChanges(body: ReplicationSettingsBody): WireCommand<R
   };
 }
 
-type Operation<Name> = Extract<ReplicationOperationBody["metadata"], { replication_operation: Name }>;
-
-export function syncCommit(operation: Operation<"commit">): SyncCommit {
+export function syncCommit(operation: ReplicationOperation<"commit">): SyncCommit {
   return {
     snapshotTime: operation.snapshot_time,
     transfers: operation.transfers.map((t) => ({

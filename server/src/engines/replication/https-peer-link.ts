@@ -17,6 +17,7 @@ import {
 import type { z } from "zod";
 import type { ReplicaAnnouncement, SyncCommit } from "../../core/commands";
 import { EngineError } from "../../core/ports";
+import { acceptOperation, commitOperation, demoteOperation } from "./peer-operations";
 import type { PeerAddress, PeerLink, SharedBase, TransferState } from "../../core/replication-ports";
 
 /** A sync's calls other than the upload answer quickly; a commit receives a whole stream. */
@@ -93,9 +94,7 @@ export class HttpsPeerLink implements PeerLink {
   }
 
   async accept(peer: PeerAddress, replicationId: string, replica: ReplicaAnnouncement): Promise<void> {
-    await this.operation(peer, replicationId, {
-      replication_operation: "accept", volumes: replica.volumeIds, volume_group: replica.volumeGroupId, pool_uuid: replica.poolId, display_name: replica.name,
-    }, SETUP_TIMEOUT_MS);
+    await this.operation(peer, replicationId, acceptOperation(replica), SETUP_TIMEOUT_MS);
   }
 
   async transferState(peer: PeerAddress, replicationId: string, snapshotId: string): Promise<TransferState> {
@@ -114,17 +113,11 @@ export class HttpsPeerLink implements PeerLink {
   }
 
   async commit(peer: PeerAddress, replicationId: string, commit: SyncCommit): Promise<void> {
-    await this.operation(peer, replicationId, {
-      replication_operation: "commit",
-      snapshot_time: commit.snapshotTime,
-      transfers: commit.transfers.map((t) => ({
-        volume: t.volumeId, snapshot: t.snapshotId, parent_snapshot: t.parentSnapshotId, bytes: t.bytes, sha256: t.sha256, volume_size: t.volumeSize,
-      })),
-    }, COMMIT_TIMEOUT_MS);
+    await this.operation(peer, replicationId, commitOperation(commit), COMMIT_TIMEOUT_MS);
   }
 
   async demote(peer: PeerAddress, replicationId: string, bases: SharedBase[]): Promise<{ poolId: string }> {
-    const reply = await this.operation(peer, replicationId, { replication_operation: "demote", bases: bases.map((b) => ({ volume: b.volumeId, snapshot: b.snapshotId })) });
+    const reply = await this.operation(peer, replicationId, demoteOperation(bases));
     return { poolId: reply.metadata.pool_uuid };
   }
 
@@ -140,7 +133,8 @@ export class HttpsPeerLink implements PeerLink {
   }
 }
 
-function refusalOf(url: string, status: number, text: string): EngineError {
+/** A peer's 4xx/5xx as an engine error: rejected credentials, not found, the request's fault or the peer's. */
+export function refusalOf(url: string, status: number, text: string): EngineError {
   let detail = text.slice(0, 200);
   try {
     const parsed = ErrorBody.safeParse(JSON.parse(text));
