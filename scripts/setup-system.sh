@@ -27,6 +27,9 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || die "apt-get could not install: ${missing[*]}"
 fi
 
+# The single-node Ceph cluster of the rbd backend's tests (ceph-mon, -mgr, -osd, rbd, tgtd's rbd store).
+bash "$(dirname "$0")/ceph-cluster.sh" install
+
 # Every command a server engine, a test or a benchmark runs, by the package that brings it.
 commands=(
   tgtd tgtadm                         # tgt
@@ -35,6 +38,7 @@ commands=(
   qemu-img qemu-io fio gnuplot
   losetup findmnt wipefs blkid blockdev fallocate mount umount
   filefrag ss openssl ps
+  ceph-mon ceph-mgr ceph-osd ceph rbd # ceph-cluster.sh install
 )
 absent=()
 for c in "${commands[@]}"; do
@@ -43,6 +47,8 @@ done
 ((${#absent[@]} == 0)) || die "installed the packages, but these commands are still missing: ${absent[*]}"
 # iscsi:// URLs in qemu-img need the libiscsi block driver from qemu-block-extra.
 qemu-img --help 2>/dev/null | grep -qw iscsi || die "qemu-img has no iscsi block driver (qemu-block-extra)"
+# rbd pools are exported through tgtd's rbd backing store, a module of tgt-rbd.
+[ -e /usr/lib/tgt/backing-store/bs_rbd.so ] || die "tgtd has no rbd backing store (/usr/lib/tgt/backing-store/bs_rbd.so from tgt-rbd)"
 
 # schemathesis, pinned, in its own venv (Debian's python3, so a pyenv shim cannot change it).
 SCHEMATHESIS_VERSION=4.32.5

@@ -30,6 +30,8 @@ export interface ServerConfig {
   embeddedPoolBytes: number | undefined;
   readyFile: string | undefined;
   allowedBlockDevices: string[];
+  /** Ceph config and keyring files rbd pools may name (absolute paths, as given). */
+  allowedCephFiles: string[];
   /** Directories images are imported from and exported to (each pool's own image directory is added at run time). */
   imageDirectories: string[];
   perVolumeMetrics: boolean;
@@ -100,6 +102,7 @@ export interface ServeOptions {
   embeddedPool?: string;
   readyFile?: string;
   allowBlockDevice?: string[];
+  allowCephFile?: string[];
   imageDir?: string[];
   perVolumeMetrics?: boolean;
   eventRetention: string;
@@ -129,6 +132,7 @@ export function configFromOptions(o: ServeOptions): ServerConfig {
     embeddedPoolBytes: o.embeddedPool === undefined ? undefined : parseSizeOption(o.embeddedPool, "--embedded-pool"),
     readyFile: o.readyFile === undefined ? undefined : resolve(o.readyFile),
     allowedBlockDevices: o.allowBlockDevice ?? [],
+    allowedCephFiles: (o.allowCephFile ?? []).map((path) => resolve(path)),
     // Not <stateDir>/images: that directory holds the pools' own device image files.
     imageDirectories: (o.imageDir ?? [resolve(o.stateDir, "volume-images")]).map((dir) => resolve(dir)),
     perVolumeMetrics: o.perVolumeMetrics === true,

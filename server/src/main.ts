@@ -16,7 +16,10 @@ import { configFromOptions, DEFAULT_LISTEN, type ServeOptions, type ServerConfig
 import type { CoreSettings } from "./core/context";
 import { DplCore } from "./core/dpl-core";
 import { newHexId } from "./core/jobs";
-import { BtrfsPoolEngine, BtrfsVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetEngine } from "./engines";
+import {
+  BtrfsPoolEngine, BtrfsVolumeEngine, RbdPoolEngine, RbdVolumeEngine, routePoolEngine, routeVolumeEngine, SysfsBlockDeviceCatalog, TgtTargetEngine,
+  type BackendOf, type RbdPoolDirectory,
+} from "./engines";
 import { BtrfsMaintenanceEngine } from "./engines/btrfs/btrfs-maintenance-engine";
 import { checkImageDirectory } from "./engines/images/image-directory-check";
 import { QemuImageEngine } from "./engines/images/qemu-image-engine";
@@ -61,6 +64,7 @@ async function serve(config: ServerConfig): Promise<void> {
     portals: [portal],
     iqnPrefix: "iqn.2025-01.org.opendpl",
     allowedBlockDevices: config.allowedBlockDevices,
+    allowedCephFiles: config.allowedCephFiles,
     imageDirectories: config.imageDirectories,
     vendor: "OpenDPL",
     version: VERSION,
@@ -71,10 +75,19 @@ async function serve(config: ServerConfig): Promise<void> {
   };
   const store = new SqliteMetadataStore(join(config.stateDir, "metadata.db"));
   const poolEngine = new BtrfsPoolEngine({ stateDir: config.stateDir });
+  const backendOf: BackendOf = (poolId) => store.getPool(poolId)?.backend ?? "btrfs";
+  const cephDirectory: RbdPoolDirectory = {
+    connectionOf: (poolId) => {
+      const ceph = store.getPool(poolId)?.ceph;
+      if (ceph == null) throw new Error(`pool ${poolId} has no Ceph connection`);
+      return ceph;
+    },
+    volumeOfSnapshot: (snapshotId) => store.getSnapshot(snapshotId)?.volumeId,
+  };
   const core = new DplCore({
     store,
-    poolEngine,
-    volumeEngine: new BtrfsVolumeEngine({ stateDir: config.stateDir }),
+    poolEngine: routePoolEngine({ btrfs: poolEngine, rbd: new RbdPoolEngine(cephDirectory) }, backendOf),
+    volumeEngine: routeVolumeEngine({ btrfs: new BtrfsVolumeEngine({ stateDir: config.stateDir }), rbd: new RbdVolumeEngine(cephDirectory) }, backendOf),
     deviceCatalog: new SysfsBlockDeviceCatalog(),
     maintenanceEngine: new BtrfsMaintenanceEngine({ pools: poolEngine, stateDir: config.stateDir }),
     replication: { engine: new BtrfsReplicationEngine({ stateDir: config.stateDir }), link: new HttpsPeerLink() },
@@ -159,6 +172,7 @@ program
   .option("--embedded-pool <size>", 'at first start with no pools, create pool "default" on a sparse image file of this size (e.g. 8GiB)')
   .option("--ready-file <path>", "write {url,pid,poolId,passwordFile,caFile} as JSON once listening")
   .option("--allow-block-device <path...>", "block devices pools may be built from")
+  .option("--allow-ceph-file <path...>", "Ceph config and keyring files rbd pools may name (ceph.conf, a client keyring)")
   .option("--image-dir <dir...>", "directories volumes are imported from and exported to as image files (default: <state-dir>/volume-images; each pool's own images/ directory is always one)")
   .option("--per-volume-metrics", "add per-volume series (size, allocated bytes) to GET /metrics")
   .option("--allow-image-url-network <cidr...>", "non-public networks URL imports may reach (loopback, private and link-local addresses are refused otherwise), e.g. 10.0.0.0/8")

@@ -93,7 +93,7 @@ function setUp() {
   const scheduler = new MaintenanceScheduler(ctx, maintenance, 25);
   cleanups.push(() => scheduler.stop());
   const addPool = (id: string, state: ObjectState): void => {
-    store.insertPool({ id, name: id.slice(0, 4), description: null, raid: "single", compression: "none", maxOversubscription: null, state, ctime: 0, devices: [] });
+    store.insertPool({ id, name: id.slice(0, 4), description: null, raid: "single", compression: "none", maxOversubscription: null, state, ctime: 0, devices: [], backend: "btrfs", ceph: null });
   };
   return { store, engine, maintenance, scheduler, addPool, log, ticks, moreTicks };
 }

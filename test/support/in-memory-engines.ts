@@ -145,7 +145,9 @@ export class InMemoryPoolEngine implements PoolEngine {
   }
 
   usage(poolId: string): Promise<PoolUsage> {
-    const totalBytes = this.disks.pool(poolId).devices.reduce((sum, device) => sum + device.size, 0);
+    const devices = this.disks.pool(poolId).devices;
+    // A pool without devices stands for an rbd pool: its cluster holds what its devices would.
+    const totalBytes = devices.length === 0 ? IN_MEMORY_CLUSTER_BYTES : devices.reduce((sum, device) => sum + device.size, 0);
     const usedBytes = this.disks.poolFiles(poolId).reduce((sum, file) => sum + file.allocated, 0);
     return Promise.resolve({ totalBytes, usedBytes, freeBytes: Math.max(0, totalBytes - usedBytes) });
   }
@@ -208,11 +210,18 @@ export class InMemoryPoolEngine implements PoolEngine {
   }
 }
 
+/** The capacity a pool without devices (an rbd pool's stand-in) reports. */
+const IN_MEMORY_CLUSTER_BYTES = 64 * 2 ** 30;
+
 export class InMemoryVolumeEngine implements VolumeEngine {
   constructor(private readonly disks: MemoryDisks) {}
 
   volumeDataPath(poolId: string, volumeId: string): string {
     return `/memory/pools/${poolId}/volumes/${volumeId}/data`;
+  }
+
+  lunBacking(poolId: string, volumeId: string): { backingPath: string } {
+    return { backingPath: this.volumeDataPath(poolId, volumeId) };
   }
 
   snapshotDataPath(poolId: string, snapshotId: string): string {
@@ -374,6 +383,14 @@ export class InMemoryTargetEngine implements TargetEngine {
 
   refreshLunSize(spec: TargetSpec): Promise<void> {
     return this.applyTarget(spec);
+  }
+
+  /** The target stays; what it serves is gone until the next applyTarget. */
+  closeLun(tid: number): Promise<void> {
+    if (!this.alive) return Promise.reject(new Error("tgtd is not running"));
+    const target = this.targets.get(tid);
+    if (target !== undefined) this.targets.set(tid, { ...target, backingPath: "" });
+    return Promise.resolve();
   }
 
   listTargetIds(): Promise<number[]> {

@@ -8,6 +8,8 @@ import type {
   ImageFormat,
   ImageSource,
   MaintenanceSchedule,
+  CephConnection,
+  PoolBackend,
   PoolCreateBody,
   PoolDevice,
   RaidLevel,
@@ -102,6 +104,10 @@ export interface PoolSpec {
   devices: PoolDevice[];
   /** How often the server scrubs / dedupes the pool on its own. */
   maintenanceSchedule?: MaintenanceSchedule | undefined;
+  /** Absent: btrfs. */
+  backend?: PoolBackend | undefined;
+  /** With backend "rbd": the Ceph cluster the images go to. */
+  ceph?: z.input<typeof CephConnection> | undefined;
 }
 
 export interface TargetSpec {
@@ -177,7 +183,7 @@ export function copyMetadata(spec: CopySpec): CopyMetadata {
 export function poolCreateMetadata(spec: PoolSpec): z.input<typeof PoolCreateBody>["metadata"] {
   return {
     display_name: spec.name,
-    ...defined({ display_description: spec.description }),
+    ...defined({ display_description: spec.description, backend: spec.backend, ceph: spec.ceph }),
     properties: defined({
       raid_level: spec.raidLevel, compression: spec.compression, max_oversubscription: spec.maxOversubscription, force_raid56: spec.forceRaid56,
     }),

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { withClient } from "../config/open-client";
 import {
-  Compression, Description, DisplayName, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RAID_MIN_DEVICES, RaidLevel,
+  Compression, Description, DisplayName, PoolBackend, isUnsafeRaidLevel, MIN_MAINTENANCE_INTERVAL_SECONDS, PositiveBytes, RAID_MIN_DEVICES, RaidLevel,
   type MaintenanceSchedule, type PoolDevice, type PoolReply, type PoolSettings,
 } from "../wire";
 import { claimedByReplacement, recordFoundAtCreate } from "./found-at-create";
-import type { CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
+import type { PoolSpec } from "../client/specs";
+import type { CheckFailure, CreateResult, PropertyBag, ReadResult, UpdateResult } from "./hook-types";
 import { isImport } from "./import-inputs";
 import { containsUnknown, differs, parseInputs, pick, withInputs } from "./input-validation";
 import { AdoptInput, named, ObjectIdInput, OperationTimeoutInput } from "./lifecycle-inputs";
@@ -26,6 +27,18 @@ const PoolDeviceInput = named(z
   .refine((d) => [d.sizeBytes, d.sizeGib, d.path].filter((v) => v !== undefined).length === 1, {
     message: "give exactly one of sizeGib, sizeBytes (an image file) or path (a block device)",
   }), "PoolDeviceArgs", "One device of a pool: an image file the server makes (by size) or a block device on the server.");
+
+const CephConnectionInput = named(z
+  .object({
+    configPath: z.string().describe("ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring)."),
+    keyringPath: z.string().describe("Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool."),
+    clientId: z.string().optional().describe("The cephx user without \"client.\" (default \"admin\")."),
+    rbdPool: z.string().describe("The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`)."),
+  })
+  .strict(), "CephConnectionArgs", "How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.");
+
+/** The inputs a pool's backend fixes: a pool never moves between backends or Ceph pools. */
+const FIXED_AT_CREATION = ["backend", "ceph"] as const;
 
 /** Hours between scheduled runs (fractions allowed); sent to the server as whole seconds. */
 const IntervalHours = z
@@ -57,8 +70,14 @@ export const PoolFields = z.object({
   adopt: AdoptInput,
   name: DisplayName.describe("Display name, unique on the server. Changing it renames the pool in place."),
   description: Description.optional().describe("Free-text description (changed in place)."),
+  backend: PoolBackend.optional().describe(
+    "\"btrfs\" (default): the pool is btrfs on the server's own devices. \"rbd\": the volumes are RBD images in a Ceph pool (`ceph` says which), "
+    + "so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: "
+    + "a change fails at preview (a pool never moves between backends, and is never replaced).",
+  ),
+  ceph: CephConnectionInput.optional().describe("Required with backend \"rbd\". Fixed at creation like `backend` (a change fails at preview)."),
   devices: z.array(PoolDeviceInput).min(1, "must name at least one device").max(16, "must name at most 16 devices").optional().describe(
-    "The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): "
+    "The devices of a btrfs pool (1..16). Required unless adopting or with backend \"rbd\". Changing them is an in-place update (the pool and its volumes stay): "
     + "a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), "
     + "other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are "
     + "(size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.",
@@ -95,7 +114,22 @@ export const PoolFields = z.object({
 });
 
 export const PoolInputs = PoolFields
-  .refine((p) => p.adopt !== undefined || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
+  .refine((p) => p.adopt !== undefined || p.backend === "rbd" || p.devices !== undefined, { path: ["devices"], message: "is required unless adopting an existing pool" })
+  .superRefine((p, ctx) => {
+    if (p.backend !== "rbd") {
+      if (p.ceph !== undefined) ctx.addIssue({ code: "custom", path: ["ceph"], message: "is only for backend \"rbd\"" });
+      return;
+    }
+    const refuse = (key: string, why: string): void => {
+      ctx.addIssue({ code: "custom", path: [key], message: `must be absent with backend "rbd": ${why}` });
+    };
+    if (p.ceph === undefined && p.adopt === undefined) ctx.addIssue({ code: "custom", path: ["ceph"], message: "is required with backend \"rbd\"" });
+    if (p.devices !== undefined) refuse("devices", "the Ceph cluster's OSDs hold the data");
+    if (p.raidLevel !== undefined && p.raidLevel !== "single") refuse("raidLevel", "the Ceph pool's size sets how many copies are kept");
+    if (p.compression !== undefined && p.compression !== "none") refuse("compression", "compression is the Ceph pool's setting");
+    if (p.scrubIntervalHours !== undefined) refuse("scrubIntervalHours", "Ceph scrubs its placement groups itself");
+    if (p.dedupeIntervalHours !== undefined) refuse("dedupeIntervalHours", "rbd pools have no dedupe");
+  })
   .refine((p) => p.raidLevel === undefined || !isUnsafeRaidLevel(p.raidLevel) || p.allowUnsafeRaid56 === true, {
     path: ["allowUnsafeRaid56"],
     message: "must be true to use raid5 or raid6 (btrfs parity RAID: a crash can leave stripes whose parity no longer matches — the write hole — and scrub is slow; see docs/OPERATIONS.md)",
@@ -240,9 +274,29 @@ function wireDevice(device: z.output<typeof PoolDeviceInput>): PoolDevice {
   return { type: "image_file", size: device.sizeBytes ?? Math.round((device.sizeGib ?? 0) * GIB) };
 }
 
+function wireCeph(ceph: z.output<typeof CephConnectionInput>): NonNullable<PoolSpec["ceph"]> {
+  return { config_path: ceph.configPath, keyring_path: ceph.keyringPath, rbd_pool: ceph.rbdPool, ...(ceph.clientId === undefined ? {} : { client_id: ceph.clientId }) };
+}
+
+function cephInputOf(ceph: NonNullable<PoolReply["metadata"]["ceph"]>): z.output<typeof CephConnectionInput> {
+  return { configPath: ceph.config_path, keyringPath: ceph.keyring_path, clientId: ceph.client_id, rbdPool: ceph.rbd_pool };
+}
+
+/** A change of backend or Ceph pool would move every volume: it fails at preview instead of planning a replacement. */
+function fixedAtCreation(olds: PropertyBag, news: PropertyBag): CheckFailure[] {
+  if (Object.keys(olds).length === 0) return [];
+  return FIXED_AT_CREATION.filter((key) => differs(olds, news, key)).map((key) => ({
+    property: key,
+    reason: `a pool's ${key} is fixed when it is created (a pool never moves between backends or Ceph pools and is never replaced); `
+      + "create another Pool with the new value and move volumes to it",
+  }));
+}
+
 function adoptionMismatch(reply: PoolReply, inputs: PoolInputs): string | undefined {
   const m = reply.metadata;
   const problems: string[] = [];
+  const backend = m.backend ?? "btrfs";
+  if ((inputs.backend ?? "btrfs") !== backend) problems.push(`its backend is ${backend}`);
   if (inputs.raidLevel !== undefined && inputs.raidLevel !== m.properties.raid_level) problems.push(`its RAID level is ${m.properties.raid_level}`);
   if (inputs.compression !== undefined && inputs.compression !== m.properties.compression) problems.push(`its compression is ${m.properties.compression}`);
   return problems.length === 0 ? undefined : problems.join("; ");
@@ -266,6 +320,8 @@ async function createPool(bag: PropertyBag): Promise<CreateResult> {
         maxOversubscription: inputs.maxOversubscription,
         forceRaid56: inputs.allowUnsafeRaid56,
         devices: (inputs.devices ?? []).map(wireDevice),
+        ...(inputs.backend === undefined ? {} : { backend: inputs.backend }),
+        ...(inputs.ceph === undefined ? {} : { ceph: wireCeph(inputs.ceph) }),
         ...(inputs.scrubIntervalHours === undefined && inputs.dedupeIntervalHours === undefined ? {} : { maintenanceSchedule: wireSchedule(inputs) }),
       });
     } else {
@@ -284,11 +340,13 @@ function importedPoolInputs(reply: PoolReply): PropertyBag {
   const m = reply.metadata;
   return {
     name: m.display_name,
-    devices: m.devices.map((device) => (device.type === "block_device" ? { path: device.path } : { sizeBytes: device.size })),
+    ...(m.devices.length === 0 ? {} : { devices: m.devices.map((device) => (device.type === "block_device" ? { path: device.path } : { sizeBytes: device.size })) }),
     ...(m.display_description ? { description: m.display_description } : {}),
     ...(m.properties.raid_level === "single" ? {} : { raidLevel: m.properties.raid_level }),
     ...(m.properties.compression === "none" ? {} : { compression: m.properties.compression }),
     ...(m.max_oversubscription === null ? {} : { maxOversubscription: m.max_oversubscription }),
+    ...(m.backend === "rbd" ? { backend: "rbd" } : {}),
+    ...(m.ceph == null ? {} : { ceph: cephInputOf(m.ceph) }),
   };
 }
 
@@ -343,7 +401,7 @@ const stateOnly = "only the Pulumi state changes";
 export const poolDefinition = defineResource({
   kind: "pool",
   typeName: "Pool",
-  description: "A DPL storage pool (btrfs over image files or block devices), with RAID and compression.",
+  description: "A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool.",
   inputs: PoolFields,
   validation: PoolInputs,
   outputs: PoolOutputs,
@@ -363,9 +421,9 @@ export const poolDefinition = defineResource({
     tags: inPlace(stateOnly),
   },
   stables: ["poolId"],
-  extraCheck: (_olds, _news, parsed) => {
+  extraCheck: (olds, news, parsed) => {
     const tooFew = parsed === undefined ? undefined : tooFewDevices(parsed as PoolInputs);
-    return tooFew === undefined ? [] : [{ property: "raidLevel", reason: tooFew }];
+    return [...fixedAtCreation(olds, news), ...(tooFew === undefined ? [] : [{ property: "raidLevel", reason: tooFew }])];
   },
   create: createPool,
   read: readPool,

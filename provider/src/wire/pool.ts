@@ -54,8 +54,38 @@ export const MaintenanceSchedule = z.object({
 }).strict();
 export type MaintenanceSchedule = z.infer<typeof MaintenanceSchedule>;
 
+/**
+ * Where a pool keeps its data: "btrfs" (default) on this server's own devices, or "rbd" as images in
+ * a pool of a Ceph cluster (the cluster keeps the copies; several servers may share it).
+ */
+export const PoolBackend = z.enum(["btrfs", "rbd"]);
+export type PoolBackend = z.infer<typeof PoolBackend>;
+
+const AbsoluteFilePath = z.string().max(4096).regex(/^\/[^\0]*$/, "must be an absolute path").refine((p) => !p.split("/").includes(".."), "must not contain '..'");
+/** Ceph's names for clients and pools: letters, digits and . _ - (what `rbd` and tgtd's backing-store string can carry). */
+const CephName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "must be 1-100 letters, digits and . _ - (starting with a letter or digit)");
+
+/**
+ * How the server reaches the Ceph cluster of an "rbd" pool. Both files must be on the server's
+ * allow-list (`--allow-ceph-file`): a client names them, never an arbitrary host path.
+ */
+export const CephConnection = z.object({
+  /** ceph.conf of the cluster (its monitors). */
+  config_path: AbsoluteFilePath,
+  /** Keyring of `client_id`, with rbd caps on `rbd_pool`. */
+  keyring_path: AbsoluteFilePath,
+  /** The cephx user without "client.", e.g. "dpl". */
+  client_id: CephName.default("admin"),
+  /** The RBD pool the images go to; it must exist (`ceph osd pool create`, `rbd pool init`). */
+  rbd_pool: CephName,
+}).strict();
+export type CephConnection = z.infer<typeof CephConnection>;
+
 export const PoolCreateBody = z.object({
   metadata: z.object({
+    backend: PoolBackend.default("btrfs"),
+    /** Required with backend "rbd", refused otherwise. */
+    ceph: CephConnection.optional(),
     display_name: DisplayName,
     display_description: Description.nullable().optional(),
     properties: z.object({
@@ -66,9 +96,23 @@ export const PoolCreateBody = z.object({
       /** Required (true) for raid5 and raid6, whose caveats (write hole, scrub) the caller accepts. */
       force_raid56: z.boolean().optional(),
     }).strict(),
-    devices: z.array(PoolDevice).min(1, "must name at least one device").max(16, "must name at most 16 devices"),
+    /** The btrfs backend's devices (at least one); an "rbd" pool names none. */
+    devices: z.array(PoolDevice).max(16, "must name at most 16 devices").default([]),
     maintenance_schedule: MaintenanceSchedule.optional(),
-  }).strict(),
+  }).strict().superRefine((m, ctx) => {
+    const issue = (path: string[], message: string): void => {
+      ctx.addIssue({ code: "custom", path, message });
+    };
+    if (m.backend === "btrfs") {
+      if (m.devices.length === 0) issue(["devices"], "must name at least one device");
+      if (m.ceph !== undefined) issue(["ceph"], "is only for backend \"rbd\"");
+      return;
+    }
+    if (m.ceph === undefined) issue(["ceph"], "is required with backend \"rbd\" (config_path, keyring_path, rbd_pool)");
+    if (m.devices.length > 0) issue(["devices"], "must be empty with backend \"rbd\": the Ceph cluster holds the data");
+    if (m.properties.raid_level !== "single") issue(["properties", "raid_level"], "must be single with backend \"rbd\": the Ceph pool's size sets how many copies are kept");
+    if (m.properties.compression !== "none") issue(["properties", "compression"], "must be none with backend \"rbd\": compression is the Ceph pool's setting");
+  }),
 }).strict();
 export type PoolCreateBody = z.infer<typeof PoolCreateBody>;
 
@@ -169,7 +213,7 @@ export function classifyPoolPut(body: unknown): PoolPut {
   if (has("pool_operation")) return { op: "operation", schema: PoolOperationBody };
   if (has("device_operation")) return { op: "devices", schema: PoolDeviceChangeBody };
   if (has("pool_settings")) return { op: "settings", schema: PoolSettingsBody };
-  if (has("maintenance_schedule") && !has("devices")) return { op: "schedule", schema: PoolScheduleBody };
+  if (has("maintenance_schedule") && !has("devices") && !has("display_name")) return { op: "schedule", schema: PoolScheduleBody };
   return { op: "create", schema: PoolCreateBody };
 }
 
@@ -226,6 +270,9 @@ export const PoolMetadata = z.object({
   max_oversubscription: z.number().nullable(),
   state: PoolState,
   properties: z.object({ raid_level: RaidLevel, compression: Compression }),
+  /** Absent from servers that only have btrfs. */
+  backend: PoolBackend.optional(),
+  ceph: CephConnection.nullable().optional(),
   physical_device: z.object({
     data: z.array(z.string()),
     cache: z.array(z.string()),

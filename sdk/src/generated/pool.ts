@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declaredId, MODULE } from "../declaration";
 import { dplProvider } from "../provider-shim";
-import type { PoolDeviceArgs, PoolDeviceHealth } from "./types";
+import type { CephConnectionArgs, PoolDeviceArgs, PoolDeviceHealth } from "./types";
 
 export interface PoolArgs {
   /**
@@ -16,12 +16,21 @@ export interface PoolArgs {
   /** Free-text description (changed in place). */
   description?: pulumi.Input<string>;
   /**
-   * The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool
-   * and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a
-   * missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones
-   * removed after their data moved to the rest. Devices are matched by what they are (size or path), not by
-   * position. The server refuses a removal that would leave too few devices for the RAID level or too little
-   * room for the data.
+   * "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a
+   * Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level,
+   * compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never
+   * moves between backends, and is never replaced).
+   */
+  backend?: pulumi.Input<"btrfs" | "rbd">;
+  /** Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview). */
+  ceph?: pulumi.Input<CephConnectionArgs>;
+  /**
+   * The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an
+   * in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named
+   * one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are
+   * added, other dropped ones removed after their data moved to the rest. Devices are matched by what they
+   * are (size or path), not by position. The server refuses a removal that would leave too few devices for
+   * the RAID level or too little room for the data.
    */
   devices?: pulumi.Input<pulumi.Input<PoolDeviceArgs>[]>;
   /**
@@ -71,7 +80,7 @@ export interface PoolArgs {
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-/** A DPL storage pool (btrfs over image files or block devices), with RAID and compression. */
+/** A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool. */
 export class Pool extends pulumi.dynamic.Resource {
   /** The pool's DPL id (32 hex characters), the same as the resource id. */
   declare public readonly poolId: pulumi.Output<string>;
@@ -106,6 +115,8 @@ export class Pool extends pulumi.dynamic.Resource {
       adopt: args.adopt,
       name: args.name,
       description: args.description,
+      backend: args.backend,
+      ceph: args.ceph,
       devices: args.devices,
       raidLevel: args.raidLevel,
       compression: args.compression,

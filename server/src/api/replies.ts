@@ -119,6 +119,10 @@ export function poolReply(view: PoolView, settings: CoreSettings): PoolReply {
       max_oversubscription: p.maxOversubscription,
       state: p.state === "available" ? view.health.state : "Offline",
       properties: { raid_level: p.raid, compression: p.compression },
+      backend: p.backend,
+      ceph: p.ceph === null
+        ? null
+        : { config_path: p.ceph.configPath, keyring_path: p.ceph.keyringPath, client_id: p.ceph.clientId, rbd_pool: p.ceph.rbdPool },
       physical_device: { data: p.devices.map((d) => d.deviceId), cache: [], log: [], spare: [] },
       devices: p.devices.map((d) => {
         const health = healthOf.get(d.deviceId);

@@ -6,6 +6,7 @@
  * wire field it came from.
  */
 import type { CacheMode, Compression, ImageFormat, ImageSource, RaidLevel } from "@prophetstor/dpl-provider/wire";
+import type { CephConnection, PoolBackendKind } from "./ports";
 import type { ChapSecretRecord } from "./records";
 
 /** Settings of a new volume; what is left out is the source's, or the server's default. */
@@ -106,6 +107,10 @@ export interface NewPool {
   forceRaid56?: boolean | undefined;
   devices: DeviceRequest[];
   maintenanceSchedule?: MaintenanceIntervals | undefined;
+  /** Absent: btrfs. */
+  backend?: PoolBackendKind | undefined;
+  /** Required with backend rbd. */
+  ceph?: CephConnection | undefined;
 }
 
 /** How often the server scrubs / dedupes a pool by itself: a number sets, null clears, absent keeps. */

@@ -9,6 +9,8 @@ export interface CoreSettings {
   iqnPrefix: string;
   /** Block devices a pool may be built from (a client never picks arbitrary host devices). */
   allowedBlockDevices: string[];
+  /** Ceph config and keyring files an rbd pool may name (a client never picks arbitrary host files). Absent: none. */
+  allowedCephFiles?: string[];
   /** Directories images may be imported from and exported to (besides each pool's own image directory). */
   imageDirectories: string[];
   vendor: string;

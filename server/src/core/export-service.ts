@@ -39,7 +39,7 @@ export class ExportService {
       iqn: record.iqn,
       tid: record.tid,
       lun: record.lun,
-      backingPath: this.ctx.volumeEngine.volumeDataPath(volume.poolId, volume.id),
+      ...this.ctx.volumeEngine.lunBacking(volume.poolId, volume.id),
       cacheMode: volume.cacheMode,
       initiators: record.initiators,
     };
@@ -201,6 +201,24 @@ export class ExportService {
       this.withdrawn.delete(volumeId);
       await this.converge(record.tid, volumeId);
       throw error;
+    }
+  }
+
+  /**
+   * Runs `work` with the volume's LUN closed (its target and sessions stay logged in): for changes
+   * the backing store must not have open meanwhile. The LUN comes back afterwards, whether `work`
+   * succeeded or not, as the records then say.
+   */
+  async whileLunClosed(volumeId: string, work: () => Promise<void>): Promise<void> {
+    const record = this.ctx.store.getExport(volumeId);
+    if (record === undefined) return work();
+    this.withdrawn.add(volumeId);
+    try {
+      await this.onTarget(record.tid, () => this.ctx.targetEngine.closeLun(record.tid, record.lun));
+      await work();
+    } finally {
+      this.withdrawn.delete(volumeId);
+      await this.converge(record.tid, volumeId);
     }
   }
 

@@ -4,6 +4,7 @@
  * ones, and each pool's own directory on the pool's filesystem, where raw images are reflinks).
  * An image file is its own record: `<id>.<format>` in one of those directories.
  */
+import { requireBackendSupports } from "./backend-features";
 import path from "node:path";
 import { imageFileName, type ImageFormat, type ImageSource } from "@prophetstor/dpl-provider/wire";
 import type { CoreContext } from "./context";
@@ -44,7 +45,9 @@ export class ImageService {
 
   /** Configured directories first, then each pool's own. */
   directories(): string[] {
-    const pools = this.ctx.store.listPools().filter((pool) => pool.state === "available").map((pool) => this.ctx.volumeEngine.imageLibraryPath(pool.id));
+    const pools = this.ctx.store.listPools()
+      .filter((pool) => pool.state === "available" && pool.backend === "btrfs")
+      .map((pool) => this.ctx.volumeEngine.imageLibraryPath(pool.id));
     return [...this.ctx.settings.imageDirectories, ...pools];
   }
 
@@ -93,6 +96,8 @@ export class ImageService {
       objectId: id,
       operation: "export",
       admit: async () => {
+        const pool = this.ctx.store.getPool(this.ctx.store.getVolume(wanted.sourceVolumeId)?.poolId ?? "");
+        if (pool !== undefined) requireBackendSupports(pool, "images", "sourceVolumeId");
         const source = this.sourceOf(wanted.sourceVolumeId, wanted.sourceSnapshotId);
         const directory = wanted.directory ?? this.ctx.volumeEngine.imageLibraryPath(source.poolId);
         if (wanted.directory !== undefined && !this.directories().includes(wanted.directory)) {

@@ -4,6 +4,7 @@
  * deleted meanwhile) while volumes in the pool stay usable. Requests the pool could not survive
  * are refused before any work starts, naming the field to blame.
  */
+import { requireBackendSupports } from "./backend-features";
 import type { RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { DeviceChange, DeviceRequest } from "./commands";
 import type { CoreContext } from "./context";
@@ -51,6 +52,7 @@ export class PoolDeviceService {
   ) {}
 
   async change(poolId: string, change: DeviceChange): Promise<StartedJob> {
+    requireBackendSupports(this.pools.require(poolId), "devices", "operation");
     switch (change.operation) {
       case "add":
         return this.add(poolId, change);

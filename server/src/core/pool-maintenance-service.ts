@@ -8,6 +8,7 @@ import type { CoreContext } from "./context";
 import { poolLock, poolMaintenanceLock } from "./context";
 import { applySchedule, nextRunAt } from "./maintenance-schedule";
 import type { ScheduledMaintenance } from "./metadata-store";
+import { requireBackendSupports, requireScheduleSupported } from "./backend-features";
 import { DomainError } from "./domain-error";
 import type { StartedJob } from "./jobs";
 import type { PoolService } from "./pool-service";
@@ -47,6 +48,7 @@ export class PoolMaintenanceService {
    * job's event (a retried request never queues a second full pass).
    */
   async start(poolId: string, operation: PoolOperation): Promise<StartedJob> {
+    requireBackendSupports(this.pools.require(poolId), operation, "metadata.pool_operation");
     this.requireAvailable(poolId);
     const running = this.ctx.store.findLatestEvent(poolId, operation);
     if (running?.status === "Processing" && this.ctx.jobs.isRunning(running.id)) {
@@ -98,6 +100,7 @@ export class PoolMaintenanceService {
    * it never interleaves with the pool's create or delete; the scheduler sees it at its next tick.
    */
   setSchedule(poolId: string, schedule: MaintenanceIntervals): Promise<StartedJob> {
+    requireScheduleSupported(this.pools.require(poolId), schedule, "metadata.maintenance_schedule");
     return this.ctx.jobs.start({
       lockKeys: [poolLock(poolId)],
       objectType: "pool",

@@ -4,9 +4,10 @@ import type { CoreContext } from "./context";
 import type { ExportService } from "./export-service";
 import { HostSpaceGuard, imageFileBytes, imageSizeField, withHostSpaceLock } from "./host-space-guard";
 import { poolLock, poolMaintenanceLock } from "./context";
+import { requireBackendSupports, requireScheduleSupported } from "./backend-features";
 import { DomainError, notFound } from "./domain-error";
 import { ReuseEvent, type StartedJob } from "./jobs";
-import type { DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
+import type { CephConnection, DeviceHealth, DeviceSpec, PoolHealth, PoolUsage } from "./ports";
 import { applySchedule } from "./maintenance-schedule";
 import type { PoolRecord, PoolSettingsChange } from "./records";
 
@@ -114,6 +115,8 @@ export class PoolService {
   }
 
   async create(id: string, pool: NewPool): Promise<StartedJob> {
+    const backend = pool.backend ?? "btrfs";
+    const ceph = backend === "rbd" ? this.allowedCephConnection(pool) : null;
     const devices: DeviceSpec[] = pool.devices.map((d, i) => {
       if (d.type === "image_file") return { type: "image_file", size: d.size };
       if (!this.ctx.settings.allowedBlockDevices.includes(d.path)) {
@@ -126,10 +129,11 @@ export class PoolService {
       throw new DomainError("INVALID_ARGUMENT",
         `${raid} risks data on a crash (btrfs parity RAID has a write hole) and scrubs slowly; it is done only when forced, which accepts that`, "forceRaid56");
     }
-    const needed = RAID_MIN_DEVICES[raid];
+    const needed = backend === "rbd" ? 0 : RAID_MIN_DEVICES[raid];
     if (devices.length < needed) {
       throw new DomainError("INVALID_ARGUMENT", `${raid} needs at least ${needed} devices`, "devices");
     }
+    if (pool.maintenanceSchedule !== undefined) requireScheduleSupported({ id, backend }, pool.maintenanceSchedule, "maintenanceSchedule");
     const imageBytes = imageFileBytes(pool.devices);
     return this.ctx.jobs.start({
       lockKeys: withHostSpaceLock([poolLock(id)], imageBytes),
@@ -140,7 +144,8 @@ export class PoolService {
         const existing = this.ctx.store.getPool(id);
         if (existing !== undefined) {
           const same = existing.name === pool.name && existing.raid === pool.raid
-            && existing.compression === pool.compression && existing.devices.length === devices.length;
+            && existing.compression === pool.compression && existing.devices.length === devices.length
+            && existing.backend === backend && JSON.stringify(existing.ceph) === JSON.stringify(ceph);
           if (!same) throw new DomainError("ALREADY_EXISTS", `pool ${id} already exists with a different specification`);
           return new ReuseEvent(this.ctx.jobs.lastEvent("pool", id, "create"));
         }
@@ -159,6 +164,8 @@ export class PoolService {
           state: "creating",
           ctime: Date.now(),
           devices: [],
+          backend,
+          ceph,
         });
         return id;
       },
@@ -177,6 +184,20 @@ export class PoolService {
     });
   }
 
+  /** The Ceph connection of a new rbd pool, refused unless its files are on the server's allow-list. */
+  private allowedCephConnection(pool: NewPool): CephConnection {
+    const ceph = pool.ceph;
+    if (ceph === undefined) throw new DomainError("INVALID_ARGUMENT", "an rbd pool needs its Ceph connection (config, keyring, RBD pool)", "ceph");
+    if (pool.devices.length > 0) throw new DomainError("INVALID_ARGUMENT", "an rbd pool has no devices: the Ceph cluster holds its data", "devices");
+    const allowed = this.ctx.settings.allowedCephFiles ?? [];
+    for (const [field, path] of [["ceph.configPath", ceph.configPath], ["ceph.keyringPath", ceph.keyringPath]] as const) {
+      if (!allowed.includes(path)) {
+        throw new DomainError("INVALID_ARGUMENT", `${path} is not on this server's allow-list of Ceph files (--allow-ceph-file)`, field);
+      }
+    }
+    return ceph;
+  }
+
   /**
    * Changes settings in place. Refused before any work: a name another pool has, a cap below what
    * is already provisioned, a compression change while the pool is not mounted. A new compression
@@ -184,7 +205,9 @@ export class PoolService {
    */
   async changeSettings(id: string, change: PoolSettingsChange): Promise<StartedJob> {
     const pool = this.require(id);
+    if (change.compression !== undefined && change.compression !== pool.compression) requireBackendSupports(pool, "compression", "compression");
     const convert = change.raid !== undefined && change.raid !== pool.raid;
+    if (convert) requireBackendSupports(pool, "raid", "raid");
     if (convert && change.raid !== undefined) await this.checkConversion(pool, change.raid, change.forceRaid56 === true);
     if (change.maxOversubscription !== undefined && change.maxOversubscription !== null) {
       const cap = (await this.usage(pool)).totalBytes * change.maxOversubscription;
@@ -260,7 +283,7 @@ export class PoolService {
         const volumes = this.ctx.store.listVolumes(id);
         const snapshots = this.ctx.store.listSnapshots({ poolId: id });
         // Image files exported into the pool's own library die with its filesystem: they count too.
-        const images = (await this.ctx.imageEngine?.list([this.ctx.volumeEngine.imageLibraryPath(id)])) ?? [];
+        const images = pool.backend === "btrfs" ? ((await this.ctx.imageEngine?.list([this.ctx.volumeEngine.imageLibraryPath(id)])) ?? []) : [];
         if (!force && (volumes.length > 0 || snapshots.length > 0 || images.length > 0)) {
           const named = images.length === 0 ? "" : ` (${images.slice(0, 5).map((image) => image.id).join(", ")}${images.length > 5 ? ", …" : ""})`;
           throw new DomainError("BUSY",

@@ -26,6 +26,16 @@ export class EngineError extends Error {
 
 // ---------------------------------------------------------------- data engine (btrfs)
 
+export type PoolBackendKind = "btrfs" | "rbd";
+
+/** How an rbd pool's server reaches its Ceph cluster: files on this host, a cephx user and an RBD pool. */
+export interface CephConnection {
+  configPath: string;
+  keyringPath: string;
+  clientId: string;
+  rbdPool: string;
+}
+
 export type DeviceSpec =
   | { type: "image_file"; size: number }
   | { type: "block_device"; path: string };
@@ -158,8 +168,10 @@ export interface VolumeEngine {
   rollbackVolume(poolId: string, volumeId: string, snapshotId: string, mode: RollbackMode): Promise<void>;
   /** Finishes or undoes rollback swaps a crash cut short (at start, before anything else runs). */
   repairInterruptedRollbacks(poolId: string): Promise<string[]>;
-  /** The file tgtd serves for this volume. */
+  /** The file holding the volume's data (btrfs pools). */
   volumeDataPath(poolId: string, volumeId: string): string;
+  /** What tgtd serves for this volume: its data file, or its RBD image. */
+  lunBacking(poolId: string, volumeId: string): LunBacking;
   snapshotDataPath(poolId: string, snapshotId: string): string;
   /** Bytes allocated to the volume's data file. */
   allocatedBytes(poolId: string, volumeId: string): Promise<number>;
@@ -261,6 +273,17 @@ export interface ChapAccount {
   secret: string;
 }
 
+/** What tgtd's rbd backing store needs besides the image: `--bsopts` ("conf=<ceph.conf>;id=<cephx user>"). */
+export interface LunRbdStore {
+  options: string;
+}
+
+/** What a LUN serves a volume from. */
+export interface LunBacking {
+  backingPath: string;
+  rbd?: LunRbdStore | undefined;
+}
+
 /** Everything tgtd must know about one exported volume; applying it is idempotent. */
 export interface TargetSpec {
   /** Target IQN. */
@@ -268,7 +291,10 @@ export interface TargetSpec {
   /** Small positive integer tgtd uses as the target id; stable per target. */
   tid: number;
   lun: number;
+  /** The file tgtd serves, or for an rbd LUN `<rbd pool>/<image>`. */
   backingPath: string;
+  /** Absent: a file (tgtd's rdwr store, opened as cacheMode says); set: tgtd's rbd store with these librados options. */
+  rbd?: LunRbdStore | undefined;
   cacheMode: CacheMode;
   /** Initiator IQNs allowed to log in (ACL); empty means nobody. */
   initiators: string[];
@@ -300,6 +326,11 @@ export interface TargetEngine {
   applyTarget(spec: TargetSpec): Promise<void>;
   /** Idempotent: removing a missing target succeeds. Drops logged-in sessions. */
   removeTarget(tid: number): Promise<void>;
+  /**
+   * Removes one LUN and so closes its backing store; the target, its ACL and its logged-in sessions
+   * stay (initiators get "no such LUN" until applyTarget brings it back). Idempotent.
+   */
+  closeLun(tid: number, lun: number): Promise<void>;
   /** Makes a LUN's new size visible to initiators after the backing file grew. */
   refreshLunSize(spec: TargetSpec): Promise<void>;
   /** Target ids tgtd currently has (reconciliation). */

@@ -103,7 +103,9 @@ export async function reconcile(ctx: CoreContext, exportService: ExportService):
   if (ctx.imageEngine !== undefined) {
     const directories = [
       ...ctx.settings.imageDirectories,
-      ...[...attached].flatMap((poolId) => [volumeEngine.imageLibraryPath(poolId), volumeEngine.scratchDirectory(poolId)]),
+      ...[...attached]
+        .filter((poolId) => store.getPool(poolId)?.backend === "btrfs")
+        .flatMap((poolId) => [volumeEngine.imageLibraryPath(poolId), volumeEngine.scratchDirectory(poolId)]),
     ];
     for (const file of await ctx.imageEngine.removeUnfinished(directories)) report.cleanedUp.push(`unfinished image file ${file}`);
   }

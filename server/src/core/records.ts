@@ -3,7 +3,7 @@
  * Times are milliseconds since the epoch (DPL's `ctime`).
  */
 import type { CacheMode, CompletionStatus, Compression, ErrorCode, ImageSource, RaidLevel } from "@prophetstor/dpl-provider/wire";
-import type { PoolDeviceRecord } from "./ports";
+import type { CephConnection, PoolBackendKind, PoolDeviceRecord } from "./ports";
 
 export type ObjectState = "creating" | "available" | "deleting" | "error";
 
@@ -17,6 +17,10 @@ export interface PoolRecord {
   state: ObjectState;
   ctime: number;
   devices: PoolDeviceRecord[];
+  /** btrfs: the devices above hold the data; rbd: images in a Ceph pool do (devices is empty). */
+  backend: PoolBackendKind;
+  /** How to reach the Ceph cluster (rbd pools only). */
+  ceph: CephConnection | null;
 }
 
 /** The settings of a pool that change in place; an absent key is left as it is. */

@@ -5,6 +5,7 @@
  * snapshot's record, and the replica volume's data made from it. The replica is read-only until
  * promoted; a promoted replica is an ordinary volume that refuses further syncs.
  */
+import { requireBackendSupports } from "./backend-features";
 import type { Readable } from "node:stream";
 import type { ReplicaAnnouncement, SyncCommit, TransferCommit } from "./commands";
 import type { CoreContext } from "./context";
@@ -88,7 +89,7 @@ export class ReplicaService {
       if (existing.role === "target" && sameVolumes(existing, replica.volumeIds)) return existing;
       throw new DomainError("ALREADY_EXISTS", `replication ${id} already exists here with other volumes or another role`);
     }
-    this.pools.requireUsable(replica.poolId, "poolId");
+    requireBackendSupports(this.pools.requireUsable(replica.poolId, "poolId"), "replication", "poolId");
     replica.volumeIds.forEach((volumeId, i) => {
       if (this.ctx.store.getVolume(volumeId) !== undefined) {
         throw new DomainError("ALREADY_EXISTS", `volume ${volumeId} already exists on the target; a replica is made there, never over a volume`, `volumeIds.${i}`);

@@ -7,6 +7,7 @@
  * old base go. Failover is the target's promote; failback is a reverse, after which the promoted
  * side is the source and the old source catches up incrementally from the shared snapshot.
  */
+import { requireBackendSupports } from "./backend-features";
 import type { NewReplication, PeerEndpoint, ReplicatedObject, ReplicationChanges, TransferCommit } from "./commands";
 import type { CoreContext } from "./context";
 import { replicationLock, volumeLock } from "./context";
@@ -117,6 +118,7 @@ export class ReplicationService {
     if ("volumeId" in source) {
       const volume = this.ctx.store.getVolume(source.volumeId);
       if (volume === undefined) throw new DomainError("NOT_FOUND", `volume ${source.volumeId} does not exist`, "source.volumeId");
+      this.requireReplicable(volume.poolId, "source.volumeId");
       return [volume];
     }
     const groupId = source.volumeGroupId;
@@ -127,7 +129,13 @@ export class ReplicationService {
     if (pools.length > 1) {
       throw new DomainError("CONFLICT", `the members of volume group ${groupId} are in pools ${pools.join(", ")}; a replicated group's members share one pool`, "source.volumeGroupId");
     }
+    for (const poolId of pools) this.requireReplicable(poolId, "source.volumeGroupId");
     return members;
+  }
+
+  private requireReplicable(poolId: string, field: string): void {
+    const pool = this.ctx.store.getPool(poolId);
+    if (pool !== undefined) requireBackendSupports(pool, "replication", field);
   }
 
   async changeSettings(id: string, changes: ReplicationChanges): Promise<ReplicationRecord> {

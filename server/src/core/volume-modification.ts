@@ -3,6 +3,7 @@
  * snapshot limits, compression, cache mode, thin/thick provisioning, and a move to another pool.
  * Every change keeps the volume's id, data and export.
  */
+import { requireBackendSupports } from "./backend-features";
 import type { CoreContext } from "./context";
 import { poolLock, volumeLock } from "./context";
 import { DomainError } from "./domain-error";
@@ -70,9 +71,21 @@ export class VolumeModification {
       thin: changes.thin ?? before.thin,
       mtime: Date.now(),
     };
+    this.requireBackendCanChange(before, after);
     if (after.poolId !== before.poolId) await this.admitMove(before, after);
     else await this.admitGrowth(before, after);
     return { before, after };
+  }
+
+  private requireBackendCanChange(before: VolumeRecord, after: VolumeRecord): void {
+    const pool = this.pools.require(before.poolId);
+    if (after.poolId !== before.poolId) {
+      requireBackendSupports(pool, "crossPoolCopy", "moveToPoolId");
+      const target = this.ctx.store.getPool(after.poolId);
+      if (target !== undefined) requireBackendSupports(target, "crossPoolCopy", "moveToPoolId");
+    }
+    if (after.thin !== before.thin) requireBackendSupports(pool, "provisioningChange", "thin");
+    if (after.compression !== before.compression) requireBackendSupports(pool, "compression", "compression");
   }
 
   /** Room in the volume's own pool for what grows: new size, and the blocks a thick volume allocates. */

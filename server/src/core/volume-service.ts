@@ -1,3 +1,4 @@
+import { requireBackendSupports, rollbackClosesLun } from "./backend-features";
 import type { ImageFormat, ImageSource } from "@prophetstor/dpl-provider/wire";
 import type {
   ClonedVolume, NewSnapshot, NewVolume, RollbackTo, SpawnedVolume, VolumeChanges, VolumeFromImage, VolumeFromSnapshot, VolumeSettings,
@@ -164,6 +165,7 @@ export class VolumeService {
       throw new DomainError("INVALID_ARGUMENT",
         `a size of ${spec.sizeBytes} bytes is smaller than the ${what} ${sourceSize} bytes; volumes never shrink`, sizeField);
     }
+    this.requireBackendCanMake(source, spec);
     const sourceLock = source.kind === "volume" ? [volumeLock(source.volume.id)] : [];
     return this.ctx.jobs.start({
       lockKeys: [volumeLock(id), poolLock(spec.poolId), ...sourceLock],
@@ -219,6 +221,21 @@ export class VolumeService {
         this.ctx.store.deleteVolume(record.id);
       },
     });
+  }
+
+  /** Refuses, before any job, what the target pool's (or the source pool's) backend cannot do. */
+  private requireBackendCanMake(source: VolumeSource, spec: VolumeSettings & { poolId: string; poolField: string }): void {
+    const pool = this.ctx.store.getPool(spec.poolId);
+    if (pool === undefined) return; // the job's admit names the missing pool
+    if (source.kind === "image") requireBackendSupports(pool, "images", spec.poolField);
+    if ((spec.compression ?? "none") !== "none") requireBackendSupports(pool, "compression", "compression");
+    if (source.kind === "snapshot" || source.kind === "volume") {
+      const sourcePool = this.ctx.store.getPool(sourceOnPool(source));
+      if (sourcePool !== undefined && sourcePool.id !== pool.id) {
+        requireBackendSupports(pool, "crossPoolCopy", spec.poolField);
+        requireBackendSupports(sourcePool, "crossPoolCopy", spec.poolField);
+      }
+    }
   }
 
   private async fillFromImage(record: VolumeRecord, image: ResolvedImage, progress: (fraction: number) => void): Promise<void> {
@@ -294,6 +311,7 @@ export class VolumeService {
         if (!force && this.ctx.store.getExport(id) !== undefined) {
           throw new DomainError("BUSY", `volume ${id} is exported; unassign its initiators or delete it with force`);
         }
+        this.requireSnapshotsGoneOnRbd(volume);
         this.ctx.store.updateVolume({ ...volume, state: "deleting", mtime: Date.now() });
         return volume;
       },
@@ -306,6 +324,16 @@ export class VolumeService {
         this.ctx.store.updateVolume({ ...volume, state: "error", mtime: Date.now() });
       },
     });
+  }
+
+  /** An RBD image holds its own snapshots, so on an rbd pool they go before the volume does. */
+  private requireSnapshotsGoneOnRbd(volume: VolumeRecord): void {
+    if (this.ctx.store.getPool(volume.poolId)?.backend !== "rbd") return;
+    const snapshots = this.ctx.store.listSnapshots({ volumeId: volume.id });
+    if (snapshots.length === 0) return;
+    const named = snapshots.slice(0, 5).map((s) => s.id).join(", ") + (snapshots.length > 5 ? ", …" : "");
+    throw new DomainError("BUSY",
+      `volume ${volume.id} is in an rbd pool, where its ${snapshots.length} snapshots (${named}) live inside its image; delete them before the volume`);
   }
 
   // ---------------------------------------------------------------- snapshots, rollback
@@ -414,11 +442,15 @@ export class VolumeService {
       work: async ({ volume, snapshot }) => {
         // tgtd holds an exported volume's file open: only an in-place rollback reaches its LUN.
         const mode = this.ctx.store.getExport(volume.id) === undefined ? "swap" : "in-place";
-        await this.ctx.volumeEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
-        // The volume keeps its current size when it grew after the snapshot.
-        if (volume.sizeBytes > snapshot.sizeBytes) {
-          await this.ctx.volumeEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
-        }
+        const rollBack = async (): Promise<void> => {
+          await this.ctx.volumeEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
+          // The volume keeps its current size when it grew after the snapshot.
+          if (volume.sizeBytes > snapshot.sizeBytes) {
+            await this.ctx.volumeEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
+          }
+        };
+        if (rollbackClosesLun(this.pools.require(volume.poolId))) await this.exportService.whileLunClosed(volume.id, rollBack);
+        else await rollBack();
         this.ctx.store.updateVolume({ ...volume, mtime: Date.now() });
       },
       undo: () => undefined,

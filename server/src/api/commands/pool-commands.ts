@@ -24,6 +24,10 @@ export function newPool(body: PoolCreateBody): WireCommand<NewPool> {
       forceRaid56: m.properties.force_raid56,
       devices: m.devices.map(deviceRequest),
       maintenanceSchedule: m.maintenance_schedule === undefined ? undefined : maintenanceIntervals(m.maintenance_schedule),
+      backend: m.backend,
+      ceph: m.ceph === undefined
+        ? undefined
+        : { configPath: m.ceph.config_path, keyringPath: m.ceph.keyring_path, clientId: m.ceph.client_id, rbdPool: m.ceph.rbd_pool },
     },
     fields: {
       name: "metadata.display_name",
@@ -34,6 +38,12 @@ export function newPool(body: PoolCreateBody): WireCommand<NewPool> {
       forceRaid56: "metadata.properties.force_raid56",
       devices: "metadata.devices",
       maintenanceSchedule: "metadata.maintenance_schedule",
+      backend: "metadata.backend",
+      ceph: "metadata.ceph",
+      "ceph.configPath": "metadata.ceph.config_path",
+      "ceph.keyringPath": "metadata.ceph.keyring_path",
+      "ceph.clientId": "metadata.ceph.client_id",
+      "ceph.rbdPool": "metadata.ceph.rbd_pool",
     },
   };
 }
@@ -63,13 +73,13 @@ export function poolSettingsChange(settings: PoolSettings): WireCommand<PoolSett
 export function deviceChange(change: PoolDeviceChange): WireCommand<DeviceChange> {
   switch (change.device_operation) {
     case "add":
-      return { command: { operation: "add", devices: change.devices.map(deviceRequest) }, fields: { devices: "metadata.devices" } };
+      return { command: { operation: "add", devices: change.devices.map(deviceRequest) }, fields: { operation: "metadata.device_operation", devices: "metadata.devices" } };
     case "remove":
-      return { command: { operation: "remove", deviceIds: change.device_uuids }, fields: { deviceIds: "metadata.device_uuids" } };
+      return { command: { operation: "remove", deviceIds: change.device_uuids }, fields: { operation: "metadata.device_operation", deviceIds: "metadata.device_uuids" } };
     case "replace":
       return {
         command: { operation: "replace", deviceId: change.device_uuid, device: deviceRequest(change.device) },
-        fields: { deviceId: "metadata.device_uuid", device: "metadata.device" },
+        fields: { operation: "metadata.device_operation", deviceId: "metadata.device_uuid", device: "metadata.device" },
       };
   }
 }

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, stat, truncate } from "node:fs/promises";
 import path from "node:path";
 import type { Compression } from "@prophetstor/dpl-provider/wire";
-import type { RollbackMode, VolumeEngine } from "../../core/ports";
+import type { LunBacking, RollbackMode, VolumeEngine } from "../../core/ports";
 import { runCommand } from "../command";
 import { BtrfsLayout, COPY_COMMAND_MS, deleteSubvolume, InvalidPoolRequestError, SLOW_COMMAND_MS, VolumeNotFoundError } from "./btrfs-layout";
 
@@ -40,6 +40,10 @@ export class BtrfsVolumeEngine implements VolumeEngine {
 
   volumeDataPath(poolId: string, volumeId: string): string {
     return this.layout.volumeDataPath(poolId, volumeId);
+  }
+
+  lunBacking(poolId: string, volumeId: string): LunBacking {
+    return { backingPath: this.volumeDataPath(poolId, volumeId) };
   }
 
   snapshotDataPath(poolId: string, snapshotId: string): string {

@@ -22,6 +22,9 @@ const volume: VolumeRecord = {
   originId: null, imageSource: null, volumeGroupId: null, ctime: 1, mtime: 2, createEventId: null,
 };
 
+/** Back to a schema-8 pools table (before backends). */
+const UNDO_SCHEMA_9 = "ALTER TABLE pools DROP COLUMN backend; ALTER TABLE pools DROP COLUMN ceph";
+
 describe("SqliteMetadataStore", () => {
   it("creates a 0600 WAL database with synchronous=FULL at the latest schema version", () => {
     new SqliteMetadataStore(path).close();
@@ -31,14 +34,14 @@ describe("SqliteMetadataStore", () => {
     // 2: pool_maintenance (last scrub / dedupe results); 3: indexes for scale; 4: maintenance schedules;
     // 5: the image a volume was written from; 6: maintenance results in core's terms; 7: replications;
     // 8: replications of several volumes (a group's members).
-    expect(db.pragma("user_version", { simple: true })).toBe(8);
+    expect(db.pragma("user_version", { simple: true })).toBe(9);
     db.close();
   });
 
   it("migrates maintenance results stored as wire replies (schema 5) to core's records", () => {
     const store = new SqliteMetadataStore(path);
     const poolId = "b".repeat(32);
-    store.insertPool({ id: poolId, name: "p", description: null, raid: "single", compression: "none", maxOversubscription: null, state: "available", ctime: 1, devices: [] });
+    store.insertPool({ id: poolId, name: "p", description: null, raid: "single", compression: "none", maxOversubscription: null, state: "available", ctime: 1, devices: [], backend: "btrfs", ceph: null });
     store.close();
     const db = new Database(path);
     const insert = db.prepare("INSERT OR REPLACE INTO pool_maintenance (pool_id, operation, result) VALUES (?, ?, ?)");
@@ -46,6 +49,7 @@ describe("SqliteMetadataStore", () => {
     insert.run(poolId, "dedupe", JSON.stringify({ started: 1, finished: 2, used_bytes_before: 30, used_bytes_after: 20, bytes_saved: 10, files_scanned: 9 }));
     // Back to what schema 5 had: later migrations run again on the next open.
     db.exec("DROP TABLE replications; DROP TABLE replication_volumes");
+    db.exec(UNDO_SCHEMA_9);
     db.pragma("user_version = 5");
     db.close();
     const migrated = new SqliteMetadataStore(path);
@@ -63,6 +67,7 @@ describe("SqliteMetadataStore", () => {
     const db = new Database(path);
     db.exec("DROP TABLE replications; DROP TABLE replication_volumes");
     db.exec("CREATE TABLE replications (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL UNIQUE, record TEXT NOT NULL)");
+    db.exec(UNDO_SCHEMA_9);
     const [id, volumeId, base, next] = ["1", "2", "3", "4"].map((c) => c.repeat(32)) as [string, string, string, string];
     const legacy = {
       id, name: "r", description: null, role: "source", volumeId, poolId: "p".repeat(32), peer: null, peerPoolId: null, rpoSeconds: 60,
@@ -79,6 +84,26 @@ describe("SqliteMetadataStore", () => {
     expect(record).not.toHaveProperty("volumeId");
     migrated.deleteReplication(id);
     expect(migrated.findReplicationOfVolume(volumeId)).toBeUndefined();
+    migrated.close();
+  });
+
+  it("keeps an rbd pool's Ceph connection; pools from before backends (schema 8) are btrfs", () => {
+    const store = new SqliteMetadataStore(path);
+    const ceph = { configPath: "/etc/ceph/ceph.conf", keyringPath: "/etc/ceph/client.dpl.keyring", clientId: "dpl", rbdPool: "dpl" };
+    const base = { name: "p", description: null, raid: "single" as const, compression: "none", maxOversubscription: null, state: "available" as const, ctime: 1, devices: [] };
+    store.insertPool({ ...base, id: "c".repeat(32), backend: "rbd", ceph });
+    store.close();
+    const db = new Database(path);
+    db.exec(UNDO_SCHEMA_9);
+    db.prepare("INSERT INTO pools (id, name, raid, compression, state, ctime) VALUES (?, 'old', 'single', 'none', 'available', 1)").run("d".repeat(32));
+    db.pragma("user_version = 8");
+    db.close();
+    const migrated = new SqliteMetadataStore(path);
+    expect(migrated.getPool("d".repeat(32))).toMatchObject({ backend: "btrfs", ceph: null });
+    // Dropping the columns lost the rbd pool's backend: what schema 8 could hold is what is left.
+    expect(migrated.getPool("c".repeat(32))).toMatchObject({ backend: "btrfs", ceph: null });
+    migrated.insertPool({ ...base, id: "e".repeat(32), name: "q", backend: "rbd", ceph });
+    expect(migrated.getPool("e".repeat(32))).toMatchObject({ backend: "rbd", ceph });
     migrated.close();
   });
 

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { ImageSource, type CacheMode, type CompletionStatus, type ErrorCode, type RaidLevel } from "@prophetstor/dpl-provider/wire";
 import type { MaintenanceScheduleEntry, MetadataStore, PoolVolumeTotals, ScheduledMaintenance } from "../../core/metadata-store";
-import type { PoolDeviceRecord } from "../../core/ports";
+import type { CephConnection, PoolDeviceRecord } from "../../core/ports";
 import type {
   EventObjectType, EventRecord, ExportRecord, GroupSnapshotRecord, ObjectState, PoolRecord,
   MaintenanceResults, PoolSettingsChange, ReplicationRecord, SnapshotRecord, TargetRecord, VolumeGroupRecord, VolumeRecord,
@@ -105,6 +105,9 @@ export class SqliteMetadataStore implements MetadataStore {
       state: str(row, "state") as ObjectState,
       ctime: num(row, "ctime"),
       devices,
+      backend: str(row, "backend") === "rbd" ? "rbd" : "btrfs",
+      // Written by insertPool only, from the same record type.
+      ceph: row.ceph == null ? null : (JSON.parse(str(row, "ceph")) as CephConnection),
     };
   }
   listPools(): PoolRecord[] {
@@ -117,8 +120,9 @@ export class SqliteMetadataStore implements MetadataStore {
   insertPool(pool: PoolRecord): void {
     this.transaction(() => {
       this.run(
-        "INSERT INTO pools (id, name, description, raid, compression, max_oversubscription, state, ctime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO pools (id, name, description, raid, compression, max_oversubscription, state, ctime, backend, ceph) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         pool.id, pool.name, pool.description, pool.raid, pool.compression, pool.maxOversubscription, pool.state, pool.ctime,
+        pool.backend, pool.ceph === null ? null : JSON.stringify(pool.ceph),
       );
       this.setPoolDevices(pool.id, pool.devices);
     });

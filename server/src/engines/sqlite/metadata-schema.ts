@@ -117,4 +117,9 @@ export const migrations: readonly string[] = [
   ALTER TABLE replications_8 RENAME TO replications;
   CREATE INDEX replication_volumes_by_replication ON replication_volumes (replication_id);
   `,
+  // 9: a pool's backend (btrfs until now) and, for rbd pools, how to reach the Ceph cluster (JSON).
+  `
+  ALTER TABLE pools ADD COLUMN backend TEXT NOT NULL DEFAULT 'btrfs';
+  ALTER TABLE pools ADD COLUMN ceph TEXT;
+  `,
 ];

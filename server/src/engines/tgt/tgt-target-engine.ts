@@ -194,6 +194,13 @@ export class TgtTargetEngine implements TargetEngine {
     });
   }
 
+  closeLun(tid: number, lun: number): Promise<void> {
+    return this.serialized(async () => {
+      const target = (await this.showTargets()).find((shown) => shown.tid === tid);
+      if (target?.luns.some((shown) => shown.lun === lun)) await this.deleteLun(tid, lun);
+    });
+  }
+
   async listTargetIds(): Promise<number[]> {
     return (await this.showTargets()).map((target) => target.tid);
   }
@@ -276,7 +283,8 @@ export class TgtTargetEngine implements TargetEngine {
   }
 
   private async convergeLuns(target: ShownTarget, spec: TargetSpec): Promise<void> {
-    const flags = BS_FLAGS[spec.cacheMode];
+    // librbd does its own caching (the Ceph client's rbd cache settings): an rbd LUN takes no open flags.
+    const flags = spec.rbd === undefined ? BS_FLAGS[spec.cacheMode] : "";
     let present = false;
     for (const lun of target.luns) {
       if (lun.lun === 0) continue;
@@ -286,7 +294,8 @@ export class TgtTargetEngine implements TargetEngine {
     if (present) return;
     await this.tgtadm([
       "--mode", "logicalunit", "--op", "new", "--tid", String(target.tid), "--lun", String(spec.lun),
-      "--bstype", "rdwr", ...(flags ? ["--bsoflags", flags] : []), "--backing-store", spec.backingPath,
+      ...(spec.rbd === undefined ? ["--bstype", "rdwr"] : ["--bstype", "rbd", "--bsopts", spec.rbd.options]),
+      ...(flags ? ["--bsoflags", flags] : []), "--backing-store", spec.backingPath,
     ]);
   }
 
