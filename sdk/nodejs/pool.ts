@@ -7,7 +7,7 @@ import * as outputs from "./types/output";
 import * as utilities from "./utilities";
 
 /**
- * A DPL storage pool (btrfs over image files or block devices), with RAID and compression.
+ * A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool.
  */
 export class Pool extends pulumi.CustomResource {
     /**
@@ -46,6 +46,14 @@ export class Pool extends pulumi.CustomResource {
      */
     declare public readonly allowUnsafeRaid56: pulumi.Output<boolean | undefined>;
     /**
+     * "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+     */
+    declare public readonly backend: pulumi.Output<string | undefined>;
+    /**
+     * Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+     */
+    declare public readonly ceph: pulumi.Output<outputs.CephConnection | undefined>;
+    /**
      * "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
      */
     declare public readonly compression: pulumi.Output<string | undefined>;
@@ -62,7 +70,7 @@ export class Pool extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly deviceHealth: pulumi.Output<outputs.PoolDeviceHealth[]>;
     /**
-     * The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+     * The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
      */
     declare public readonly devices: pulumi.Output<outputs.PoolDevice[] | undefined>;
     /**
@@ -150,6 +158,8 @@ export class Pool extends pulumi.CustomResource {
             }
             resourceInputs["adopt"] = args?.adopt;
             resourceInputs["allowUnsafeRaid56"] = args?.allowUnsafeRaid56;
+            resourceInputs["backend"] = args?.backend;
+            resourceInputs["ceph"] = args?.ceph;
             resourceInputs["compression"] = args?.compression;
             resourceInputs["dedupeIntervalHours"] = args?.dedupeIntervalHours;
             resourceInputs["description"] = args?.description;
@@ -175,6 +185,8 @@ export class Pool extends pulumi.CustomResource {
         } else {
             resourceInputs["adopt"] = undefined /*out*/;
             resourceInputs["allowUnsafeRaid56"] = undefined /*out*/;
+            resourceInputs["backend"] = undefined /*out*/;
+            resourceInputs["ceph"] = undefined /*out*/;
             resourceInputs["compression"] = undefined /*out*/;
             resourceInputs["dedupeIntervalHours"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
@@ -216,6 +228,14 @@ export interface PoolArgs {
      */
     allowUnsafeRaid56?: pulumi.Input<boolean | undefined>;
     /**
+     * "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+     */
+    backend?: pulumi.Input<string | undefined>;
+    /**
+     * Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+     */
+    ceph?: pulumi.Input<inputs.CephConnectionArgs | undefined>;
+    /**
      * "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
      */
     compression?: pulumi.Input<string | undefined>;
@@ -228,7 +248,7 @@ export interface PoolArgs {
      */
     description?: pulumi.Input<string | undefined>;
     /**
-     * The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+     * The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
      */
     devices?: pulumi.Input<pulumi.Input<inputs.PoolDeviceArgs>[] | undefined>;
     /**

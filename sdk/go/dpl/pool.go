@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// A DPL storage pool (btrfs over image files or block devices), with RAID and compression.
+// A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool.
 type Pool struct {
 	pulumi.CustomResourceState
 
@@ -20,6 +20,10 @@ type Pool struct {
 	Adopt pulumi.StringPtrOutput `pulumi:"adopt"`
 	// Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can leave parity that no longer matches its data (the "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
 	AllowUnsafeRaid56 pulumi.BoolPtrOutput `pulumi:"allowUnsafeRaid56"`
+	// "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+	Backend pulumi.StringPtrOutput `pulumi:"backend"`
+	// Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+	Ceph CephConnectionPtrOutput `pulumi:"ceph"`
 	// "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
 	Compression pulumi.StringPtrOutput `pulumi:"compression"`
 	// The same for dedupe (sharing identical blocks between volumes and snapshots).
@@ -28,7 +32,7 @@ type Pool struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// Every device with its state and btrfs error counters (read on create, update and refresh).
 	DeviceHealth PoolDeviceHealthArrayOutput `pulumi:"deviceHealth"`
-	// The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+	// The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
 	Devices PoolDeviceArrayOutput `pulumi:"devices"`
 	// The compression the server reports.
 	EffectiveCompression pulumi.StringOutput `pulumi:"effectiveCompression"`
@@ -119,13 +123,17 @@ type poolArgs struct {
 	Adopt *string `pulumi:"adopt"`
 	// Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can leave parity that no longer matches its data (the "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
 	AllowUnsafeRaid56 *bool `pulumi:"allowUnsafeRaid56"`
+	// "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+	Backend *string `pulumi:"backend"`
+	// Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+	Ceph *CephConnection `pulumi:"ceph"`
 	// "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
 	Compression *string `pulumi:"compression"`
 	// The same for dedupe (sharing identical blocks between volumes and snapshots).
 	DedupeIntervalHours *float64 `pulumi:"dedupeIntervalHours"`
 	// Free-text description (changed in place).
 	Description *string `pulumi:"description"`
-	// The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+	// The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
 	Devices []PoolDevice `pulumi:"devices"`
 	// Delete the pool on destroy even when volumes remain in it.
 	ForceDestroy *bool `pulumi:"forceDestroy"`
@@ -149,13 +157,17 @@ type PoolArgs struct {
 	Adopt pulumi.StringPtrInput
 	// Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can leave parity that no longer matches its data (the "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
 	AllowUnsafeRaid56 pulumi.BoolPtrInput
+	// "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+	Backend pulumi.StringPtrInput
+	// Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+	Ceph CephConnectionPtrInput
 	// "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
 	Compression pulumi.StringPtrInput
 	// The same for dedupe (sharing identical blocks between volumes and snapshots).
 	DedupeIntervalHours pulumi.Float64PtrInput
 	// Free-text description (changed in place).
 	Description pulumi.StringPtrInput
-	// The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+	// The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
 	Devices PoolDeviceArrayInput
 	// Delete the pool on destroy even when volumes remain in it.
 	ForceDestroy pulumi.BoolPtrInput
@@ -220,6 +232,16 @@ func (o PoolOutput) AllowUnsafeRaid56() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Pool) pulumi.BoolPtrOutput { return v.AllowUnsafeRaid56 }).(pulumi.BoolPtrOutput)
 }
 
+// "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+func (o PoolOutput) Backend() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Pool) pulumi.StringPtrOutput { return v.Backend }).(pulumi.StringPtrOutput)
+}
+
+// Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+func (o PoolOutput) Ceph() CephConnectionPtrOutput {
+	return o.ApplyT(func(v *Pool) CephConnectionPtrOutput { return v.Ceph }).(CephConnectionPtrOutput)
+}
+
 // "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
 func (o PoolOutput) Compression() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Pool) pulumi.StringPtrOutput { return v.Compression }).(pulumi.StringPtrOutput)
@@ -240,7 +262,7 @@ func (o PoolOutput) DeviceHealth() PoolDeviceHealthArrayOutput {
 	return o.ApplyT(func(v *Pool) PoolDeviceHealthArrayOutput { return v.DeviceHealth }).(PoolDeviceHealthArrayOutput)
 }
 
-// The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+// The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
 func (o PoolOutput) Devices() PoolDeviceArrayOutput {
 	return o.ApplyT(func(v *Pool) PoolDeviceArrayOutput { return v.Devices }).(PoolDeviceArrayOutput)
 }

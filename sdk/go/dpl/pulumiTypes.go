@@ -13,6 +13,203 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+type CephConnection struct {
+	// The cephx user without "client." (default "admin").
+	ClientId *string `pulumi:"clientId"`
+	// ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+	ConfigPath string `pulumi:"configPath"`
+	// Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+	KeyringPath string `pulumi:"keyringPath"`
+	// The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+	RbdPool string `pulumi:"rbdPool"`
+}
+
+// CephConnectionInput is an input type that accepts CephConnectionArgs and CephConnectionOutput values.
+// You can construct a concrete instance of `CephConnectionInput` via:
+//
+//	CephConnectionArgs{...}
+type CephConnectionInput interface {
+	pulumi.Input
+
+	ToCephConnectionOutput() CephConnectionOutput
+	ToCephConnectionOutputWithContext(context.Context) CephConnectionOutput
+}
+
+// How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+type CephConnectionArgs struct {
+	// The cephx user without "client." (default "admin").
+	ClientId pulumi.StringPtrInput `pulumi:"clientId"`
+	// ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+	ConfigPath pulumi.StringInput `pulumi:"configPath"`
+	// Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+	KeyringPath pulumi.StringInput `pulumi:"keyringPath"`
+	// The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+	RbdPool pulumi.StringInput `pulumi:"rbdPool"`
+}
+
+func (CephConnectionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*CephConnection)(nil)).Elem()
+}
+
+func (i CephConnectionArgs) ToCephConnectionOutput() CephConnectionOutput {
+	return i.ToCephConnectionOutputWithContext(context.Background())
+}
+
+func (i CephConnectionArgs) ToCephConnectionOutputWithContext(ctx context.Context) CephConnectionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CephConnectionOutput)
+}
+
+func (i CephConnectionArgs) ToCephConnectionPtrOutput() CephConnectionPtrOutput {
+	return i.ToCephConnectionPtrOutputWithContext(context.Background())
+}
+
+func (i CephConnectionArgs) ToCephConnectionPtrOutputWithContext(ctx context.Context) CephConnectionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CephConnectionOutput).ToCephConnectionPtrOutputWithContext(ctx)
+}
+
+// CephConnectionPtrInput is an input type that accepts CephConnectionArgs, CephConnectionPtr and CephConnectionPtrOutput values.
+// You can construct a concrete instance of `CephConnectionPtrInput` via:
+//
+//	        CephConnectionArgs{...}
+//
+//	or:
+//
+//	        nil
+type CephConnectionPtrInput interface {
+	pulumi.Input
+
+	ToCephConnectionPtrOutput() CephConnectionPtrOutput
+	ToCephConnectionPtrOutputWithContext(context.Context) CephConnectionPtrOutput
+}
+
+type cephConnectionPtrType CephConnectionArgs
+
+func CephConnectionPtr(v *CephConnectionArgs) CephConnectionPtrInput {
+	return (*cephConnectionPtrType)(v)
+}
+
+func (*cephConnectionPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**CephConnection)(nil)).Elem()
+}
+
+func (i *cephConnectionPtrType) ToCephConnectionPtrOutput() CephConnectionPtrOutput {
+	return i.ToCephConnectionPtrOutputWithContext(context.Background())
+}
+
+func (i *cephConnectionPtrType) ToCephConnectionPtrOutputWithContext(ctx context.Context) CephConnectionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CephConnectionPtrOutput)
+}
+
+// How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+type CephConnectionOutput struct{ *pulumi.OutputState }
+
+func (CephConnectionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*CephConnection)(nil)).Elem()
+}
+
+func (o CephConnectionOutput) ToCephConnectionOutput() CephConnectionOutput {
+	return o
+}
+
+func (o CephConnectionOutput) ToCephConnectionOutputWithContext(ctx context.Context) CephConnectionOutput {
+	return o
+}
+
+func (o CephConnectionOutput) ToCephConnectionPtrOutput() CephConnectionPtrOutput {
+	return o.ToCephConnectionPtrOutputWithContext(context.Background())
+}
+
+func (o CephConnectionOutput) ToCephConnectionPtrOutputWithContext(ctx context.Context) CephConnectionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v CephConnection) *CephConnection {
+		return &v
+	}).(CephConnectionPtrOutput)
+}
+
+// The cephx user without "client." (default "admin").
+func (o CephConnectionOutput) ClientId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v CephConnection) *string { return v.ClientId }).(pulumi.StringPtrOutput)
+}
+
+// ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+func (o CephConnectionOutput) ConfigPath() pulumi.StringOutput {
+	return o.ApplyT(func(v CephConnection) string { return v.ConfigPath }).(pulumi.StringOutput)
+}
+
+// Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+func (o CephConnectionOutput) KeyringPath() pulumi.StringOutput {
+	return o.ApplyT(func(v CephConnection) string { return v.KeyringPath }).(pulumi.StringOutput)
+}
+
+// The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+func (o CephConnectionOutput) RbdPool() pulumi.StringOutput {
+	return o.ApplyT(func(v CephConnection) string { return v.RbdPool }).(pulumi.StringOutput)
+}
+
+type CephConnectionPtrOutput struct{ *pulumi.OutputState }
+
+func (CephConnectionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**CephConnection)(nil)).Elem()
+}
+
+func (o CephConnectionPtrOutput) ToCephConnectionPtrOutput() CephConnectionPtrOutput {
+	return o
+}
+
+func (o CephConnectionPtrOutput) ToCephConnectionPtrOutputWithContext(ctx context.Context) CephConnectionPtrOutput {
+	return o
+}
+
+func (o CephConnectionPtrOutput) Elem() CephConnectionOutput {
+	return o.ApplyT(func(v *CephConnection) CephConnection {
+		if v != nil {
+			return *v
+		}
+		var ret CephConnection
+		return ret
+	}).(CephConnectionOutput)
+}
+
+// The cephx user without "client." (default "admin").
+func (o CephConnectionPtrOutput) ClientId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CephConnection) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ClientId
+	}).(pulumi.StringPtrOutput)
+}
+
+// ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+func (o CephConnectionPtrOutput) ConfigPath() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CephConnection) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.ConfigPath
+	}).(pulumi.StringPtrOutput)
+}
+
+// Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+func (o CephConnectionPtrOutput) KeyringPath() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CephConnection) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.KeyringPath
+	}).(pulumi.StringPtrOutput)
+}
+
+// The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+func (o CephConnectionPtrOutput) RbdPool() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CephConnection) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.RbdPool
+	}).(pulumi.StringPtrOutput)
+}
+
 // CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters.
 type Chap struct {
 	// 12 to 16 printable characters; write-only: no reply carries it.
@@ -803,6 +1000,8 @@ func (o ReplicationCredentialsOutput) Username() pulumi.StringOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*CephConnectionInput)(nil)).Elem(), CephConnectionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CephConnectionPtrInput)(nil)).Elem(), CephConnectionArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ChapInput)(nil)).Elem(), ChapArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ChapPtrInput)(nil)).Elem(), ChapArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DplServerInput)(nil)).Elem(), DplServerArgs{})
@@ -811,6 +1010,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolDeviceInput)(nil)).Elem(), PoolDeviceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PoolDeviceArrayInput)(nil)).Elem(), PoolDeviceArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ReplicationCredentialsInput)(nil)).Elem(), ReplicationCredentialsArgs{})
+	pulumi.RegisterOutputType(CephConnectionOutput{})
+	pulumi.RegisterOutputType(CephConnectionPtrOutput{})
 	pulumi.RegisterOutputType(ChapOutput{})
 	pulumi.RegisterOutputType(ChapPtrOutput{})
 	pulumi.RegisterOutputType(DplServerOutput{})

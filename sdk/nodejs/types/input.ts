@@ -6,6 +6,28 @@ import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
 /**
+ * How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+ */
+export interface CephConnectionArgs {
+    /**
+     * The cephx user without "client." (default "admin").
+     */
+    clientId?: pulumi.Input<string | undefined>;
+    /**
+     * ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+     */
+    configPath: pulumi.Input<string>;
+    /**
+     * Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+     */
+    keyringPath: pulumi.Input<string>;
+    /**
+     * The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+     */
+    rbdPool: pulumi.Input<string>;
+}
+
+/**
  * CHAP credentials (RFC 3720): the secret must be 12 to 16 printable characters.
  */
 export interface ChapArgs {

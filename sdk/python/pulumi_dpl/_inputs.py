@@ -15,6 +15,8 @@ else:
 from . import _utilities
 
 __all__ = [
+    'CephConnectionArgs',
+    'CephConnectionArgsDict',
     'ChapArgs',
     'ChapArgsDict',
     'DplServerArgs',
@@ -26,6 +28,97 @@ __all__ = [
     'ReplicationCredentialsArgs',
     'ReplicationCredentialsArgsDict',
 ]
+
+class CephConnectionArgsDict(TypedDict):
+    """
+    How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+    """
+    config_path: pulumi.Input[_builtins.str]
+    """
+    ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+    """
+    keyring_path: pulumi.Input[_builtins.str]
+    """
+    Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+    """
+    rbd_pool: pulumi.Input[_builtins.str]
+    """
+    The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+    """
+    client_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The cephx user without "client." (default "admin").
+    """
+
+@pulumi.input_type
+class CephConnectionArgs:
+    def __init__(__self__, *,
+                 config_path: pulumi.Input[_builtins.str],
+                 keyring_path: pulumi.Input[_builtins.str],
+                 rbd_pool: pulumi.Input[_builtins.str],
+                 client_id: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+
+        :param pulumi.Input[_builtins.str] config_path: ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+        :param pulumi.Input[_builtins.str] keyring_path: Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+        :param pulumi.Input[_builtins.str] rbd_pool: The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+        :param pulumi.Input[_builtins.str] client_id: The cephx user without "client." (default "admin").
+        """
+        pulumi.set(__self__, "config_path", config_path)
+        pulumi.set(__self__, "keyring_path", keyring_path)
+        pulumi.set(__self__, "rbd_pool", rbd_pool)
+        if client_id is not None:
+            pulumi.set(__self__, "client_id", client_id)
+
+    @_builtins.property
+    @pulumi.getter(name="configPath")
+    def config_path(self) -> pulumi.Input[_builtins.str]:
+        """
+        ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+        """
+        return pulumi.get(self, "config_path")
+
+    @config_path.setter
+    def config_path(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "config_path", value)
+
+    @_builtins.property
+    @pulumi.getter(name="keyringPath")
+    def keyring_path(self) -> pulumi.Input[_builtins.str]:
+        """
+        Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+        """
+        return pulumi.get(self, "keyring_path")
+
+    @keyring_path.setter
+    def keyring_path(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "keyring_path", value)
+
+    @_builtins.property
+    @pulumi.getter(name="rbdPool")
+    def rbd_pool(self) -> pulumi.Input[_builtins.str]:
+        """
+        The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+        """
+        return pulumi.get(self, "rbd_pool")
+
+    @rbd_pool.setter
+    def rbd_pool(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "rbd_pool", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientId")
+    def client_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The cephx user without "client." (default "admin").
+        """
+        return pulumi.get(self, "client_id")
+
+    @client_id.setter
+    def client_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "client_id", value)
+
 
 class ChapArgsDict(TypedDict):
     """

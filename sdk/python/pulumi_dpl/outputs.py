@@ -16,6 +16,7 @@ from . import _utilities
 from . import outputs
 
 __all__ = [
+    'CephConnection',
     'Chap',
     'DplServer',
     'ISCSIConnectionInfo',
@@ -25,6 +26,86 @@ __all__ = [
     'PoolDeviceHealthErrors',
     'ReplicationCredentials',
 ]
+
+@pulumi.output_type
+class CephConnection(dict):
+    """
+    How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "configPath":
+            suggest = "config_path"
+        elif key == "keyringPath":
+            suggest = "keyring_path"
+        elif key == "rbdPool":
+            suggest = "rbd_pool"
+        elif key == "clientId":
+            suggest = "client_id"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in CephConnection. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        CephConnection.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        CephConnection.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 config_path: _builtins.str,
+                 keyring_path: _builtins.str,
+                 rbd_pool: _builtins.str,
+                 client_id: Optional[_builtins.str] = None):
+        """
+        How the DPL server reaches the Ceph cluster of an rbd pool; both files must be on the server's --allow-ceph-file list.
+
+        :param _builtins.str config_path: ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+        :param _builtins.str keyring_path: Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+        :param _builtins.str rbd_pool: The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+        :param _builtins.str client_id: The cephx user without "client." (default "admin").
+        """
+        pulumi.set(__self__, "config_path", config_path)
+        pulumi.set(__self__, "keyring_path", keyring_path)
+        pulumi.set(__self__, "rbd_pool", rbd_pool)
+        if client_id is not None:
+            pulumi.set(__self__, "client_id", client_id)
+
+    @_builtins.property
+    @pulumi.getter(name="configPath")
+    def config_path(self) -> _builtins.str:
+        """
+        ceph.conf of the cluster on the DPL server (it names the monitors and, for tgtd's rbd store, the client's keyring).
+        """
+        return pulumi.get(self, "config_path")
+
+    @_builtins.property
+    @pulumi.getter(name="keyringPath")
+    def keyring_path(self) -> _builtins.str:
+        """
+        Keyring of the cephx user on the DPL server, with rbd caps on the RBD pool.
+        """
+        return pulumi.get(self, "keyring_path")
+
+    @_builtins.property
+    @pulumi.getter(name="rbdPool")
+    def rbd_pool(self) -> _builtins.str:
+        """
+        The Ceph pool the volumes' RBD images go to (it must exist and be initialised with `rbd pool init`).
+        """
+        return pulumi.get(self, "rbd_pool")
+
+    @_builtins.property
+    @pulumi.getter(name="clientId")
+    def client_id(self) -> Optional[_builtins.str]:
+        """
+        The cephx user without "client." (default "admin").
+        """
+        return pulumi.get(self, "client_id")
+
 
 @pulumi.output_type
 class Chap(dict):

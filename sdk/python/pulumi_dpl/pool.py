@@ -24,6 +24,8 @@ class PoolArgs:
                  name: pulumi.Input[_builtins.str],
                  adopt: pulumi.Input[Optional[_builtins.str]] = None,
                  allow_unsafe_raid56: pulumi.Input[Optional[_builtins.bool]] = None,
+                 backend: pulumi.Input[Optional[_builtins.str]] = None,
+                 ceph: pulumi.Input[Optional['CephConnectionArgs']] = None,
                  compression: pulumi.Input[Optional[_builtins.str]] = None,
                  dedupe_interval_hours: pulumi.Input[Optional[_builtins.float]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
@@ -40,10 +42,12 @@ class PoolArgs:
         :param pulumi.Input[_builtins.str] name: Display name, unique on the server. Changing it renames the pool in place.
         :param pulumi.Input[_builtins.str] adopt: Takes over an existing DPL object with this id instead of creating one. Nothing on the object is changed: the create fails if the object does not match the declared inputs. Destroying the resource afterwards deletes the object, as for any managed resource (use `retainOnDelete` to keep it).
         :param pulumi.Input[_builtins.bool] allow_unsafe_raid56: Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can leave parity that no longer matches its data (the "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
+        :param pulumi.Input[_builtins.str] backend: "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+        :param pulumi.Input['CephConnectionArgs'] ceph: Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
         :param pulumi.Input[_builtins.str] compression: "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
         :param pulumi.Input[_builtins.float] dedupe_interval_hours: The same for dedupe (sharing identical blocks between volumes and snapshots).
         :param pulumi.Input[_builtins.str] description: Free-text description (changed in place).
-        :param pulumi.Input[Sequence[pulumi.Input['PoolDeviceArgs']]] devices: The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+        :param pulumi.Input[Sequence[pulumi.Input['PoolDeviceArgs']]] devices: The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
         :param pulumi.Input[_builtins.bool] force_destroy: Delete the pool on destroy even when volumes remain in it.
         :param pulumi.Input[_builtins.float] max_oversubscription: Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity. Changed in place; the server refuses a cap below what is already provisioned.
         :param pulumi.Input[_builtins.int] operation_timeout_seconds: Deadline in seconds of each DPL call this resource's operations make, retries and waits included (default 600). Pulumi's `customTimeouts` are ignored by dynamic providers.
@@ -56,6 +60,10 @@ class PoolArgs:
             pulumi.set(__self__, "adopt", adopt)
         if allow_unsafe_raid56 is not None:
             pulumi.set(__self__, "allow_unsafe_raid56", allow_unsafe_raid56)
+        if backend is not None:
+            pulumi.set(__self__, "backend", backend)
+        if ceph is not None:
+            pulumi.set(__self__, "ceph", ceph)
         if compression is not None:
             pulumi.set(__self__, "compression", compression)
         if dedupe_interval_hours is not None:
@@ -115,6 +123,30 @@ class PoolArgs:
 
     @_builtins.property
     @pulumi.getter
+    def backend(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+        """
+        return pulumi.get(self, "backend")
+
+    @backend.setter
+    def backend(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "backend", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ceph(self) -> pulumi.Input[Optional['CephConnectionArgs']]:
+        """
+        Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+        """
+        return pulumi.get(self, "ceph")
+
+    @ceph.setter
+    def ceph(self, value: pulumi.Input[Optional['CephConnectionArgs']]):
+        pulumi.set(self, "ceph", value)
+
+    @_builtins.property
+    @pulumi.getter
     def compression(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
@@ -153,7 +185,7 @@ class PoolArgs:
     @pulumi.getter
     def devices(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['PoolDeviceArgs']]]]:
         """
-        The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+        The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
         """
         return pulumi.get(self, "devices")
 
@@ -242,6 +274,8 @@ class Pool(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  adopt: pulumi.Input[Optional[_builtins.str]] = None,
                  allow_unsafe_raid56: pulumi.Input[Optional[_builtins.bool]] = None,
+                 backend: pulumi.Input[Optional[_builtins.str]] = None,
+                 ceph: pulumi.Input[Optional[Union['CephConnectionArgs', 'CephConnectionArgsDict', 'outputs.CephConnection']]] = None,
                  compression: pulumi.Input[Optional[_builtins.str]] = None,
                  dedupe_interval_hours: pulumi.Input[Optional[_builtins.float]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
@@ -255,16 +289,18 @@ class Pool(pulumi.CustomResource):
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  __props__=None):
         """
-        A DPL storage pool (btrfs over image files or block devices), with RAID and compression.
+        A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] adopt: Takes over an existing DPL object with this id instead of creating one. Nothing on the object is changed: the create fails if the object does not match the declared inputs. Destroying the resource afterwards deletes the object, as for any managed resource (use `retainOnDelete` to keep it).
         :param pulumi.Input[_builtins.bool] allow_unsafe_raid56: Must be true for raid5 or raid6. btrfs parity RAID is not considered stable: a crash or power loss in the middle of a stripe write can leave parity that no longer matches its data (the "write hole"), and a device lost later then rebuilds those blocks wrong; scrub is much slower than on mirrors and is the only way to find such stripes. Metadata is kept on raid1 (raid5) or raid1c3 (raid6). Prefer raid1/raid10/raid1c3 for data you cannot restore.
+        :param pulumi.Input[_builtins.str] backend: "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+        :param pulumi.Input[Union['CephConnectionArgs', 'CephConnectionArgsDict', 'outputs.CephConnection']] ceph: Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
         :param pulumi.Input[_builtins.str] compression: "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
         :param pulumi.Input[_builtins.float] dedupe_interval_hours: The same for dedupe (sharing identical blocks between volumes and snapshots).
         :param pulumi.Input[_builtins.str] description: Free-text description (changed in place).
-        :param pulumi.Input[Sequence[pulumi.Input[Union['PoolDeviceArgs', 'PoolDeviceArgsDict', 'outputs.PoolDevice']]]] devices: The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['PoolDeviceArgs', 'PoolDeviceArgsDict', 'outputs.PoolDevice']]]] devices: The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
         :param pulumi.Input[_builtins.bool] force_destroy: Delete the pool on destroy even when volumes remain in it.
         :param pulumi.Input[_builtins.float] max_oversubscription: Thin over-subscription cap: provisioned bytes may reach this multiple of usable capacity. Changed in place; the server refuses a cap below what is already provisioned.
         :param pulumi.Input[_builtins.str] name: Display name, unique on the server. Changing it renames the pool in place.
@@ -280,7 +316,7 @@ class Pool(pulumi.CustomResource):
                  args: PoolArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         """
-        A DPL storage pool (btrfs over image files or block devices), with RAID and compression.
+        A DPL storage pool: btrfs over image files or block devices (RAID, compression), or RBD images in a Ceph pool.
 
         :param str resource_name: The name of the resource.
         :param PoolArgs args: The arguments to use to populate this resource's properties.
@@ -299,6 +335,8 @@ class Pool(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  adopt: pulumi.Input[Optional[_builtins.str]] = None,
                  allow_unsafe_raid56: pulumi.Input[Optional[_builtins.bool]] = None,
+                 backend: pulumi.Input[Optional[_builtins.str]] = None,
+                 ceph: pulumi.Input[Optional[Union['CephConnectionArgs', 'CephConnectionArgsDict', 'outputs.CephConnection']]] = None,
                  compression: pulumi.Input[Optional[_builtins.str]] = None,
                  dedupe_interval_hours: pulumi.Input[Optional[_builtins.float]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
@@ -321,6 +359,8 @@ class Pool(pulumi.CustomResource):
 
             __props__.__dict__["adopt"] = adopt
             __props__.__dict__["allow_unsafe_raid56"] = allow_unsafe_raid56
+            __props__.__dict__["backend"] = backend
+            __props__.__dict__["ceph"] = ceph
             __props__.__dict__["compression"] = compression
             __props__.__dict__["dedupe_interval_hours"] = dedupe_interval_hours
             __props__.__dict__["description"] = description
@@ -369,6 +409,8 @@ class Pool(pulumi.CustomResource):
 
         __props__.__dict__["adopt"] = None
         __props__.__dict__["allow_unsafe_raid56"] = None
+        __props__.__dict__["backend"] = None
+        __props__.__dict__["ceph"] = None
         __props__.__dict__["compression"] = None
         __props__.__dict__["dedupe_interval_hours"] = None
         __props__.__dict__["description"] = None
@@ -417,6 +459,22 @@ class Pool(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def backend(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        "btrfs" (default): the pool is btrfs on the server's own devices. "rbd": the volumes are RBD images in a Ceph pool (`ceph` says which), so the Ceph cluster holds the data and its copies; no devices, RAID level, compression or scrub/dedupe schedule then. Fixed at creation: a change fails at preview (a pool never moves between backends, and is never replaced).
+        """
+        return pulumi.get(self, "backend")
+
+    @_builtins.property
+    @pulumi.getter
+    def ceph(self) -> pulumi.Output[Optional['outputs.CephConnection']]:
+        """
+        Required with backend "rbd". Fixed at creation like `backend` (a change fails at preview).
+        """
+        return pulumi.get(self, "ceph")
+
+    @_builtins.property
+    @pulumi.getter
     def compression(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         "none" (default), "lzo", "zstd" or "zstd:<1-15>". Changed in place: data written from then on is stored with the new setting, data already stored keeps the compression it was written with.
@@ -451,7 +509,7 @@ class Pool(pulumi.CustomResource):
     @pulumi.getter
     def devices(self) -> pulumi.Output[Optional[Sequence['outputs.PoolDevice']]]:
         """
-        The devices of the pool (1..16). Required unless adopting. Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
+        The devices of a btrfs pool (1..16). Required unless adopting or with backend "rbd". Changing them is an in-place update (the pool and its volumes stay): a device no longer named is replaced by a newly named one (`btrfs replace`; a missing device is rebuilt from the pool's redundancy), other new devices are added, other dropped ones removed after their data moved to the rest. Devices are matched by what they are (size or path), not by position. The server refuses a removal that would leave too few devices for the RAID level or too little room for the data.
         """
         return pulumi.get(self, "devices")
 
