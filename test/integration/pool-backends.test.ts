@@ -103,19 +103,22 @@ const backends = [
   { backend: "rbd", poolId: (): string => rbdPoolId },
 ];
 
-describe.each(backends)("on a $backend pool", ({ poolId }) => {
-  async function volume(sizeBytes = 64 * MiB): Promise<string> {
-    const id = newId();
-    await client.createVolume(id, { poolId: poolId(), sizeBytes, name: `backends-${id.slice(0, 6)}` });
-    return id;
-  }
+async function volumeIn(poolId: string, sizeBytes = 64 * MiB): Promise<string> {
+  const id = newId();
+  await client.createVolume(id, { poolId, sizeBytes, name: `backends-${id.slice(0, 6)}` });
+  return id;
+}
 
-  async function exported(volumeId: string, initiators = [HOST]): Promise<LunAddress> {
-    const { connections } = await client.assignIscsi(volumeId, { initiators });
-    const connection: IscsiConnection | undefined = connections[0];
-    if (connection === undefined) throw new Error("no connection info");
-    return { portal: connection.portal, targetIqn: connection.targetIqn, lun: connection.lun, initiator: HOST };
-  }
+/** Exports the volume to HOST and returns the LUN as HOST reaches it. */
+async function exported(volumeId: string): Promise<LunAddress> {
+  const { connections } = await client.assignIscsi(volumeId, { initiators: [HOST] });
+  const connection: IscsiConnection | undefined = connections[0];
+  if (connection === undefined) throw new Error("no connection info");
+  return { portal: connection.portal, targetIqn: connection.targetIqn, lun: connection.lun, initiator: HOST };
+}
+
+describe.each(backends)("on a $backend pool", ({ poolId }) => {
+  const volume = (sizeBytes?: number): Promise<string> => volumeIn(poolId(), sizeBytes);
 
   async function remove(...volumeIds: string[]): Promise<void> {
     for (const id of volumeIds) await client.deleteVolume(id, { force: true });
@@ -199,12 +202,8 @@ describe.each(backends)("on a $backend pool", ({ poolId }) => {
 
 describe("rbd only", () => {
   it("makes a volume from a snapshot as a copy-on-write clone: Ceph shows its parent and no data copied", async () => {
-    const source = newId();
-    await client.createVolume(source, { poolId: rbdPoolId, sizeBytes: 64 * MiB, name: "cow-source" });
-    const { connections } = await client.assignIscsi(source, { initiators: [HOST] });
-    const connection = connections[0];
-    if (connection === undefined) throw new Error("no connection info");
-    await writePattern({ ...connection, initiator: HOST }, 0x99, 0, 16 * MiB);
+    const source = await volumeIn(rbdPoolId);
+    await writePattern(await exported(source), 0x99, 0, 16 * MiB);
     const snapshot = newId();
     await client.createSnapshot(source, snapshot);
     const child = newId();

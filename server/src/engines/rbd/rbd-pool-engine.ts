@@ -6,9 +6,12 @@
  */
 import type { Compression } from "@prophetstor/dpl-provider/wire";
 import { EngineError, type BlockIoCounters, type HostSpace, type PoolEngine, type PoolHealth, type PoolUsage } from "../../core/ports";
-import { RBD_SLOW_COMMAND_MS, type RbdCli } from "./rbd-cli";
+import type { RbdCli } from "./rbd-cli";
 import { RbdImages, type RbdPoolDirectory } from "./rbd-images";
 import { RbdVolumeEngine } from "./rbd-volume-engine";
+
+/** How long a pool create or attach waits for the cluster to answer before calling it unreachable. */
+const REACH_TIMEOUT_MS = 30_000;
 
 const NO_IO: BlockIoCounters = { readOps: 0, readBytes: 0, readMs: 0, writeOps: 0, writeBytes: 0, writeMs: 0 };
 
@@ -108,7 +111,7 @@ export class RbdPoolEngine implements PoolEngine {
   private async reach(poolId: string): Promise<RbdCli> {
     const cli = this.images.cli(poolId);
     try {
-      await cli.rbd(["ls", "--format", "json", "--pool", cli.connection.rbdPool], RBD_SLOW_COMMAND_MS / 60);
+      await cli.rbd(["ls", "--format", "json", "--pool", cli.connection.rbdPool], REACH_TIMEOUT_MS);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new EngineError("INVALID_REQUEST", `Ceph pool ${cli.connection.rbdPool} cannot be reached as client.${cli.connection.clientId}: ${reason}`);
