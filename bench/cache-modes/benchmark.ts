@@ -13,7 +13,7 @@ import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
 import { runCommand } from "../../server/src/engines/command";
 import { BenchTgtd } from "../data-path/bench-tgtd";
 import { SHIPPED, type TgtdSettings } from "../data-path/tgtd-settings";
-import { fillFile, missingDataPathTool, runOverIscsi, workload, type Workload, type WorkloadResult } from "../data-path/workloads";
+import { fillLocalTarget, missingDataPathTool, runOverIscsi, workload, type Workload, type WorkloadResult } from "../data-path/workloads";
 
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;
@@ -63,7 +63,7 @@ export const cacheModesBenchmark: Benchmark = {
     try {
       const file = join(fs.mountPoint, "data");
       ctx.log(`filling ${plan.fileBytes / MIB} MiB backing file`);
-      await fillFile(file, plan.fileBytes);
+      await fillLocalTarget({ kind: "file", file, bytes: plan.fileBytes });
       for (const { mode, bsoflags } of MODES) targets.push({ mode, tgtd: await BenchTgtd.start({ ...SHIPPED, name: `cache-${mode}`, bsoflags }, file) });
 
       const series = new Map<CacheMode, number[]>(MODES.map(({ mode }) => [mode, []]));

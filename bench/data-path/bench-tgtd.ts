@@ -1,7 +1,7 @@
 /**
- * A tgtd of the benchmark's own (own control port, own portal) serving one file as LUN 1 of one
- * target, started with a given set of settings. Several can serve the same file at once, so the
- * settings are compared workload by workload on identical file layouts.
+ * A tgtd of the benchmark's own (own control port, own portal) serving one file (or RBD image) as
+ * LUN 1 of one target, started with a given set of settings. Several can serve the same file at
+ * once, so the settings are compared workload by workload on identical file layouts.
  */
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +28,8 @@ export class BenchTgtd {
     return `iscsi://${this.portal}/${this.iqn}/1`;
   }
 
-  static async start(settings: TgtdSettings, backingFile: string): Promise<BenchTgtd> {
+  /** `backingStore` is a file, or `<rbd pool>/<image>` with `rbdOptions` (`conf=…;id=…`) for bstype rbd. */
+  static async start(settings: TgtdSettings, backingStore: string, rbdOptions?: string): Promise<BenchTgtd> {
     // tgtd takes control ports up to 32767; the test harness draws from 20000 up, so stay below.
     const controlPort = 10_000 + Math.floor(Math.random() * 10_000);
     const portal = `127.0.0.1:${await freeTcpPort()}`;
@@ -42,9 +43,10 @@ export class BenchTgtd {
       await tgtd.admin(["--lld", "iscsi", "--mode", "target", "--op", "new", "--tid", String(TID), "--targetname", iqn]);
       await tgtd.admin([
         "--lld", "iscsi", "--mode", "logicalunit", "--op", "new", "--tid", String(TID), "--lun", "1",
-        "--backing-store", backingFile, "--bstype", settings.bstype,
+        "--backing-store", backingStore, "--bstype", settings.bstype,
         // tgtd's aio backing store always opens with O_DIRECT and refuses --bsoflags; null has no file.
         ...(settings.bstype !== "rdwr" || settings.bsoflags === "" ? [] : ["--bsoflags", settings.bsoflags]),
+        ...(settings.bstype === "rbd" && rbdOptions !== undefined ? ["--bsopts", rbdOptions] : []),
       ]);
       for (const [name, value] of Object.entries(settings.sessionParams)) {
         await tgtd.admin(["--lld", "iscsi", "--mode", "target", "--op", "update", "--tid", String(TID), "--name", name, "--value", value]);

@@ -10,8 +10,11 @@ export interface TgtdSettings {
   env: Record<string, string>;
   /** tgtd -t (I/O threads per backing store); undefined = tgtd's default (16). */
   ioThreads?: number;
-  /** "null": no disk at all (reads return zeros, writes are dropped): the iSCSI transport's ceiling. */
-  bstype: "rdwr" | "aio" | "null";
+  /**
+   * "null": no disk at all (reads return zeros, writes are dropped): the iSCSI transport's ceiling.
+   * "rbd": an RBD image through librbd (tgt-rbd), what the server's rbd pools export.
+   */
+  bstype: "rdwr" | "aio" | "null" | "rbd";
   /**
    * "direct" = O_DIRECT on the backing file (the baseline then uses O_DIRECT too); aio is always
    * O_DIRECT. "sync" (O_SYNC) and "" (page cache) are the server's writethrough and writeback
@@ -58,6 +61,9 @@ export const SHIPPED: TgtdSettings = {
  */
 export const NULL_CEILING: TgtdSettings = { ...SHIPPED, name: "null-ceiling", bstype: "null" };
 
+/** What the server exports an rbd pool's volume with: librbd caches as the Ceph client is set, so no open flags. */
+export const RBD_SHIPPED: TgtdSettings = { ...SHIPPED, bstype: "rbd", bsoflags: "" };
+
 /** The full mode's tuning matrix: one change at a time from `shipped` (and from `stock`). */
 export const TUNING_MATRIX: TgtdSettings[] = [
   STOCK,
@@ -69,6 +75,19 @@ export const TUNING_MATRIX: TgtdSettings[] = [
   { ...SHIPPED, name: "shipped+64-threads", ioThreads: 64 },
 ];
 
+function backingStoreText(s: TgtdSettings): string {
+  switch (s.bstype) {
+    case "aio":
+      return "--bstype aio (O_DIRECT)";
+    case "null":
+      return "--bstype null (no disk)";
+    case "rbd":
+      return "--bstype rbd --bsopts conf=…;id=…";
+    case "rdwr":
+      return `--bstype rdwr${s.bsoflags === "" ? "" : ` --bsoflags ${s.bsoflags}`}`;
+  }
+}
+
 /** The settings as a reader would apply them by hand. */
 export function describeSettings(s: TgtdSettings): string {
   const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ");
@@ -77,7 +96,7 @@ export function describeSettings(s: TgtdSettings): string {
     `${s.name}:`,
     env === "" ? "no env" : `env ${env}`,
     `tgtd${s.ioThreads === undefined ? "" : ` -t ${s.ioThreads}`}`,
-    s.bstype === "aio" ? "--bstype aio (O_DIRECT)" : s.bstype === "null" ? "--bstype null (no disk)" : `--bstype ${s.bstype}${s.bsoflags === "" ? "" : ` --bsoflags ${s.bsoflags}`}`,
+    backingStoreText(s),
     params === "" ? "default session params" : `session ${params}`,
   ].join(" ");
 }

@@ -3,7 +3,8 @@
  *
  * - through iSCSI: `qemu-img bench` (libiscsi, a user-space initiator) with cache=none: no host
  *   cache and no flush per write, i.e. the target's O_DIRECT writes are what is measured;
- * - locally: fio with libaio and O_DIRECT on the same file, the same block size and depth.
+ * - locally: fio with libaio and O_DIRECT on the same file, the same block size and depth (on an
+ *   rbd pool: fio's rbd engine on the same image).
  *
  * Why two tools: qemu-img bench reads every request into ONE shared buffer, and btrfs verifies
  * O_DIRECT read checksums in the user's buffer, so at depth > 1 on a local btrfs file it fails with
@@ -15,6 +16,7 @@
  * visits each block once. Neither lets requests merge or the readahead help.
  */
 import { runCommand } from "../../server/src/engines/command";
+import type { CephClusterAccess } from "../../test/support/ceph-cluster";
 
 export interface Workload {
   id: string;
@@ -101,23 +103,39 @@ const FioReport = {
   },
 };
 
-export async function runLocally(file: string, fileBytes: number, w: Workload, seconds: number): Promise<WorkloadResult> {
+/**
+ * What fio drives locally: a file (libaio, O_DIRECT), or an RBD image through librbd (fio's rbd
+ * engine, the same library and Ceph client settings as tgtd's rbd backing store).
+ */
+export type LocalTarget =
+  | { kind: "file"; file: string; bytes: number }
+  | { kind: "rbd"; cluster: CephClusterAccess; image: string; bytes: number };
+
+function fioTarget(target: LocalTarget): { args: string[]; env: Record<string, string> } {
+  if (target.kind === "file") {
+    return { args: [`--filename=${target.file}`, `--size=${target.bytes}`, "--ioengine=libaio", "--direct=1"], env: {} };
+  }
+  // librados finds the cluster through CEPH_CONF, and the user's key through its [client] keyring line.
+  return {
+    args: ["--ioengine=rbd", `--clientname=${target.cluster.client}`, `--pool=${target.cluster.rbdPool}`, `--rbdname=${target.image}`, `--size=${target.bytes}`],
+    env: { CEPH_CONF: target.cluster.conf },
+  };
+}
+
+export async function runLocally(target: LocalTarget, w: Workload, seconds: number): Promise<WorkloadResult> {
   const rw = `${w.pattern === "random" ? "rand" : ""}${w.direction}`;
-  const args = [
-    "--name=local", `--filename=${file}`, `--size=${fileBytes}`, `--rw=${rw}`, `--bs=${w.blockBytes}`,
-    `--iodepth=${w.depth}`, "--ioengine=libaio", "--direct=1", "--random_generator=lfsr",
+  const { args, env } = fioTarget(target);
+  const { stdout } = await runCommand("fio", [
+    "--name=local", ...args, `--rw=${rw}`, `--bs=${w.blockBytes}`, `--iodepth=${w.depth}`, "--random_generator=lfsr",
     "--ramp_time=500ms", `--runtime=${Math.round(seconds * 1000)}ms`, "--time_based", "--output-format=json",
-  ];
-  const { stdout } = await runCommand("fio", args, { timeoutMs: (seconds + 60) * 1000 });
+  ], { timeoutMs: (seconds + 60) * 1000, env });
   return FioReport.parse(stdout, w.direction);
 }
 
-/** Fills the file with incompressible data, sequentially, so reads hit real extents. */
-export async function fillFile(file: string, fileBytes: number): Promise<void> {
-  await runCommand("fio", [
-    "--name=fill", `--filename=${file}`, `--size=${fileBytes}`, "--rw=write", "--bs=1M", "--iodepth=8",
-    "--ioengine=libaio", "--direct=1", "--output-format=terse",
-  ], { timeoutMs: 300_000 });
+/** Fills the file or image with incompressible data, sequentially, so reads hit real extents (objects). */
+export async function fillLocalTarget(target: LocalTarget): Promise<void> {
+  const { args, env } = fioTarget(target);
+  await runCommand("fio", ["--name=fill", ...args, "--rw=write", "--bs=1M", "--iodepth=8", "--output-format=terse"], { timeoutMs: 300_000, env });
 }
 
 /** Why the iSCSI benchmarks cannot run here (a tool they drive is missing), or undefined. */

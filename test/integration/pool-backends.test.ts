@@ -8,74 +8,40 @@
  * visible to the initiator, only the ACL's initiators get in, and deleting a parent never harms
  * its children. rbd-only facts (copy-on-write clones, images removed with their pool) follow.
  */
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DplClient, type IscsiConnection } from "../../provider/src/client";
 import { toHexId } from "../../provider/src/wire";
+import { TestCephCluster } from "../support/ceph-cluster";
 import { startServer, type RunningServer } from "../support/dpl-server";
 import { holdsPattern, QemuIoSession, runQemuIo, writePattern, type LunAddress } from "../support/iscsi-initiator";
 
-const execFileAsync = promisify(execFile);
 const MiB = 2 ** 20;
 const HOST = "iqn.2026-12.org.opendpl.test:backends";
 const STRANGER = "iqn.2026-12.org.opendpl.test:stranger";
-const repoRoot = resolve(__dirname, "../..");
-const clusterScript = join(repoRoot, "scripts/ceph-cluster.sh");
-
-interface CephCluster {
-  dir: string;
-  conf: string;
-  keyring: string;
-  client: string;
-  rbdPool: string;
-}
 
 let server: RunningServer;
 let client: DplClient;
-let cluster: CephCluster | undefined;
+let cluster: TestCephCluster | undefined;
 let rbdPoolId = "";
 const teardown: Array<() => Promise<void>> = [];
 
 const newId = (): string => toHexId(randomUUID());
 
-async function startCluster(): Promise<CephCluster> {
-  mkdirSync(join(repoRoot, ".work"), { recursive: true });
-  const dir = mkdtempSync(join(repoRoot, ".work", "ceph-"));
-  const { stdout } = await execFileAsync("bash", [clusterScript, "start", dir], { timeout: 240_000 });
-  const values = new Map(stdout.split("\n").flatMap((line) => {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    return match?.[1] === undefined || match[2] === undefined ? [] : [[match[1], match[2]] as const];
-  }));
-  const value = (key: string): string => {
-    const found = values.get(key);
-    if (found === undefined) throw new Error(`ceph-cluster.sh printed no ${key}: ${stdout}`);
-    return found;
-  };
-  return { dir, conf: value("CEPH_CONF"), keyring: value("CEPH_KEYRING"), client: value("CEPH_CLIENT"), rbdPool: value("RBD_POOL") };
-}
-
-/** `rbd` as the DPL server's Ceph user, for what only Ceph itself can tell. */
+/** `rbd` as the DPL server's Ceph user. */
 async function rbd(...args: string[]): Promise<string> {
   if (cluster === undefined) throw new Error("no cluster");
-  const { stdout } = await execFileAsync("rbd", ["--conf", cluster.conf, "--keyring", cluster.keyring, "--id", cluster.client, ...args], { timeout: 60_000 });
-  return stdout;
+  return cluster.rbd(...args);
 }
 
 const dplImages = async (): Promise<string[]> =>
-  (JSON.parse(await rbd("ls", "--format", "json", "--pool", cluster?.rbdPool ?? "")) as string[]).filter((name) => name.startsWith(`dpl-${rbdPoolId}-`));
+  ((await cluster?.images()) ?? []).filter((name) => name.startsWith(`dpl-${rbdPoolId}-`));
 
 beforeAll(async () => {
-  await execFileAsync("bash", [clusterScript, "install"], { timeout: 600_000 });
-  cluster = await startCluster();
+  cluster = await TestCephCluster.start();
   const started = cluster;
-  teardown.push(async () => {
-    await execFileAsync("bash", [clusterScript, "stop", started.dir], { timeout: 120_000 });
-  });
-  server = await startServer({ extraArgs: ["--allow-ceph-file", cluster.conf, cluster.keyring] });
+  teardown.push(() => started.stop());
+  server = await startServer({ extraArgs: cluster.serverArgs });
   // The server (and its tgtd, which holds rbd images open) stops before the cluster does.
   teardown.push(() => server.stop());
   client = new DplClient({ endpoint: server.url, password: server.password, ...(server.caPem === "" ? {} : { ca: server.caPem }) });
@@ -83,7 +49,7 @@ beforeAll(async () => {
   rbdPoolId = newId();
   const pool = await client.createPool(rbdPoolId, {
     name: "ceph", devices: [], backend: "rbd",
-    ceph: { config_path: cluster.conf, keyring_path: cluster.keyring, client_id: cluster.client, rbd_pool: cluster.rbdPool },
+    ceph: cluster.poolConnection,
   });
   expect(pool.metadata).toMatchObject({ backend: "rbd", state: "Online", devices: [] });
   expect(pool.metadata.total_capacity).toBeGreaterThan(0);
@@ -222,7 +188,7 @@ describe("rbd only", () => {
     const id = newId();
     const attempt = client.createPool(id, {
       name: "unreachable", devices: [], backend: "rbd",
-      ceph: { config_path: cluster.conf, keyring_path: cluster.keyring, client_id: cluster.client, rbd_pool: "no-such-pool" },
+      ceph: { ...cluster.poolConnection, rbd_pool: "no-such-pool" },
     });
     await expect(attempt).rejects.toThrow(/no-such-pool/);
     expect(await client.getPool(id)).toBeUndefined();
