@@ -21,7 +21,8 @@ describe("the ceph-pool example", () => {
   const cleanups = new Cleanups();
 
   beforeAll(async () => {
-    cluster = await TestCephCluster.start();
+    // The example's 10 GiB volume must fit the pool (a thin volume may not outgrow it): a 16 GiB sparse OSD.
+    cluster = await TestCephCluster.start({ osdSize: "16G" });
     cleanups.add(() => cluster.stop());
     // The server's tgtd holds rbd images open: it stops before the cluster (cleanups run last-in first).
     server = await startServer({ extraArgs: cluster.serverArgs });

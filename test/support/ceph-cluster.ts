@@ -30,12 +30,16 @@ export class TestCephCluster implements CephClusterAccess {
     readonly rbdPool: string,
   ) {}
 
-  /** Installs the packages when missing (quick when present), then starts a cluster. */
-  static async start(): Promise<TestCephCluster> {
+  /**
+   * Installs the packages when missing (quick when present), then starts a cluster.
+   * `osdSize` is the apparent size of the OSD's sparse file ("8G" by default): the pool's capacity.
+   */
+  static async start(options: { osdSize?: string } = {}): Promise<TestCephCluster> {
     await execFileAsync("bash", [clusterScript, "install"], { timeout: 600_000 });
     mkdirSync(join(repoRoot, ".work"), { recursive: true });
     const dir = mkdtempSync(join(repoRoot, ".work", "ceph-"));
-    const { stdout } = await execFileAsync("bash", [clusterScript, "start", dir], { timeout: 240_000 });
+    const env = options.osdSize === undefined ? process.env : { ...process.env, CEPH_OSD_SIZE: options.osdSize };
+    const { stdout } = await execFileAsync("bash", [clusterScript, "start", dir], { timeout: 240_000, env });
     const values = new Map(stdout.split("\n").flatMap((line) => {
       const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
       return match?.[1] === undefined || match[2] === undefined ? [] : [[match[1], match[2]] as const];
