@@ -35,7 +35,10 @@ export class BenchTgtd {
     const portal = `127.0.0.1:${await freeTcpPort()}`;
     const args = ["-f", "-C", String(controlPort), "--iscsi", `portal=${portal}`];
     if (settings.ioThreads !== undefined) args.push("-t", String(settings.ioThreads));
-    const daemon = await DaemonProcess.start("tgtd", args, { env: settings.env });
+    // taskset execs tgtd in its own process: the pid stays tgtd's.
+    const daemon = settings.cpus === undefined
+      ? await DaemonProcess.start("tgtd", args, { env: settings.env })
+      : await DaemonProcess.start("taskset", ["-c", settings.cpus, "tgtd", ...args], { env: settings.env });
     const iqn = `iqn.2026-11.dev.dpl.bench:${settings.name.replace(/[^a-z0-9-]/g, "-")}-${controlPort}`;
     const tgtd = new BenchTgtd(settings, daemon, controlPort, portal, iqn);
     try {

@@ -21,6 +21,8 @@ export interface TgtdSettings {
    * cache modes, which the cache-modes benchmark compares.
    */
   bsoflags: "direct" | "sync" | "";
+  /** CPUs tgtd runs on (`taskset -c`); undefined = any, like the initiator and the disk. */
+  cpus?: string;
   /** iSCSI session parameters set per target with `tgtadm --op update --name N --value V`. */
   sessionParams: Record<string, string>;
 }
@@ -73,6 +75,8 @@ export const TUNING_MATRIX: TgtdSettings[] = [
   { ...SHIPPED, name: "shipped+aio", bstype: "aio" },
   { ...SHIPPED, name: "shipped+4-threads", ioThreads: 4 },
   { ...SHIPPED, name: "shipped+64-threads", ioThreads: 64 },
+  // tgtd on one core of its own, the initiator and btrfs free to use both.
+  { ...SHIPPED, name: "shipped+aio+cpu1", bstype: "aio", cpus: "1" },
 ];
 
 function backingStoreText(s: TgtdSettings): string {
@@ -95,7 +99,7 @@ export function describeSettings(s: TgtdSettings): string {
   return [
     `${s.name}:`,
     env === "" ? "no env" : `env ${env}`,
-    `tgtd${s.ioThreads === undefined ? "" : ` -t ${s.ioThreads}`}`,
+    `${s.cpus === undefined ? "" : `taskset -c ${s.cpus} `}tgtd${s.ioThreads === undefined ? "" : ` -t ${s.ioThreads}`}`,
     backingStoreText(s),
     params === "" ? "default session params" : `session ${params}`,
   ].join(" ");
