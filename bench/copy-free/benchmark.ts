@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { runCommand } from "../../server/src/engines/command";
 import { BtrfsPoolEngine } from "../../server/src/engines/btrfs/btrfs-pool-engine";
 import { BtrfsVolumeEngine } from "../../server/src/engines/btrfs/btrfs-volume-engine";
-import type { PoolDeviceRecord } from "../../server/src/core/ports";
+import type { PoolDeviceRecord, TargetSpec } from "../../server/src/core/ports";
+import { TgtTargetEngine } from "../../server/src/engines/tgt/tgt-target-engine";
+import { freeTcpPort } from "../fixtures/free-tcp-port";
 import { releaseOnSignal } from "../framework/cleanup-on-signal";
 import { type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
 import { sampleLatency, summarize } from "../framework/latency-stats";
@@ -46,7 +48,7 @@ function planFor(mode: Mode): Plan {
   }
 }
 
-const OPERATIONS = ["snapshot", "clone", "copy-from-snapshot", "rollback (swap)", "rollback (in place)"] as const;
+const OPERATIONS = ["snapshot", "clone", "copy-from-snapshot", "rollback (swap)", "rollback (in place)", "rollback (exported)"] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 /** Writes 1 GiB at the start of the file with O_DIRECT in random block order: one extent per write. */
@@ -74,7 +76,9 @@ async function measureBtrfs(ctx: BenchmarkContext, plan: Plan): Promise<CopyFree
     if (devices !== undefined) await engine.destroyPool(poolId, devices);
   });
   const samples: CopyFreeSample[] = [];
+  const targets = new TgtTargetEngine({ controlPort: 10_000 + Math.floor(Math.random() * 10_000), portal: { host: "127.0.0.1", port: await freeTcpPort() } });
   try {
+    await targets.start();
     devices = await engine.createPool(poolId, "single", "none", [{ type: "image_file", size: 8 * GIB }]);
     for (const layout of plan.layouts) {
       let previous: string | undefined;
@@ -117,6 +121,9 @@ async function measureBtrfs(ctx: BenchmarkContext, plan: Plan): Promise<CopyFree
             (i) => volumeEngine.deleteVolume(poolId, `${volume}-f${i}`)),
           "rollback (swap)": await sampleLatency(plan.rollbackRepetitions, () => volumeEngine.rollbackVolume(poolId, volume, `${volume}-base`, "swap")),
           "rollback (in place)": await sampleLatency(plan.rollbackRepetitions, () => volumeEngine.rollbackVolume(poolId, volume, `${volume}-base`, "in-place")),
+          "rollback (exported)": await exportedRollbacks(targets, plan.rollbackRepetitions, {
+            iqn: `iqn.2026-12.dev.dpl.bench:${volume}`, tid: 1, lun: 1, backingPath: data, cacheMode: "writeback", initiators: [],
+          }, () => volumeEngine.rollbackVolume(poolId, volume, `${volume}-base`, "swap")),
         };
         for (const operation of OPERATIONS) {
           const summary = summarize(timings[operation]);
@@ -131,7 +138,25 @@ async function measureBtrfs(ctx: BenchmarkContext, plan: Plan): Promise<CopyFree
     return samples;
   } finally {
     forgetSignalRelease();
+    await targets.stop();
     if (devices !== undefined) await engine.destroyPool(poolId, devices);
+  }
+}
+
+/**
+ * What the server does to roll back an exported volume (ExportService.whileLunClosed): close the
+ * LUN (the target stays), swap the data, open the LUN again on the rolled-back file.
+ */
+async function exportedRollbacks(targets: TgtTargetEngine, repetitions: number, spec: TargetSpec, swap: () => Promise<void>): Promise<number[]> {
+  await targets.applyTarget(spec);
+  try {
+    return await sampleLatency(repetitions, async () => {
+      await targets.closeLun(spec.tid, spec.lun);
+      await swap();
+      await targets.applyTarget(spec);
+    });
+  } finally {
+    await targets.removeTarget(spec.tid);
   }
 }
 
@@ -201,7 +226,7 @@ export const copyFreeBenchmark: Benchmark = {
     const plan = planFor(ctx.mode);
     const samples = [...await measureBtrfs(ctx, plan), ...await measureRbdCopyFree(ctx, plan)];
     recordSamples(ctx, samples);
-    ctx.note("Engine-level latency (the engines as the server calls them; HTTP not included). On btrfs, snapshot, clone and copy-from-snapshot are btrfs subvolume snapshots; rollback (swap), what an unexported volume gets, renames a writable snapshot of the snapshot into the volume's place; rollback (in place), what an exported volume gets so tgtd's open file serves the result, reflinks (FICLONE) the snapshot's file over the volume's and follows the extent count.");
+    ctx.note("Engine-level latency (the engines as the server calls them; HTTP not included). On btrfs, snapshot, clone and copy-from-snapshot are btrfs subvolume snapshots; rollback (swap), what an unexported volume gets, renames a writable snapshot of the snapshot into the volume's place; rollback (in place), what an exported volume gets so tgtd's open file serves the result, reflinks (FICLONE) the snapshot's file over the volume's and follows the extent count; rollback (exported), what the server does for an exported volume, closes its LUN on a real tgtd (the target and its sessions stay), swaps, and opens the LUN again.");
     ctx.note("On rbd (a single-node Ceph cluster on this machine: one mon, one mgr, one BlueStore OSD on a file, size 1), a snapshot is a protected RBD snapshot, a clone a copy-on-write RBD clone of a snapshot (of one taken for it, for a clone of a volume), rollback `rbd snap rollback` (it writes every object of the snapshot back: it follows the data). Every step is one `rbd` command, a process that connects to the monitor and the OSD first (about 60 ms here: `rbd info`, `snap protect`); a snapshot also waits for the monitor to hand out its id in a new OSD map (0.5–1 s here by hand, whatever the size), which is why snapshot and clone miss the 50 ms target on rbd while copy-from-snapshot (a clone of an existing snapshot) is near it. Size does not matter on either backend: see the ratios.");
     chartSamples(ctx, samples);
   },

@@ -1,6 +1,6 @@
 /**
  * The data path behind the API, through tgtd and a real iSCSI initiator (qemu-io): rollback of
- * an exported volume works in place, an extend is visible to the initiator, CHAP is enforced, and
+ * an exported volume serves the snapshot's data, an extend is visible to the initiator, CHAP is enforced, and
  * pool lifecycle with an over-subscription cap.
  */
 import { execFile } from "node:child_process";
@@ -50,7 +50,7 @@ async function qemuIo(volumeId: string, command: string, chap?: { user: string; 
 }
 
 describe("exported volumes", () => {
-  it("rolls back in place while exported: the initiator reads the snapshot's data", async () => {
+  it("rolls back while exported: the initiator reads the snapshot's data", async () => {
     const volume = await exportedVolume(64 * MiB);
     expect(await qemuIo(volume, "write -P 0x11 0 1M")).toContain("wrote 1048576/1048576");
     const snapshot = hex();

@@ -34,15 +34,6 @@ const REFUSALS: Record<PoolBackendKind, Partial<Record<BackendFeature, string>>>
   },
 };
 
-/**
- * True when an exported volume's LUN must be closed while it is rolled back: tgtd's librbd holds
- * the image's exclusive lock (`rbd snap rollback` fails with EROFS meanwhile) and caches its data,
- * which would be stale afterwards. A btrfs rollback works in place under the open file.
- */
-export function rollbackClosesLun(pool: Pick<PoolRecord, "backend">): boolean {
-  return pool.backend === "rbd";
-}
-
 /** Refuses `feature` on this pool's backend, naming the input that asked for it. */
 export function requireBackendSupports(pool: Pick<PoolRecord, "id" | "backend">, feature: BackendFeature, field?: string): void {
   const refusal = REFUSALS[pool.backend][feature];

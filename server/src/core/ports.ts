@@ -159,11 +159,11 @@ export interface VolumeEngine {
   /** Copies across pools (different filesystems), sparse-aware. */
   copyAcrossPools(source: { poolId: string; path: string }, targetPoolId: string, newVolumeId: string): Promise<void>;
   /**
-   * Makes the volume's contents the snapshot's. "in-place" keeps the inode, so an exported LUN
-   * whose target holds the file open serves the rolled-back data without being re-created; its
-   * cost follows the snapshot's extent count. "swap" puts a writable snapshot of the snapshot
-   * where the volume was: constant time, but only for a volume no one holds open. Either way a
-   * volume that grew after the snapshot keeps its size.
+   * Makes the volume's contents the snapshot's. "swap" puts a writable snapshot of the snapshot
+   * where the volume was: constant time, for a volume no one holds open (the server closes an
+   * exported volume's LUN meanwhile). "in-place" keeps the inode, so a file held open sees the
+   * snapshot's data; its cost follows the snapshot's extent count (the copy-free benchmark
+   * compares the two). Either way a volume that grew after the snapshot keeps its size.
    */
   rollbackVolume(poolId: string, volumeId: string, snapshotId: string, mode: RollbackMode): Promise<void>;
   /** Finishes or undoes rollback swaps a crash cut short (at start, before anything else runs). */

@@ -1,4 +1,4 @@
-import { requireBackendSupports, rollbackClosesLun } from "./backend-features";
+import { requireBackendSupports } from "./backend-features";
 import type { ImageFormat, ImageSource } from "@prophetstor/dpl-provider/wire";
 import type {
   ClonedVolume, NewSnapshot, NewVolume, RollbackTo, SpawnedVolume, VolumeChanges, VolumeFromImage, VolumeFromSnapshot, VolumeSettings,
@@ -440,17 +440,16 @@ export class VolumeService {
         return { volume, snapshot };
       },
       work: async ({ volume, snapshot }) => {
-        // tgtd holds an exported volume's file open: only an in-place rollback reaches its LUN.
-        const mode = this.ctx.store.getExport(volume.id) === undefined ? "swap" : "in-place";
-        const rollBack = async (): Promise<void> => {
-          await this.ctx.volumeEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, mode);
+        // tgtd holds an exported volume's file (or RBD image) open: its LUN is closed meanwhile (the
+        // target and its sessions stay logged in), so the rollback is the constant-time swap
+        // whatever the volume's extent count, and tgtd opens the rolled-back data afterwards.
+        await this.exportService.whileLunClosed(volume.id, async () => {
+          await this.ctx.volumeEngine.rollbackVolume(volume.poolId, volume.id, snapshot.id, "swap");
           // The volume keeps its current size when it grew after the snapshot.
           if (volume.sizeBytes > snapshot.sizeBytes) {
             await this.ctx.volumeEngine.resizeVolume(volume.poolId, volume.id, volume.sizeBytes, volume.thin);
           }
-        };
-        if (rollbackClosesLun(this.pools.require(volume.poolId))) await this.exportService.whileLunClosed(volume.id, rollBack);
-        else await rollBack();
+        });
         this.ctx.store.updateVolume({ ...volume, mtime: Date.now() });
       },
       undo: () => undefined,

@@ -72,14 +72,23 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-it("rolls an exported volume back under tgtd's open LUN", async () => {
+it("rolls an exported volume back as the server does: LUN closed, swapped, LUN back, the session kept", async () => {
   await qemuIo(["write -P 0x11 0 4M"]);
   await volumeEngine.createSnapshot("p", "v", "s");
   await qemuIo(["write -P 0x22 0 4M", "read -P 0x22 0 4M"]);
-  await volumeEngine.rollbackVolume("p", "v", "s", "in-place");
-  // No re-apply: tgtd's file descriptor is the same inode, now holding the snapshot's extents.
+  await targets.closeLun(spec.tid, spec.lun);
+  await volumeEngine.rollbackVolume("p", "v", "s", "swap");
+  await targets.applyTarget(spec);
   await qemuIo(["read -P 0x11 0 4M"]);
   await expect(qemuIo(["read -P 0x22 0 4M"])).rejects.toThrow(/Pattern verification failed/);
+});
+
+it("rolls back in place under tgtd's open LUN (the engine's other mode)", async () => {
+  await volumeEngine.createSnapshot("p", "v", "s2");
+  await qemuIo(["write -P 0x44 0 4M"]);
+  await volumeEngine.rollbackVolume("p", "v", "s2", "in-place");
+  // No re-apply: tgtd's file descriptor is the same inode, now holding the snapshot's extents.
+  await qemuIo(["read -P 0x11 0 4M"]);
 });
 
 it("grows an exported volume and shows the new size after refreshLunSize", async () => {
