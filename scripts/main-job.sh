@@ -37,7 +37,7 @@ start_server() {
   if pid=$(server_pid); then log "DPL server already running (pid $pid)"; return; fi
   rm -f "$ready"
   log "starting the DPL server (state in $server_state, log in $state/server.log)"
-  setsid nohup node server/dist/main.js serve --state-dir "$server_state" \
+  setsid nohup server/bin/dpl-server serve --state-dir "$server_state" \
     --listen "${DPL_LISTEN:-127.0.0.1:8357}" --portal "${DPL_PORTAL:-127.0.0.1:3260}" \
     --embedded-pool "${DPL_EMBEDDED_POOL_SIZE:-8GiB}" --ready-file "$ready" \
     >"$state/server.log" 2>&1 < /dev/null &

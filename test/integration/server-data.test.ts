@@ -5,6 +5,8 @@
  */
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventReply, PoolReply, VolumeReply } from "@prophetstor/dpl-provider/wire";
@@ -48,6 +50,13 @@ async function qemuIo(volumeId: string, command: string, chap?: { user: string; 
   const { stdout, stderr } = await execFileAsync("qemu-io", ["--image-opts", "-c", command, imageOpts(volumeId, chap)], { timeout: 60_000 });
   return stdout + stderr;
 }
+
+describe("the server process", () => {
+  it("runs with the V8 setting its memory figures are measured with (server/bin/dpl-server)", () => {
+    const { pid } = JSON.parse(readFileSync(join(server.stateDir, "ready.json"), "utf8")) as { pid: number };
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=4");
+  });
+});
 
 describe("exported volumes", () => {
   it("rolls back while exported: the initiator reads the snapshot's data", async () => {

@@ -1,5 +1,5 @@
 /**
- * Starts the BUILT DPL server (`node server/dist/main.js serve ...`) as a child process on real
+ * Starts the BUILT DPL server (`server/bin/dpl-server serve ...`, the launcher users run) as a child process on real
  * engines, for integration and e2e tests. Every server gets a fresh state dir under
  * /work/main/.work/, an HTTP port chosen by the kernel, a free iSCSI portal port and its own tgtd
  * control port, so test files never share a tgtd.
@@ -62,6 +62,7 @@ interface ReadyFile {
 
 const repoRoot = resolve(__dirname, "..", "..");
 const serverMain = join(repoRoot, "server", "dist", "main.js");
+const serverLauncher = join(repoRoot, "server", "bin", "dpl-server");
 const workDir = join(repoRoot, ".work");
 
 function newestMtime(dir: string): number {
@@ -138,7 +139,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   async function launch(): Promise<void> {
     rmSync(readyFile, { force: true });
     const args = [
-      serverMain, "serve",
+      "serve",
       "--state-dir", stateDir,
       "--listen", `127.0.0.1:${listenPort}`,
       "--portal", portal,
@@ -148,7 +149,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       ...(opts.extraArgs ?? []),
     ];
     output = "";
-    const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    // The launcher execs node (this one) in its own process: the child's pid is the server's.
+    const proc = spawn(serverLauncher, args, { cwd: repoRoot, env: { ...process.env, DPL_NODE: process.execPath, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
     child = proc;
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-20_000);
