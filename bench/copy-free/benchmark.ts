@@ -12,6 +12,7 @@ import { BtrfsVolumeEngine } from "../../server/src/engines/btrfs/btrfs-volume-e
 import type { PoolDeviceRecord, TargetSpec } from "../../server/src/core/ports";
 import { TgtTargetEngine } from "../../server/src/engines/tgt/tgt-target-engine";
 import { freeTcpPort } from "../fixtures/free-tcp-port";
+import { benchTgtdControlPort } from "../fixtures/tgtd-control-port";
 import { releaseOnSignal } from "../framework/cleanup-on-signal";
 import { type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
 import { sampleLatency, summarize } from "../framework/latency-stats";
@@ -76,7 +77,7 @@ async function measureBtrfs(ctx: BenchmarkContext, plan: Plan): Promise<CopyFree
     if (devices !== undefined) await engine.destroyPool(poolId, devices);
   });
   const samples: CopyFreeSample[] = [];
-  const targets = new TgtTargetEngine({ controlPort: 10_000 + Math.floor(Math.random() * 10_000), portal: { host: "127.0.0.1", port: await freeTcpPort() } });
+  const targets = new TgtTargetEngine({ controlPort: benchTgtdControlPort(), portal: { host: "127.0.0.1", port: await freeTcpPort() } });
   try {
     await targets.start();
     devices = await engine.createPool(poolId, "single", "none", [{ type: "image_file", size: 8 * GIB }]);

@@ -6,8 +6,8 @@
  */
 import { RbdVolumeEngine } from "../../server/src/engines/rbd/rbd-volume-engine";
 import type { CephConnection } from "../../server/src/core/ports";
-import { TestCephCluster } from "../../test/support/ceph-cluster";
-import { releaseOnSignal } from "../framework/cleanup-on-signal";
+import type { TestCephCluster } from "../../test/support/ceph-cluster";
+import { withBenchCephCluster } from "../fixtures/bench-ceph-cluster";
 import type { BenchmarkContext } from "../framework/benchmark";
 import { sampleLatency, summarize } from "../framework/latency-stats";
 
@@ -34,16 +34,8 @@ export interface RbdPlan {
 const RBD_OPERATIONS = ["snapshot", "clone", "copy-from-snapshot", "rollback"] as const;
 type RbdOperation = (typeof RBD_OPERATIONS)[number];
 
-export async function measureRbdCopyFree(ctx: BenchmarkContext, plan: RbdPlan): Promise<CopyFreeSample[]> {
-  ctx.log("rbd: starting a single-node Ceph cluster");
-  const cluster = await TestCephCluster.start();
-  const forgetSignalRelease = releaseOnSignal(() => cluster.stop());
-  try {
-    return await measureOn(ctx, plan, cluster);
-  } finally {
-    forgetSignalRelease();
-    await cluster.stop();
-  }
+export function measureRbdCopyFree(ctx: BenchmarkContext, plan: RbdPlan): Promise<CopyFreeSample[]> {
+  return withBenchCephCluster(ctx, (cluster) => measureOn(ctx, plan, cluster));
 }
 
 async function measureOn(ctx: BenchmarkContext, plan: RbdPlan, cluster: TestCephCluster): Promise<CopyFreeSample[]> {

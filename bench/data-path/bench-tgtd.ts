@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DaemonProcess, runCommand } from "../../server/src/engines/command";
 import { releaseOnSignal } from "../framework/cleanup-on-signal";
 import { freeTcpPort } from "../fixtures/free-tcp-port";
+import { benchTgtdControlPort } from "../fixtures/tgtd-control-port";
 import type { TgtdSettings } from "./tgtd-settings";
 
 const TID = 1;
@@ -30,8 +31,7 @@ export class BenchTgtd {
 
   /** `backingStore` is a file, or `<rbd pool>/<image>` with `rbdOptions` (`conf=…;id=…`) for bstype rbd. */
   static async start(settings: TgtdSettings, backingStore: string, rbdOptions?: string): Promise<BenchTgtd> {
-    // tgtd takes control ports up to 32767; the test harness draws from 20000 up, so stay below.
-    const controlPort = 10_000 + Math.floor(Math.random() * 10_000);
+    const controlPort = benchTgtdControlPort();
     const portal = `127.0.0.1:${await freeTcpPort()}`;
     const args = ["-f", "-C", String(controlPort), "--iscsi", `portal=${portal}`];
     if (settings.ioThreads !== undefined) args.push("-t", String(settings.ioThreads));

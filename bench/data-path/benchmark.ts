@@ -8,8 +8,7 @@
  */
 import { join } from "node:path";
 import { compared, type Benchmark, type BenchmarkContext, type Mode } from "../framework/benchmark";
-import { TestCephCluster } from "../../test/support/ceph-cluster";
-import { releaseOnSignal } from "../framework/cleanup-on-signal";
+import { withBenchCephCluster } from "../fixtures/bench-ceph-cluster";
 import { ScratchBtrfs } from "../fixtures/scratch-btrfs";
 import { BenchTgtd } from "./bench-tgtd";
 import { NULL_CEILING, RBD_SHIPPED, SHIPPED, STOCK, TUNING_MATRIX, describeSettings, type TgtdSettings } from "./tgtd-settings";
@@ -179,24 +178,18 @@ async function measureBtrfs(ctx: BenchmarkContext, plan: Plan): Promise<BackingF
   }
 }
 
-async function measureRbd(ctx: BenchmarkContext, plan: Plan): Promise<BackingFigures> {
-  ctx.log("rbd: starting a single-node Ceph cluster");
-  const cluster = await TestCephCluster.start();
-  const forgetSignalRelease = releaseOnSignal(() => cluster.stop());
-  try {
+function measureRbd(ctx: BenchmarkContext, plan: Plan): Promise<BackingFigures> {
+  return withBenchCephCluster(ctx, async (cluster) => {
     const image = "data-path";
     await cluster.rbd("create", "--size", `${plan.fileBytes}B`, `${cluster.rbdPool}/${image}`);
     const local: LocalTarget = { kind: "rbd", cluster, image, bytes: plan.fileBytes };
     ctx.log(`rbd: filling a ${plan.fileBytes / MIB} MiB image`);
     await fillLocalTarget(local);
-    return await measureBacking(ctx, plan, {
+    return measureBacking(ctx, plan, {
       name: "rbd", local, localLabel: "local fio librbd", backingStore: `${cluster.rbdPool}/${image}`,
       rbdOptions: `conf=${cluster.conf};id=${cluster.client}`, settings: [RBD_SHIPPED], judged: false,
     });
-  } finally {
-    forgetSignalRelease();
-    await cluster.stop();
-  }
+  });
 }
 
 export const dataPathBenchmark: Benchmark = {

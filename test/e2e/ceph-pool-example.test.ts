@@ -48,7 +48,7 @@ describe("the ceph-pool example", () => {
     expect(Number(out.freeBytes)).toBeGreaterThan(0);
     const reporting = await client.getVolume(String(out.reportingId));
     expect(reporting?.metadata.total_capacity).toBe(10 * 2 ** 30);
-    const ourImages = async (): Promise<string[]> => (await cluster.images()).filter((name) => name.startsWith(`dpl-${poolId}-`)).sort();
+    const ourImages = (): Promise<string[]> => cluster.imagesOfPool(poolId);
     expect(await ourImages()).toEqual([`dpl-${poolId}-${String(out.databaseId)}`, `dpl-${poolId}-${String(out.reportingId)}`].sort());
 
     const again = await program.stack.up({ onOutput: () => undefined });

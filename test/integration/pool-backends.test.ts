@@ -34,8 +34,7 @@ async function rbd(...args: string[]): Promise<string> {
   return cluster.rbd(...args);
 }
 
-const dplImages = async (): Promise<string[]> =>
-  ((await cluster?.images()) ?? []).filter((name) => name.startsWith(`dpl-${rbdPoolId}-`));
+const dplImages = async (): Promise<string[]> => (await cluster?.imagesOfPool(rbdPoolId)) ?? [];
 
 beforeAll(async () => {
   cluster = await TestCephCluster.start();

@@ -68,9 +68,10 @@ export class TestCephCluster implements CephClusterAccess {
     return stdout;
   }
 
-  /** The names of the images in the cluster's rbd pool. */
-  async images(): Promise<string[]> {
-    return JSON.parse(await this.rbd("ls", "--format", "json", "--pool", this.rbdPool)) as string[];
+  /** The images a DPL pool made in the cluster's rbd pool (the server names them `dpl-<pool>-<volume>`), sorted. */
+  async imagesOfPool(dplPoolId: string): Promise<string[]> {
+    const all = JSON.parse(await this.rbd("ls", "--format", "json", "--pool", this.rbdPool)) as string[];
+    return all.filter((name) => name.startsWith(`dpl-${dplPoolId}-`)).sort();
   }
 
   async stop(): Promise<void> {
